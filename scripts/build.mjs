@@ -1,0 +1,9 @@
+// Bundles the CLI (and the library entry) with esbuild; node_modules are bundled in so
+// the CLI runs from the .vsix without a node_modules folder.
+import { build } from 'esbuild';
+
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+await Promise.all([
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),
+]);

@@ -1,0 +1,86 @@
+import { readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { z } from 'zod';
+import { UserError, jsonPath } from '../errors';
+import { parseJsonc } from './jsonc';
+import { loadItems, type Item } from './items';
+import { checkItemFields, checkRefs, itemRefs, parseTemplate, type Template } from './placeholders';
+import { experimentSchema, type Experiment } from './schema';
+import { expandUnits, matrixKeys, type Unit } from './units';
+import { hashOf, resultKey, type ResultKey } from './hash';
+
+/** An experiment file read, validated and expanded: everything a run needs to start. */
+export interface LoadedExperiment {
+  /** Absolute path of the experiment file. */
+  readonly file: string;
+  readonly dir: string;
+  readonly config: Experiment;
+  readonly items: readonly Item[];
+  readonly units: readonly Unit[];
+  readonly templates: RunTemplates;
+  readonly key: ResultKey;
+  /** Full sha256 of the result key; the run folder uses its first 8 characters. */
+  readonly hash: string;
+}
+
+export interface RunTemplates {
+  readonly command: readonly Template[];
+  readonly env: readonly (readonly [string, Template])[];
+  readonly cwd: Template;
+}
+
+export async function loadExperiment(file: string): Promise<LoadedExperiment> {
+  const abs = path.resolve(file);
+  const shown = path.relative(process.cwd(), abs) || abs;
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    throw new UserError(`Expected a readable experiment file, got ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: shown });
+  }
+  return loadExperimentText(text, abs);
+}
+
+export async function loadExperimentText(text: string, absFile: string): Promise<LoadedExperiment> {
+  const shown = path.relative(process.cwd(), absFile) || absFile;
+  const doc = parseJsonc(text, shown);
+  const parsed = experimentSchema.safeParse(doc.value);
+  if (!parsed.success) throw schemaError(parsed.error, shown, doc.lineOf);
+  const config = parsed.data;
+  const dir = path.dirname(absFile);
+  const at = (p: (string | number)[]) => ({ file: shown, line: doc.lineOf(p), path: jsonPath(p) });
+
+  const keys = matrixKeys(config.matrix);
+  const templates: RunTemplates = {
+    command: config.run.command.map((s) => parseTemplate(s)),
+    env: Object.entries(config.run.env).map(([k, v]) => [k, parseTemplate(v)] as const),
+    cwd: parseTemplate(config.run.cwd),
+  };
+  templates.command.forEach((t, i) => checkRefs(t, keys, at(['run', 'command', i])));
+  templates.env.forEach(([k, t]) => checkRefs(t, keys, at(['run', 'env', k])));
+  checkRefs(templates.cwd, keys, at(['run', 'cwd']));
+  config.rateLimit.preflight?.forEach((s, i) => {
+    if (parseTemplate(s).some((p) => typeof p !== 'string' && !['runDir', 'experimentDir'].includes(p.ref))) {
+      throw new UserError('Expected only ${runDir} and ${experimentDir} in the preflight command (it runs once, for no unit)', at(['rateLimit', 'preflight', i]));
+    }
+  });
+
+  const items = await loadItems(config.items, { baseDir: dir, experimentFile: shown, lineOf: doc.lineOf });
+  checkItemFields(items, itemRefs([...templates.command, ...templates.env.map(([, t]) => t), templates.cwd]));
+  const units = expandUnits(items, config.matrix);
+  const key = resultKey(config, items);
+  return { file: absFile, dir, config, items, units, templates, key, hash: hashOf(key) };
+}
+
+function schemaError(error: z.ZodError, file: string, lineOf: (p: (string | number)[]) => number | undefined): UserError {
+  const issues = error.issues.map((issue) => {
+    let p = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+    if (issue.code === 'unrecognized_keys') p = [...p, issue.keys[0]!];
+    const message = issue.code === 'unrecognized_keys'
+      ? `Unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of the documented keys (see schema/experiment.schema.json)`
+      : issue.message.replace(/^Invalid input: expected/, 'Expected');
+    return { where: { file, line: lineOf(p), path: jsonPath(p) }, message };
+  });
+  const [first, ...rest] = issues;
+  return new UserError(first!.message, first!.where, rest.map((r) => `${r.where.file}:${r.where.line ?? '?'} ${r.where.path}: ${r.message}`));
+}

@@ -1,0 +1,53 @@
+import { UserError } from '../errors';
+import { idProblem } from '../ids';
+import type { Item } from './items';
+import type { Experiment, Scalar } from './schema';
+
+/** One item × one matrix cell × one repeat. */
+export interface Unit {
+  /** Stable, readable: `<item id>/<value per matrix key>/r<k>`. */
+  readonly id: string;
+  readonly item: Item;
+  /** Matrix values by key (without repeat). */
+  readonly cell: Readonly<Record<string, Scalar>>;
+  /** 1-based repeat index, or undefined when the matrix has no repeat. */
+  readonly repeat?: number;
+  /** Matrix values joined: the unit's group in status and the tree ("" without a matrix). */
+  readonly group: string;
+}
+
+export function matrixKeys(matrix: Experiment['matrix']): string[] {
+  return Object.keys(matrix).filter((k) => k !== 'repeat');
+}
+
+/** The cross product, in a deterministic order: items outermost, then keys in file order. */
+export function expandUnits(items: readonly Item[], matrix: Experiment['matrix']): Unit[] {
+  const keys = matrixKeys(matrix);
+  const cells = cartesian(keys.map((k) => matrix[k] as Scalar[]));
+  const repeats = matrix.repeat;
+  const units: Unit[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    for (const values of cells) {
+      const cell: Record<string, Scalar> = {};
+      keys.forEach((k, i) => (cell[k] = values[i]!));
+      const group = values.map(String).join('/');
+      const base = group ? `${item.id}/${group}` : item.id;
+      for (let r = 1; r <= (repeats ?? 1); r++) {
+        const id = repeats ? `${base}/r${r}` : base;
+        if (seen.has(id)) {
+          throw new UserError(`Unit id ${JSON.stringify(id)} is produced twice (an item id and a matrix value with "/" run into each other); expected distinct unit ids`, item.where);
+        }
+        const problem = idProblem(id);
+        if (problem) throw new UserError(`Unit id ${JSON.stringify(id)} ${problem}; check the matrix values`, item.where);
+        seen.add(id);
+        units.push({ id, item, cell, repeat: repeats ? r : undefined, group });
+      }
+    }
+  }
+  return units;
+}
+
+function cartesian(lists: Scalar[][]): Scalar[][] {
+  return lists.reduce<Scalar[][]>((acc, list) => acc.flatMap((prefix) => list.map((v) => [...prefix, v])), [[]]);
+}
