@@ -2,7 +2,8 @@
 // the CLI runs from the .vsix without a node_modules folder.
 import { build } from 'esbuild';
 
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+// mainFields: jsonc-parser's UMD build hides its requires from esbuild; its ESM build bundles cleanly.
+const common = { mainFields: ['module', 'main'], bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+import { UserError } from '../core/errors';
+
+export const HELP = `resumable — run long batch experiments that survive crashes, Ctrl+C and rate limits
+
+Usage:
+  resumable run <file.experiment.json> [--fresh] [--retry-errors] [--retry-failed]
+                [--concurrency N] [--dry-run] [--json]
+  resumable status [<file.experiment.json | run folder>] [--json]
+  resumable repair <run folder> [--dry-run]
+  resumable list [--json]
+  resumable schema            print the experiment file's JSON Schema
+
+run
+  Resumes by default: units already done are skipped, results on disk that the journal
+  missed are adopted, units left running by a crashed runner are awaited or killed.
+  --fresh          archive the previous state (run folder's archive/) and start over
+  --retry-errors   run again units whose last outcome is error
+  --retry-failed   run again units whose last outcome is failed
+  --concurrency N  units in flight (overrides the file; a runtime knob)
+  --dry-run        say what would run, skip and adopt, and why; run nothing
+  --json           one JSON event per line on stdout
+
+Ctrl+C once: stop dispatching, let units in flight finish (graceSeconds), save, exit 130.
+Ctrl+C twice: kill units now; finished work is still kept.
+
+Exit codes:
+  0    every unit has an outcome (passed, failed or error)
+  1    bad input (the message names file, line and path) or the run failed
+  2    paused on a rate limit longer than rateLimit.maxWaitSeconds, or the preflight
+       said rate limited: run again after the reset time printed
+  130  interrupted (Ctrl+C / SIGTERM); run again to resume
+`;
+
+export type Command =
+  | { cmd: 'run'; file: string; fresh: boolean; retryErrors: boolean; retryFailed: boolean; dryRun: boolean; json: boolean; concurrency?: number }
+  | { cmd: 'status'; target?: string; json: boolean }
+  | { cmd: 'repair'; dir: string; dryRun: boolean }
+  | { cmd: 'list'; json: boolean }
+  | { cmd: 'schema' }
+  | { cmd: 'help' }
+  | { cmd: 'version' };
+
+export function parseCommand(argv: readonly string[]): Command {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
+  if (cmd === '--version' || cmd === '-v') return { cmd: 'version' };
+  const opts = {
+    fresh: { type: 'boolean' }, 'retry-errors': { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
+    'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options: opts, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}; see \`resumable --help\``);
+  }
+  const { values: v, positionals: pos } = parsed;
+  if (v.help) return { cmd: 'help' };
+  const allow = (names: string[]) => {
+    for (const k of Object.keys(v)) if (!names.includes(k)) throw new UserError(`Option --${k} does not apply to \`resumable ${cmd}\`; see \`resumable --help\``);
+  };
+  const one = (what: string, required: boolean) => {
+    if (pos.length > 1) throw new UserError(`Expected one ${what}, got ${pos.length}: ${pos.join(' ')}`);
+    if (required && pos.length === 0) throw new UserError(`Expected ${what}; see \`resumable --help\``);
+    return pos[0];
+  };
+  switch (cmd) {
+    case 'run': {
+      allow(['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency']);
+      const file = one('an experiment file (…experiment.json)', true)!;
+      let concurrency: number | undefined;
+      if (v.concurrency !== undefined) {
+        concurrency = Number(v.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError(`Expected --concurrency ≥ 1 (an integer), got ${JSON.stringify(v.concurrency)}`);
+      }
+      return { cmd, file, fresh: !!v.fresh, retryErrors: !!v['retry-errors'], retryFailed: !!v['retry-failed'], dryRun: !!v['dry-run'], json: !!v.json, concurrency };
+    }
+    case 'status':
+      allow(['json']);
+      return { cmd, target: one('experiment file or run folder', false), json: !!v.json };
+    case 'repair':
+      allow(['dry-run']);
+      return { cmd, dir: one('a run folder (.resumable/<name>-<hash>)', true)!, dryRun: !!v['dry-run'] };
+    case 'list':
+      allow(['json']);
+      one('nothing', false);
+      return { cmd, json: !!v.json };
+    case 'schema':
+      return { cmd };
+    default:
+      throw new UserError(`Unknown command "${cmd}"; expected run, status, repair, list or schema (see \`resumable --help\`)`);
+  }
+}

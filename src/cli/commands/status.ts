@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fg from 'fast-glob';
+import { systemClock } from '../../core/clock';
+import { loadExperiment } from '../../core/config/load';
+import { UserError } from '../../core/errors';
+import { runFolderFor } from '../../core/store/paths';
+import { listRunDirs, readRunReport, type RunReport } from '../../core/status/report';
+import { doneCount } from '../../core/run/view';
+import { formatClock, formatCounts, formatDuration } from '../format';
+
+export async function statusCommand(target: string | undefined, json: boolean): Promise<number> {
+  const dirs = await resolveRunDirs(target);
+  const reports: RunReport[] = [];
+  for (const d of dirs) reports.push(await readRunReport(d, systemClock));
+  if (json) {
+    process.stdout.write(JSON.stringify(target && reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
+    return 0;
+  }
+  if (reports.length === 0) {
+    process.stdout.write(target ? 'Not started yet: no run folder for this experiment.\n' : 'No runs found under this folder.\n');
+    return 0;
+  }
+  process.stdout.write(reports.map(renderReport).join('\n'));
+  return 0;
+}
+
+/** An experiment file → its run folder; a run folder → itself; a folder of runs → all; nothing → every run below cwd. */
+async function resolveRunDirs(target: string | undefined): Promise<string[]> {
+  if (!target) {
+    const found = await fg('**/.resumable/*/experiment.json', { dot: true, ignore: ['**/node_modules/**', '**/archive/**'], deep: 6 });
+    return found.map((f) => path.resolve(path.dirname(f))).sort();
+  }
+  const abs = path.resolve(target);
+  if (!fs.existsSync(abs)) throw new UserError(`Expected an experiment file or a run folder, got no such path`, { file: target });
+  if (fs.statSync(abs).isDirectory()) {
+    if (fs.existsSync(path.join(abs, 'experiment.json'))) return [abs];
+    const inside = listRunDirs(abs);
+    if (inside.length) return inside;
+    throw new UserError('Expected a run folder (with experiment.json) or a folder of run folders', { file: target });
+  }
+  const exp = await loadExperiment(abs);
+  const dir = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
+  return fs.existsSync(path.join(dir, 'experiment.json')) ? [dir] : [];
+}
+
+export function renderReport(r: RunReport): string {
+  const rows: [string, string][] = [];
+  const runner = r.runner;
+  let status: string = r.status;
+  if (runner && (r.status === 'running' || r.status === 'paused_rate_limit')) {
+    status += ` (pid ${runner.pid} on ${runner.host}${runner.heartbeatAgeMs !== null ? `, heartbeat ${formatDuration(runner.heartbeatAgeMs)} ago` : ''})`;
+  } else if (r.status === 'interrupted') status += ' (run the experiment again to resume)';
+  rows.push(['status', status]);
+  rows.push(['progress', `${doneCount(r.counts)}/${r.total} · ${formatCounts(r.counts)}`]);
+  if (r.rate > 0) rows.push(['rate', `${r.rate.toFixed(1)}/s${r.etaMs !== null ? ` · ETA ${formatDuration(r.etaMs)}` : ''}`]);
+  if (r.rateLimitedUntil) {
+    rows.push(['rate limit', `paused until ${formatClock(r.rateLimitedUntil)} (in ${formatDuration(r.rateLimitedUntil - Date.now())}), from ${r.pauseSource}`]);
+  }
+  if (r.pauseCount) rows.push(['pauses', String(r.pauseCount)]);
+  if (r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
+    for (const g of r.groups) rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}`]);
+  }
+  for (const n of r.notes) rows.push(['note', n]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return `${r.name}  (${path.relative(process.cwd(), r.runDir) || r.runDir})\n` + rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}

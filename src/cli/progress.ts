@@ -1,0 +1,95 @@
+import type { RunEvent } from '../core/run/events';
+import type { Counts } from '../core/run/view';
+import { doneCount, emptyCounts } from '../core/run/view';
+import { formatClock, formatDuration, progressLine } from './format';
+
+type Mode = 'tty' | 'plain' | 'json';
+
+/**
+ * Renders a run's events: on a terminal one live line (redrawn at most every 100 ms and
+ * every second for the pause countdown); otherwise plain lines every few seconds; with
+ * --json one event per line.
+ */
+export class ProgressRenderer {
+  private counts: Counts = emptyCounts();
+  private total = 0;
+  private rate = 0;
+  private etaMs: number | null = null;
+  private pausedUntil: number | null = null;
+  private lastDraw = 0;
+  private lastPlain = 0;
+  private lineShown = false;
+  private ticker: NodeJS.Timeout | undefined;
+
+  constructor(private readonly name: string, private readonly mode: Mode, private readonly out: NodeJS.WriteStream = process.stderr, private readonly now = () => Date.now()) {}
+
+  handle(e: RunEvent): void {
+    if (this.mode === 'json') {
+      process.stdout.write(JSON.stringify({ ...e, ts: this.now() }) + '\n');
+      return;
+    }
+    switch (e.type) {
+      case 'note':
+        return this.say(`· ${e.message}`);
+      case 'start':
+        this.total = e.total;
+        this.ticker ??= setInterval(() => this.draw(true), 1000);
+        this.ticker.unref();
+        return this.say(`Run folder ${e.runDir}\n${e.done} of ${e.total} units already done; ${e.todo} to run, ${e.concurrency} at a time.`);
+      case 'progress':
+        this.counts = e.counts;
+        this.total = e.total;
+        this.rate = e.rate;
+        this.etaMs = e.etaMs;
+        return this.draw(false);
+      case 'pause':
+        this.pausedUntil = e.until;
+        return this.say(`⏸ Rate limited (${e.why ?? e.src}): pausing all dispatching until ${formatClock(e.until)} (${formatDuration(e.until - this.now())}).`);
+      case 'unpause':
+        this.pausedUntil = null;
+        return this.say('▶ Rate limit reset: dispatching again.');
+      case 'stopping':
+        return this.say(e.reason.startsWith('second') ? `■ ${e.reason}` : `■ ${e.reason} (Ctrl+C again to kill them now)`);
+      case 'unit':
+        return;
+      case 'end':
+        this.stopTicker();
+        this.clearLine();
+        return;
+    }
+  }
+
+  stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private line(): string {
+    return progressLine({ name: this.name, done: doneCount(this.counts), total: this.total, counts: this.counts, rate: this.rate, etaMs: this.etaMs, pausedUntil: this.pausedUntil, now: this.now() });
+  }
+
+  private draw(tick: boolean): void {
+    const now = this.now();
+    if (this.mode === 'tty') {
+      if (!tick && now - this.lastDraw < 100) return;
+      this.lastDraw = now;
+      const cols = this.out.columns || 120;
+      this.out.write(`\r\x1b[2K${this.line().slice(0, cols - 1)}`);
+      this.lineShown = true;
+    } else if (now - this.lastPlain >= 5000 || (tick && this.pausedUntil !== null && now - this.lastPlain >= 5000)) {
+      this.lastPlain = now;
+      this.out.write(this.line() + '\n');
+    }
+  }
+
+  private clearLine(): void {
+    if (this.lineShown) this.out.write('\r\x1b[2K');
+    this.lineShown = false;
+  }
+
+  private say(text: string): void {
+    this.clearLine();
+    this.out.write(text + '\n');
+    if (this.mode === 'tty') this.draw(true);
+  }
+}

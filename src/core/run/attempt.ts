@@ -1,0 +1,25 @@
+import type { Unit } from '../config/units';
+import type { Outcome } from '../store/events';
+
+/** What one attempt of one unit ended with, whatever ran it (a process or a handler). */
+export interface AttemptResult {
+  readonly status: Outcome;
+  readonly why?: string;
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly durationMs: number;
+  readonly resetAt?: number;
+  /** A handler's returned value, kept in the journal. */
+  readonly value?: unknown;
+}
+
+export interface StartedAttempt {
+  readonly done: Promise<AttemptResult>;
+  /** Stops the attempt (kills a process group, aborts a handler). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Runs attempts; `onSpawn` reports a process's identity as soon as it exists. */
+export interface AttemptExecutor {
+  start(unit: Unit, attempt: number, onSpawn: (pid: number, pst: number | undefined) => void): StartedAttempt;
+}

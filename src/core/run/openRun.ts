@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Clock } from '../clock';
+import type { LoadedExperiment } from '../config/load';
+import { UserError } from '../errors';
+import { fsyncDir, removeOrphanTemps } from '../store/atomicFile';
+import { JOURNAL_SCHEMA_VERSION } from '../store/events';
+import { readJournal } from '../store/journalReader';
+import { HeldLock, type Takeover } from '../store/lock';
+import { RunPaths, runFolderFor, type Shard } from '../store/paths';
+import { checkSchemaVersion } from '../store/schemaVersion';
+import { driftError, otherRuns } from './drift';
+import { freeze, readFrozen, writeFrozen } from './frozen';
+import { applyRecord, newView, type RunView } from './view';
+
+export interface OpenedRun {
+  readonly paths: RunPaths;
+  readonly view: RunView;
+  /** Undefined for a read-only open (dry run). */
+  readonly lock?: HeldLock;
+  readonly takeover?: Takeover;
+  /** Good bytes of the journal (torn tail cut off). */
+  readonly journalLength: number;
+  readonly notes: string[];
+}
+
+export interface OpenOptions {
+  readonly fresh?: boolean;
+  readonly readOnly?: boolean;
+  readonly shard?: Shard;
+  readonly clock: Clock;
+}
+
+/** Finds or creates the run folder, takes its lock, and rebuilds the run's view from the journal. */
+export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<OpenedRun> {
+  const notes: string[] = [];
+  const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash), o.shard);
+  const others = otherRuns(exp, paths.root);
+  if (others.length > 0 && !o.fresh) throw driftError(exp, others[0]!);
+  if (o.readOnly) return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
+
+  fs.mkdirSync(paths.units, { recursive: true });
+  const { lock, takeover } = await HeldLock.acquire(paths.lock, o.clock);
+  try {
+    if (takeover) notes.push(`Took over the run lock: ${takeover.reason}.`);
+    const stamp = new Date(o.clock.now()).toISOString().replace(/[:.]/g, '-');
+    for (const other of others) {
+      moveInto(other.dir, path.join(paths.archive, `${stamp}-${path.basename(other.dir)}`));
+      notes.push(`Archived the previous run ${path.basename(other.dir)} (other config) into ${path.relative(exp.dir, paths.archive)}/.`);
+    }
+    if (o.fresh) archiveLiveState(paths, stamp, notes);
+    removeOrphanTemps(paths.root, ['state.json', paths.state.slice(paths.root.length + 1), 'experiment.json']);
+    const frozen = readFrozen(paths.experiment);
+    if (frozen && frozen.hash !== exp.hash) throw driftError(exp, { dir: paths.root, hash: frozen.hash });
+    await writeFrozen(paths.experiment, freeze(exp, o.clock.now()));
+    if (takeover?.holderMayBeAlive) fenceJournal(paths.journal, notes);
+    const view = await readView(exp, paths, notes, true);
+    return { paths, view, lock, takeover, journalLength: fs.existsSync(paths.journal) ? fs.statSync(paths.journal).size : 0, notes };
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+}
+
+async function readView(exp: LoadedExperiment, paths: RunPaths, notes: string[], repairTail = false): Promise<RunView> {
+  const view = newView(exp.units.map((u) => u.id));
+  const shown = path.relative(process.cwd(), paths.journal) || paths.journal;
+  let header: { hash?: string; schemaVersion?: number } | undefined;
+  const read = await readJournal(paths.journal, (r, line) => {
+    if (line === 1 && r.t === 'header') header = r;
+    applyRecord(view, r);
+  });
+  if (read.corrupt.length > 0) {
+    const list = read.corrupt.slice(0, 5).map((c) => `  line ${c.line}: ${JSON.stringify(c.text.slice(0, 80))}`);
+    throw new UserError(
+      `The journal has ${read.corrupt.length} damaged line(s) before its end (not a torn last line); refusing to append to it.`,
+      { file: shown, line: read.corrupt[0]!.line },
+      [...list, `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), paths.root) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`],
+    );
+  }
+  if (read.lines > 0 || read.tornTail) {
+    if (!header) throw new UserError('Expected the journal to start with a header line', { file: shown, line: 1 }, ['Run `resumable repair <run folder>` to rebuild it.']);
+    checkSchemaVersion(header.schemaVersion, shown);
+    if (header.hash !== exp.hash) throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, { file: shown, line: 1 });
+  }
+  if (read.tornTail) {
+    notes.push(`Dropped a torn last journal line (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}, left by a crash).`);
+    if (repairTail) cutTornTail(paths.journal, read.goodLength);
+  }
+  return view;
+}
+
+/** Keeps the torn bytes in a side file (nothing is deleted), then truncates so appends start on a fresh line. */
+function cutTornTail(file: string, goodLength: number): void {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const torn = Buffer.alloc(size - goodLength);
+    fs.readSync(fd, torn, 0, torn.length, goodLength);
+    fs.writeFileSync(`${file}.torn-${Date.now()}`, torn);
+    fs.ftruncateSync(fd, goodLength);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A lock holder that may still be alive (heartbeat stale, not provably dead) keeps an open
+ * descriptor on the journal. Replacing the journal by a copy moves everything it might
+ * still write to an orphaned inode: it can no longer add a line to this run.
+ */
+function fenceJournal(file: string, notes: string[]): void {
+  if (!fs.existsSync(file)) return;
+  const tmp = `${file}.fence`;
+  fs.copyFileSync(file, tmp);
+  const fd = fs.openSync(tmp, 'r+');
+  fs.fsyncSync(fd);
+  fs.closeSync(fd);
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+  notes.push('Fenced the journal: the previous holder cannot append to it any more.');
+}
+
+function archiveLiveState(paths: RunPaths, stamp: string, notes: string[]): void {
+  const names = fs.readdirSync(paths.root).filter((n) => n !== 'archive' && !n.startsWith('lock'));
+  if (names.length === 0) return;
+  const dest = path.join(paths.archive, stamp);
+  fs.mkdirSync(dest, { recursive: true });
+  for (const n of names) fs.renameSync(path.join(paths.root, n), path.join(dest, n));
+  fs.mkdirSync(paths.units, { recursive: true });
+  fsyncDir(paths.root);
+  notes.push(`--fresh: archived the previous state (${names.join(', ')}) into ${path.relative(paths.root, dest)}/.`);
+}
+
+function moveInto(src: string, dest: string): void {
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.renameSync(src, dest);
+}
+
+export const HEADER_VERSION = JOURNAL_SCHEMA_VERSION;

@@ -1,0 +1,67 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { sleep, type Clock } from '../clock';
+import type { LoadedExperiment } from '../config/load';
+import { judgeResult } from '../exec/outcome';
+import { unitFolderName } from '../ids';
+import type { AdoptRecord } from '../store/events';
+import type { RunPaths } from '../store/paths';
+import { findRunProcesses, isAlive, killGroup } from '../store/process';
+import type { RunView } from './view';
+
+/**
+ * Unit processes of a dead runner that still run (it was SIGKILLed; its children were not).
+ * They are given `graceMs` to finish — what they write is then adopted — and killed after:
+ * never two processes of one unit.
+ */
+export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock, graceMs: number): Promise<string | undefined> {
+  const tag = paths.shard ? `${paths.shard.k}of${paths.shard.n}` : '-';
+  const groups = new Map<number, () => boolean>();
+  for (const p of findRunProcesses(paths.root, tag)) groups.set(p.pgid, () => isAlive(p.pid));
+  for (const u of view.units.values()) {
+    if (u.status === 'running' && u.pid !== undefined && isAlive(u.pid, u.pst)) {
+      const { pid, pst } = u;
+      groups.set(pid, () => isAlive(pid, pst));
+    }
+  }
+  if (groups.size === 0) return undefined;
+  const deadline = clock.now() + graceMs;
+  const alive = () => [...groups.values()].some((f) => f());
+  while (alive() && clock.now() < deadline) await sleep(clock, 50);
+  const left = [...groups.entries()].filter(([, f]) => f());
+  for (const [pgid] of left) killGroup(pgid, 'SIGKILL');
+  for (let i = 0; i < 100 && left.some(([, f]) => f()); i++) await sleep(clock, 20);
+  return `Found ${groups.size} unit process group(s) left by the previous runner: ${groups.size - left.length} finished, ${left.length} killed after ${Math.round(graceMs / 1000)} s.`;
+}
+
+/**
+ * Invariant 1: a result file on disk is always counted. Units the journal does not show as
+ * finished but whose folder holds a valid result are adopted instead of run again.
+ */
+export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunView, now: number): AdoptRecord[] {
+  let folders: Set<string>;
+  try {
+    folders = new Set(fs.readdirSync(paths.units));
+  } catch {
+    return [];
+  }
+  if (folders.size === 0) return [];
+  const out: AdoptRecord[] = [];
+  for (const unit of exp.units) {
+    const v = view.units.get(unit.id);
+    if (!v || !(v.status === 'pending' || v.status === 'running' || v.status === 'rate_limited')) continue;
+    const folder = unitFolderName(unit.id);
+    if (!folders.has(folder)) continue;
+    let text: string;
+    try {
+      text = fs.readFileSync(path.join(paths.units, folder, exp.config.result.file), 'utf8');
+    } catch {
+      continue;
+    }
+    const verdict = judgeResult(text, exp.config.result);
+    // A result that does not parse was cut short: the unit runs again (the file is set aside).
+    if (verdict.status === 'error') continue;
+    out.push({ t: 'adopt', ts: now, u: unit.id, s: verdict.status, why: 'result file on disk, not in the journal' });
+  }
+  return out;
+}

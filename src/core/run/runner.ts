@@ -1,0 +1,304 @@
+import * as os from 'node:os';
+import { systemClock, type Clock, type TimerHandle } from '../clock';
+import { loadExperiment, type LoadedExperiment } from '../config/load';
+import type { Unit } from '../config/units';
+import { Emitter, type Event } from '../disposable';
+import { HandlerExecutor, type UnitHandler } from '../exec/handlerExecutor';
+import { ProcessExecutor } from '../exec/processExecutor';
+import { writeJsonAtomic } from '../store/atomicFile';
+import type { JournalRecord, RunStatus } from '../store/events';
+import { JOURNAL_SCHEMA_VERSION } from '../store/events';
+import { JournalWriter } from '../store/journalWriter';
+import type { Shard } from '../store/paths';
+import type { AttemptExecutor } from './attempt';
+import type { RunEvent, RunSummary } from './events';
+import { openRun, type OpenedRun } from './openRun';
+import { runPreflight } from './preflight';
+import { planRun } from './plan';
+import { findAdoptable, settleOrphans } from './recover';
+import { Scheduler, type SchedulerEnd } from './scheduler';
+import { buildSnapshot } from './snapshot';
+import { applyRecord, rateAndEta } from './view';
+
+export interface RunOptions {
+  /** Path of an `*.experiment.json`, or one already loaded. */
+  readonly experiment: string | LoadedExperiment;
+  readonly fresh?: boolean;
+  readonly retryErrors?: boolean;
+  readonly retryFailed?: boolean;
+  readonly dryRun?: boolean;
+  /** Overrides the file's concurrency (a runtime knob). */
+  readonly concurrency?: number;
+  readonly shard?: Shard;
+  /** Run units in this process instead of the experiment's command. */
+  readonly handler?: UnitHandler;
+  readonly clock?: Clock;
+  readonly random?: () => number;
+  /** Written into the journal's runner_start line. */
+  readonly argv?: readonly string[];
+}
+
+export const SNAPSHOT_EVERY_MS = 1000;
+export const HEARTBEAT_EVERY_MS = 15_000;
+
+/**
+ * One run of an experiment: opens (or resumes) its run folder, recovers what a crash left,
+ * dispatches what is left, and keeps journal, snapshot and lock up to date. The single
+ * writer of the run's state (invariant 3): units and handlers never write it.
+ */
+export class Run {
+  private readonly emitter = new Emitter<RunEvent>();
+  readonly onEvent: Event<RunEvent> = this.emitter.event;
+  private readonly clock: Clock;
+  private scheduler: Scheduler | undefined;
+  private stopRequests = 0;
+  private opened: OpenedRun | undefined;
+  private journal: JournalWriter | undefined;
+  private status: RunStatus = 'running';
+  private failure: Error | undefined;
+  private snapshotting: Promise<void> | undefined;
+  private snapshotAgain = false;
+  private timers: TimerHandle[] = [];
+  private startedAt = 0;
+  private exp: LoadedExperiment | undefined;
+
+  constructor(private readonly o: RunOptions) {
+    this.clock = o.clock ?? systemClock;
+    if (o.concurrency !== undefined && (!Number.isInteger(o.concurrency) || o.concurrency < 1)) {
+      throw new RangeError(`Expected concurrency ≥ 1, got ${o.concurrency}`);
+    }
+  }
+
+  /** First call: finish units in flight (grace period) then stop. Second call: kill them now. */
+  stop(): void {
+    this.stopRequests++;
+    this.emitter.fire({ type: 'stopping', reason: this.stopRequests === 1 ? 'interrupt: finishing units in flight' : 'second interrupt: killing units now' });
+    if (!this.scheduler) return;
+    if (this.stopRequests === 1) this.scheduler.stop();
+    else {
+      this.scheduler.killAll('SIGKILL');
+      this.journal?.flushSync();
+    }
+  }
+
+  async run(): Promise<RunSummary> {
+    const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
+    this.exp = exp;
+    if (this.o.dryRun) return this.dryRun(exp);
+    const opened = await openRun(exp, { fresh: this.o.fresh, shard: this.o.shard, clock: this.clock });
+    this.opened = opened;
+    for (const n of opened.notes) this.note(n);
+    try {
+      return await this.execute(exp, opened);
+    } finally {
+      for (const t of this.timers) this.clock.clearTimeout(t);
+      await this.journal?.close().catch(() => undefined);
+      if (!this.failure || this.failure.name !== 'LockLostError') opened.lock?.release();
+      this.emitter.dispose();
+    }
+  }
+
+  private async execute(exp: LoadedExperiment, opened: OpenedRun): Promise<RunSummary> {
+    const { paths, view, lock } = opened;
+    this.journal = JournalWriter.open(paths.journal, () => lock!.check());
+    this.startedAt = this.clock.now();
+    if (opened.journalLength === 0) {
+      this.record({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: paths.root.split(/[\\/]/).pop()!, hash: exp.hash, shard: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : undefined, ts: this.clock.now() });
+    }
+    const orphanNote = await settleOrphans(paths, view, this.clock, exp.config.graceSeconds * 1000);
+    if (orphanNote) this.note(orphanNote);
+    this.record({ t: 'runner_start', ts: this.clock.now(), pid: process.pid, host: os.hostname(), flags: this.o.argv ? [...this.o.argv] : undefined });
+    const adopted = findAdoptable(exp, paths, view, this.clock.now());
+    for (const a of adopted) this.record(a);
+    if (adopted.length > 0) this.note(`Adopted ${adopted.length} result(s) found on disk that the journal missed (not run again).`);
+    const plan = planRun(exp, view, { retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed });
+    if (plan.requeue.length > 0) this.record({ t: 'requeue', ts: this.clock.now(), u: plan.requeue, why: plan.requeueWhy });
+    const todo = plan.todo;
+    this.emitter.fire({ type: 'start', runDir: paths.root, total: view.units.size, todo: todo.length, done: view.units.size - todo.length, concurrency: this.concurrency(exp) });
+    await this.writeSnapshot();
+    this.every(SNAPSHOT_EVERY_MS, () => void this.writeSnapshot());
+    this.every(HEARTBEAT_EVERY_MS, () => this.guard(() => lock!.heartbeat()));
+
+    let end: SchedulerEnd = { reason: 'completed' };
+    if (todo.length > 0) {
+      const executor: AttemptExecutor = this.o.handler
+        ? new HandlerExecutor(this.o.handler, exp.config.seed, this.clock, exp.config.run.timeoutSeconds !== undefined ? exp.config.run.timeoutSeconds * 1000 : undefined)
+        : new ProcessExecutor(exp, paths, this.clock);
+      const probe = exp.config.rateLimit.preflight && !this.o.handler ? () => runPreflight(exp, paths, this.clock) : undefined;
+      const firstAnswer = probe ? await probe() : undefined;
+      this.scheduler = new Scheduler(todo, {
+        concurrency: this.concurrency(exp),
+        maxAttempts: exp.config.retries.maxAttempts,
+        backoffSeconds: exp.config.retries.backoffSeconds,
+        rateLimit: exp.config.rateLimit,
+        graceMs: exp.config.graceSeconds * 1000,
+        clock: this.clock,
+        random: this.o.random ?? Math.random,
+        executor,
+        attemptsSoFar: (id) => view.units.get(id)?.attempts ?? 0,
+        probe,
+        hooks: {
+          started: (unit, a, pid, pst) => this.record({ t: 'start', ts: this.clock.now(), u: unit.id, a, pid, pst }),
+          ended: (unit, a, r) => this.unitEnded(unit, a, r),
+          paused: (until, src, why) => {
+            this.record({ t: 'pause', ts: this.clock.now(), until, src, why });
+            this.emitter.fire({ type: 'pause', until, src, why });
+            void this.writeSnapshot();
+          },
+          unpaused: () => {
+            this.record({ t: 'unpause', ts: this.clock.now() });
+            this.emitter.fire({ type: 'unpause' });
+            void this.writeSnapshot();
+          },
+        },
+      });
+      if (this.stopRequests > 0) this.scheduler.stop();
+      if (firstAnswer) {
+        // Preflight said "rate limited": pause (or stop past maxWait) before any unit is spent.
+        this.scheduler.rateLimited(firstAnswer.resetAt, 'preflight', firstAnswer.why);
+      }
+      end = await this.scheduler.run();
+    }
+    return this.finish(exp, end);
+  }
+
+  private concurrency(exp: LoadedExperiment): number {
+    return this.o.concurrency ?? exp.config.concurrency;
+  }
+
+  private unitEnded(unit: Unit, attempt: number, r: Parameters<import('./scheduler').SchedulerHooks['ended']>[2]): void {
+    const now = this.clock.now();
+    if (r === 'interrupted') {
+      this.record({ t: 'end', ts: now, u: unit.id, a: attempt, s: 'interrupted', why: 'killed by the runner (interrupt)' });
+      this.emitter.fire({ type: 'unit', id: unit.id, status: 'interrupted', attempt });
+      return;
+    }
+    this.record({ t: 'end', ts: now, u: unit.id, a: attempt, s: r.status, x: r.exitCode, sig: r.signal, d: Math.round(r.durationMs), why: r.why, r: r.value, reset: r.resetAt });
+    this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
+    this.progress();
+  }
+
+  private progress(): void {
+    const view = this.opened!.view;
+    const { rate, etaMs } = rateAndEta(view, this.clock.now(), view.units.size);
+    this.emitter.fire({ type: 'progress', counts: { ...view.counts }, total: view.units.size, rate, etaMs: etaMs ?? null, rateLimitedUntil: view.pause?.until ?? null });
+  }
+
+  /** Applies a record to the view and queues it for the journal in the same tick, so the two never disagree. */
+  private record(r: JournalRecord): void {
+    if (this.failure) return;
+    applyRecord(this.opened!.view, r);
+    this.journal!.append(r).catch((e: Error) => this.fail(e));
+  }
+
+  private fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    this.note(`Stopping: ${e.message}`);
+    this.scheduler?.killAll('SIGKILL');
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(e as Error);
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const tick = () => {
+      fn();
+      const i = this.timers.indexOf(h);
+      h = this.clock.setTimeout(tick, ms);
+      if (i >= 0) this.timers[i] = h;
+    };
+    let h = this.clock.setTimeout(tick, ms);
+    this.timers.push(h);
+  }
+
+  /** Writes state.json once the journal holds everything it counts; calls made meanwhile coalesce. */
+  private writeSnapshot(): Promise<void> {
+    if (this.snapshotting) {
+      this.snapshotAgain = true;
+      return this.snapshotting;
+    }
+    const go = async (): Promise<void> => {
+      do {
+        this.snapshotAgain = false;
+        if (this.failure || !this.journal || !this.opened) return;
+        const { view, paths, lock } = this.opened;
+        const offset = this.journal.queuedOffset;
+        const status: RunStatus = view.pause && this.status === 'running' ? 'paused_rate_limit' : this.status;
+        const snap = buildSnapshot(this.snapBase(), view, status, this.clock.now(), offset);
+        try {
+          await this.journal.whenDurable(offset);
+          lock!.check();
+          await writeJsonAtomic(paths.state, snap);
+        } catch (e) {
+          this.fail(e as Error);
+          return;
+        }
+      } while (this.snapshotAgain);
+    };
+    this.snapshotting = go().finally(() => (this.snapshotting = undefined));
+    return this.snapshotting;
+  }
+
+  private snapBase() {
+    const exp = this.exp!;
+    const shard = this.opened!.paths.shard;
+    return { name: exp.config.name, hash: exp.hash, shard: shard ? `${shard.k}of${shard.n}` : null, startedAt: this.startedAt };
+  }
+
+  private async finish(exp: LoadedExperiment, end: SchedulerEnd): Promise<RunSummary> {
+    const { view, paths } = this.opened!;
+    let exitCode: RunSummary['exitCode'];
+    let message: string | undefined;
+    if (this.failure) {
+      this.status = 'failed';
+      exitCode = 1;
+      message = this.failure.message;
+    } else if (end.reason === 'paused_rate_limit') {
+      this.status = 'paused_rate_limit';
+      exitCode = 2;
+      message = `Paused on a rate limit until ${new Date(end.rateLimitedUntil!).toISOString()} (more than rateLimit.maxWaitSeconds = ${exp.config.rateLimit.maxWaitSeconds} s away). Run again after that to resume.`;
+    } else if (end.reason === 'interrupted' || this.stopRequests > 0) {
+      this.status = 'interrupted';
+      exitCode = 130;
+    } else {
+      this.status = 'completed';
+      exitCode = 0;
+    }
+    if (!this.failure) {
+      this.record({ t: 'runner_end', ts: this.clock.now(), status: this.status, why: message });
+      await this.writeSnapshot();
+      if (this.failure) return this.finish(exp, end);
+    }
+    this.progress();
+    const summary: RunSummary = {
+      status: this.status, exitCode, runDir: paths.root, total: view.units.size, counts: { ...view.counts },
+      rateLimitedUntil: this.status === 'paused_rate_limit' ? end.rateLimitedUntil ?? view.pause?.until ?? null : null, message,
+    };
+    this.emitter.fire({ type: 'end', summary });
+    return summary;
+  }
+
+  private async dryRun(exp: LoadedExperiment): Promise<RunSummary> {
+    const opened = await openRun(exp, { readOnly: true, shard: this.o.shard, clock: this.clock });
+    for (const n of opened.notes) this.note(n);
+    const adopt = findAdoptable(exp, opened.paths, opened.view, this.clock.now());
+    for (const a of adopt) applyRecord(opened.view, a);
+    const plan = planRun(exp, opened.view, { retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed });
+    const summary: RunSummary = {
+      status: 'dry_run', exitCode: 0, runDir: opened.paths.root, total: opened.view.units.size, counts: { ...opened.view.counts }, rateLimitedUntil: null,
+      plan: { run: plan.todo.map((u) => u.id), skip: opened.view.units.size - plan.todo.length, adopt: adopt.map((a) => a.u), retry: plan.requeue, reasons: plan.reasons },
+    };
+    this.emitter.fire({ type: 'end', summary });
+    return summary;
+  }
+
+  private note(message: string): void {
+    this.emitter.fire({ type: 'note', message });
+  }
+}

@@ -1,0 +1,59 @@
+import * as os from 'node:os';
+import { UserError } from '../errors';
+import { readJsonFile } from '../store/atomicFile';
+import type { RunStatus } from '../store/events';
+import { checkSchemaVersion, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
+import { rateAndEta, type Counts, type RunView } from './view';
+
+/** state.json: a quick summary for readers (status, the tree, the status bar). The journal stays the truth. */
+export interface Snapshot {
+  readonly schemaVersion: number;
+  readonly name: string;
+  readonly hash: string;
+  readonly shard: string | null;
+  readonly status: RunStatus;
+  readonly total: number;
+  readonly counts: Counts;
+  readonly rateLimitedUntil: number | null;
+  readonly pauseSource: string | null;
+  readonly pauseCount: number;
+  readonly pid: number;
+  readonly host: string;
+  readonly heartbeat: number;
+  readonly startedAt: number;
+  readonly rate: number;
+  readonly etaMs: number | null;
+  /** Journal bytes this snapshot covers. */
+  readonly journalOffset: number;
+}
+
+export function buildSnapshot(
+  base: { name: string; hash: string; shard: string | null; startedAt: number },
+  view: RunView, status: RunStatus, now: number, journalOffset: number,
+): Snapshot {
+  const total = view.units.size;
+  const { rate, etaMs } = rateAndEta(view, now, total);
+  return {
+    schemaVersion: STORE_SCHEMA_VERSION, ...base, status, total, counts: { ...view.counts },
+    rateLimitedUntil: view.pause?.until ?? null, pauseSource: view.pause?.src ?? null, pauseCount: view.pauseCount,
+    pid: process.pid, host: os.hostname(), heartbeat: now, rate, etaMs: etaMs ?? null, journalOffset,
+  };
+}
+
+/** Reads state.json; a truncated or garbled one is reported (`problem`) and the journal used instead. */
+export function readSnapshot(file: string): { snapshot?: Snapshot; problem?: string } {
+  let v: unknown;
+  try {
+    v = readJsonFile(file);
+  } catch (e) {
+    return { problem: `state.json does not parse (${(e as Error).message}); using the journal instead` };
+  }
+  if (v === undefined) return {};
+  try {
+    checkSchemaVersion((v as Snapshot).schemaVersion, file);
+  } catch (e) {
+    if (e instanceof UserError && /newer/.test(e.detail)) throw e;
+    return { problem: (e as Error).message };
+  }
+  return { snapshot: v as Snapshot };
+}

@@ -1,0 +1,44 @@
+/**
+ * Journal records: one JSON object per line. Short keys because a million-unit run writes
+ * millions of them; `t` is the record type.
+ */
+export const JOURNAL_SCHEMA_VERSION = 1;
+
+export type Outcome = 'passed' | 'failed' | 'error' | 'rate_limited';
+/** `interrupted`: killed by the runner on Ctrl+C or a lost lock; the unit is pending again. */
+export type EndStatus = Outcome | 'interrupted';
+export type RunStatus = 'running' | 'paused_rate_limit' | 'interrupted' | 'completed' | 'failed';
+
+export interface HeaderRecord { t: 'header'; schemaVersion: number; run: string; hash: string; shard?: string; ts: number }
+export interface RunnerStartRecord { t: 'runner_start'; ts: number; pid: number; host: string; flags?: string[] }
+export interface RunnerEndRecord { t: 'runner_end'; ts: number; status: RunStatus; why?: string }
+export interface UnitStartRecord { t: 'start'; ts: number; u: string; a: number; pid?: number; pst?: number }
+export interface UnitEndRecord {
+  t: 'end'; ts: number; u: string; a: number; s: EndStatus;
+  /** Exit code, signal, duration (ms), and why it is not a pass. */
+  x?: number | null; sig?: string | null; d?: number; why?: string;
+  /** Library handlers: the returned value (process units keep theirs in the result file). */
+  r?: unknown;
+  /** Rate limits: reset time (epoch ms). */
+  reset?: number;
+}
+export interface AdoptRecord { t: 'adopt'; ts: number; u: string; s: Outcome; why: string }
+export interface PauseRecord { t: 'pause'; ts: number; until: number; src: string; why?: string }
+export interface UnpauseRecord { t: 'unpause'; ts: number }
+/** `--retry-errors` / `--retry-failed`: these units get a fresh attempt budget. */
+export interface RequeueRecord { t: 'requeue'; ts: number; u: string[]; why: string }
+
+export type JournalRecord =
+  | HeaderRecord | RunnerStartRecord | RunnerEndRecord | UnitStartRecord | UnitEndRecord
+  | AdoptRecord | PauseRecord | UnpauseRecord | RequeueRecord;
+
+const TYPES = new Set(['header', 'runner_start', 'runner_end', 'start', 'end', 'adopt', 'pause', 'unpause', 'requeue']);
+
+/** Cheap shape check: enough to tell a record from garbage that happens to be JSON. */
+export function asRecord(v: unknown): JournalRecord | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.t !== 'string' || !TYPES.has(r.t) || typeof r.ts !== 'number') return undefined;
+  if ((r.t === 'start' || r.t === 'end' || r.t === 'adopt') && typeof r.u !== 'string') return undefined;
+  return v as JournalRecord;
+}

@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+import { unitFolderName } from '../ids';
+
+/** Shard k of n (k from 1). Undefined for an unsharded run. */
+export interface Shard { readonly k: number; readonly n: number }
+
+export function shardSuffix(shard?: Shard): string {
+  return shard ? `.${shard.k}of${shard.n}` : '';
+}
+
+/** Where everything of one run lives; the one place that knows the folder layout. */
+export class RunPaths {
+  constructor(readonly root: string, readonly shard?: Shard) {}
+
+  get experiment(): string { return path.join(this.root, 'experiment.json'); }
+  get journal(): string { return path.join(this.root, `journal${shardSuffix(this.shard)}.jsonl`); }
+  get state(): string { return path.join(this.root, `state${shardSuffix(this.shard)}.json`); }
+  get lock(): string { return path.join(this.root, `lock${shardSuffix(this.shard)}`); }
+  get units(): string { return path.join(this.root, 'units'); }
+  get archive(): string { return path.join(this.root, 'archive'); }
+  unitDir(unitId: string): string { return path.join(this.units, unitFolderName(unitId)); }
+}
+
+/** `.resumable/<name>-<hash8>/` next to the experiment file (or under its `runRoot`). */
+export function runFolderFor(experimentDir: string, runRoot: string, name: string, hash: string): string {
+  return path.join(path.resolve(experimentDir, runRoot), `${name}-${hash.slice(0, 8)}`);
+}

@@ -1,0 +1,157 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Unit } from '../../src/core/config/units';
+import type { AttemptExecutor, AttemptResult } from '../../src/core/run/attempt';
+import { Scheduler, type SchedulerOptions } from '../../src/core/run/scheduler';
+import { FakeClock } from '../helpers/fakeClock';
+
+function units(n: number): Unit[] {
+  return Array.from({ length: n }, (_, i) => ({ id: `u${i}`, item: { id: `u${i}`, fields: {}, where: {} }, cell: {}, group: '' }));
+}
+
+/** An executor whose attempts end after `ms` on the fake clock with what `answer` says. */
+function fakeExecutor(clock: FakeClock, answer: (id: string, attempt: number) => Partial<AttemptResult>, ms = 100) {
+  const log: { id: string; attempt: number; at: number }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const exec: AttemptExecutor = {
+    start(unit, attempt) {
+      log.push({ id: unit.id, attempt, at: clock.now() });
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      let resolve!: (r: AttemptResult) => void;
+      const done = new Promise<AttemptResult>((r) => (resolve = r));
+      const h = clock.setTimeout(() => {
+        inFlight--;
+        resolve({ status: 'passed', durationMs: ms, ...answer(unit.id, attempt) });
+      }, ms);
+      return { done, kill: () => { clock.clearTimeout(h); inFlight--; resolve({ status: 'error', why: 'killed', durationMs: 0 }); } };
+    },
+  };
+  return { exec, log, maxInFlight: () => maxInFlight };
+}
+
+function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<SchedulerOptions> = {}) {
+  const ends: { id: string; status: string }[] = [];
+  const pauses: { until: number; src: string }[] = [];
+  let unpauses = 0;
+  const attempts = new Map<string, number>();
+  const o: SchedulerOptions = {
+    concurrency: 4, maxAttempts: 3, backoffSeconds: [5, 300], graceMs: 1000, clock, random: () => 0.5, executor: exec,
+    rateLimit: { maxWaitSeconds: 3600, defaultWaitSeconds: 60, bufferSeconds: 5 },
+    attemptsSoFar: (id) => attempts.get(id) ?? 0,
+    hooks: {
+      started: () => undefined,
+      ended: (u, a, r) => {
+        if (r !== 'interrupted' && r.status !== 'rate_limited') attempts.set(u.id, a);
+        ends.push({ id: u.id, status: r === 'interrupted' ? 'interrupted' : r.status });
+      },
+      paused: (until, src) => pauses.push({ until, src }),
+      unpaused: () => unpauses++,
+    },
+    ...over,
+  };
+  return { o, ends, pauses, unpauses: () => unpauses };
+}
+
+test('runs every unit once with bounded concurrency', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({}));
+  const s = options(clock, f.exec);
+  const end = new Scheduler(units(10), s.o).run();
+  await clock.advance(10_000);
+  assert.deepEqual(await end, { reason: 'completed' });
+  assert.equal(f.log.length, 10);
+  assert.equal(f.maxInFlight(), 4);
+});
+
+test('errors are retried with exponential backoff up to maxAttempts', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({ status: 'error', why: 'boom' }));
+  const s = options(clock, f.exec, { concurrency: 1 });
+  const end = new Scheduler(units(1), s.o).run();
+  await clock.advance(60_000);
+  await end;
+  assert.deepEqual(f.log.map((l) => l.attempt), [1, 2, 3]);
+  // backoff with random()=0.5: 5 s * 0.75 after attempt 1, 10 s * 0.75 after attempt 2.
+  assert.equal(f.log[1]!.at - f.log[0]!.at, 100 + 3750);
+  assert.equal(f.log[2]!.at - f.log[1]!.at, 100 + 7500);
+});
+
+test('a rate limit re-queues the unit, pauses every dispatch until reset + buffer, then resumes by itself', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.now();
+  let limited = false;
+  const f = fakeExecutor(clock, (id) => {
+    if (id === 'u2' && !limited) {
+      limited = true;
+      return { status: 'rate_limited', resetAt: t0 + 30_000 };
+    }
+    return {};
+  });
+  const s = options(clock, f.exec, { concurrency: 2 });
+  const end = new Scheduler(units(6), s.o).run();
+  await clock.advance(200);
+  assert.deepEqual(s.pauses, [{ until: t0 + 35_000, src: 'u2' }]);
+  await clock.advance(20_000);
+  const duringPause = f.log.filter((l) => l.at > t0 + 200 && l.at < t0 + 35_000);
+  assert.deepEqual(duringPause, [], 'nothing dispatched during the pause');
+  await clock.advance(60_000);
+  assert.deepEqual(await end, { reason: 'completed' });
+  assert.equal(s.unpauses(), 1);
+  const u2 = f.log.filter((l) => l.id === 'u2');
+  assert.equal(u2.length, 2);
+  assert.equal(u2[1]!.at, t0 + 35_000, 'the rate-limited unit goes first after the pause');
+  assert.equal(u2[1]!.attempt, 1, 'a rate limit does not use up an attempt');
+  assert.ok(!s.ends.some((e) => e.status === 'error' || e.status === 'failed'));
+});
+
+test('a pause longer than maxWaitSeconds stops with paused_rate_limit', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.now();
+  const f = fakeExecutor(clock, (id) => (id === 'u0' ? { status: 'rate_limited', resetAt: t0 + 7200_000 } : {}));
+  const s = options(clock, f.exec, { concurrency: 1 });
+  const end = new Scheduler(units(3), s.o).run();
+  await clock.advance(1000);
+  assert.deepEqual(await end, { reason: 'paused_rate_limit', rateLimitedUntil: t0 + 7205_000 });
+  assert.equal(f.log.length, 1);
+});
+
+test('without a reset time the default pause doubles with each pause in a row', async () => {
+  const clock = new FakeClock();
+  let n = 0;
+  const f = fakeExecutor(clock, () => (n++ < 3 ? { status: 'rate_limited' } : {}));
+  const s = options(clock, f.exec, { concurrency: 1 });
+  const end = new Scheduler(units(1), s.o).run();
+  await clock.advance(1000_000);
+  await end;
+  const gaps = s.pauses.map((p, i) => p.until - (i === 0 ? 0 : s.pauses[i - 1]!.until));
+  assert.deepEqual(gaps.slice(1), [100 + 120_000, 100 + 240_000]);
+});
+
+test('stop: no new dispatch, in-flight units finish within the grace period', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({}), 500);
+  const s = options(clock, f.exec, { concurrency: 2 });
+  const sched = new Scheduler(units(10), s.o);
+  const end = sched.run();
+  await clock.advance(100);
+  sched.stop();
+  await clock.advance(5000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.equal(f.log.length, 2);
+  assert.deepEqual(s.ends.map((e) => e.status), ['passed', 'passed']);
+});
+
+test('stop: units past the grace period are killed and reported interrupted', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({}), 60_000);
+  const s = options(clock, f.exec, { concurrency: 2, graceMs: 1000 });
+  const sched = new Scheduler(units(4), s.o);
+  const end = sched.run();
+  await clock.advance(10);
+  sched.stop();
+  await clock.advance(2000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.deepEqual(s.ends.map((e) => e.status), ['interrupted', 'interrupted']);
+});
