@@ -89,7 +89,7 @@ test('a yearless date is this year unless that is more than 180 days ago', () =>
   const jan = Date.UTC(2026, 0, 10, 12); // 2026-01-10
   check([
     ['Feb 19, 6am', Date.UTC(2026, 1, 19, 14)],
-    ['Dec 31 UTC', Date.UTC(2025, 11, 31)], // 10 days ago
+    ['Dec 31 UTC', Date.UTC(2026, 11, 31)], // this year's, later on
     ['Jun 1 UTC', Date.UTC(2026, 5, 1)],
   ], jan);
   check([

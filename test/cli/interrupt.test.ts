@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tmpDir } from '../helpers/tmp';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
+
+function resultsOnDisk(runDir: string): number {
+  const units = path.join(runDir, 'units');
+  return fs.readdirSync(units).filter((f) => fs.existsSync(path.join(units, f, 'result.json'))).length;
+}
+
+test('Ctrl+C while workers are busy keeps every finished unit (the 590-runs failure)', { timeout: 60_000 }, async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 300, concurrency: 16, sleep: '0.3' });
+  const { child, done } = cliStart(['run', file], dir);
+  await sleep(1500);
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  const runDir = runDirOf(dir);
+  const state = JSON.parse(fs.readFileSync(path.join(runDir, 'state.json'), 'utf8'));
+  const onDisk = resultsOnDisk(runDir);
+  assert.ok(onDisk > 16, `expected work done before the interrupt, got ${onDisk}`);
+  assert.equal(state.status, 'interrupted');
+  assert.equal(state.counts.passed, onDisk, 'state.json counts every result on disk, including units that finished during the grace period');
+  const journalPassed = journalRecords(runDir).filter((x) => x.t === 'end' && x.s === 'passed').length;
+  assert.equal(journalPassed, onDisk);
+  assert.equal(state.counts.running, 0);
+
+  const again = cliSync(['run', file], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, new RegExp(`${onDisk} of 300 units already done`));
+  for (const [folder, runs] of unitRuns(runDir)) assert.deepEqual(runs, ['start', 'done'], `${folder} ran more than once`);
+});
+
+test('units still running after the grace period are killed (whole process group) and run again on resume', { timeout: 60_000 }, async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 6, concurrency: 3, sleep: '30', extra: { graceSeconds: 1 } });
+  const { child, done } = cliStart(['run', file], dir);
+  await sleep(800);
+  const t = Date.now();
+  child.kill('SIGTERM');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(Date.now() - t < 10_000, 'the grace period bounds the wait');
+  const runDir = runDirOf(dir);
+  const ends = journalRecords(runDir).filter((x) => x.t === 'end');
+  assert.equal(ends.length, 3);
+  assert.ok(ends.every((e) => e.s === 'interrupted'));
+  // The sleeps (grandchildren of the runner) died with their group.
+  const ps = cliSync(['status', file, '--json'], dir);
+  assert.equal(JSON.parse(ps.stdout).counts.pending, 6);
+});
+
+test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_000 }, async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 200, concurrency: 8, sleep: '0.4', extra: { graceSeconds: 60 } });
+  const { child, done } = cliStart(['run', file], dir);
+  await sleep(1500);
+  child.kill('SIGINT');
+  await sleep(50);
+  const t = Date.now();
+  child.kill('SIGINT');
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
+  assert.ok(Date.now() - t < 5000, `second interrupt took ${Date.now() - t} ms`);
+  const runDir = runDirOf(dir);
+  const onDisk = resultsOnDisk(runDir);
+  const again = cliSync(['run', file], dir);
+  assert.equal(again.code, 0, again.stderr);
+  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+  assert.equal(status.counts.passed, 200);
+  // Results written before the kill were counted (journaled or adopted), never re-run.
+  for (const [folder, runs] of unitRuns(runDir)) {
+    const firstDone = runs.indexOf('done');
+    assert.ok(runs.lastIndexOf('start') < firstDone, `${folder}: ${runs.join(',')}`);
+  }
+  assert.ok(onDisk > 0);
+});
