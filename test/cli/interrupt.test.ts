@@ -74,7 +74,10 @@ test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_00
   // Results written before the kill were counted (journaled or adopted), never re-run.
   for (const [folder, runs] of unitRuns(runDir)) {
     const firstDone = runs.indexOf('done');
-    assert.ok(runs.lastIndexOf('start') < firstDone, `${folder}: ${runs.join(',')}`);
+    assert.ok(firstDone === -1 || runs.lastIndexOf('start') < firstDone, `${folder}: ${runs.join(',')}`);
+    const files = fs.readdirSync(path.join(runDir, 'units', folder));
+    assert.ok(files.includes('result.json'), folder);
+    assert.deepEqual(files.filter((f) => f.startsWith('result.json.before')), [], `${folder}: a finished result was set aside for a re-run`);
   }
   assert.ok(onDisk > 0);
 });

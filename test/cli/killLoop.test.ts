@@ -42,7 +42,8 @@ test('SIGKILL at random instants, resume each time: nothing finished is lost or 
     if (r.code === 0) break;
     assert.equal(r.signal, 'SIGKILL', `seed ${seed}: runner exited by itself: ${r.stderr}`);
     killed++;
-    assertStateFilesParse(runDirOf(dir), `seed ${seed}, kill ${killed}`);
+    // Killed before it made the run folder: nothing to check yet.
+    if (fs.existsSync(path.join(dir, '.resumable'))) assertStateFilesParse(runDirOf(dir), `seed ${seed}, kill ${killed}`);
   }
   const final = cliSync(['run', file], dir);
   assert.equal(final.code, 0, `seed ${seed}: ${final.stderr}`);
@@ -65,7 +66,7 @@ test('SIGKILL at random instants, resume each time: nothing finished is lost or 
   for (const [folder, runs] of unitRuns(runDir)) {
     const firstDone = runs.indexOf('done');
     assert.ok(firstDone === -1 || runs.lastIndexOf('start') < firstDone, `seed ${seed}: ${folder} ran again after its result was written: ${runs.join(',')}`);
-    assert.ok(firstDone !== -1, `seed ${seed}: ${folder} never finished`);
+    assert.ok(fs.existsSync(path.join(runDir, 'units', folder, 'result.json')), `seed ${seed}: ${folder} has no result`);
     const aside = fs.readdirSync(path.join(runDir, 'units', folder)).filter((f) => f.startsWith('result.json.before'));
     assert.deepEqual(aside, [], `seed ${seed}: ${folder} had a finished result set aside for a re-run`);
   }

@@ -123,8 +123,9 @@ function fenceJournal(file: string, notes: string[]): void {
 }
 
 function archiveLiveState(paths: RunPaths, stamp: string, notes: string[]): void {
+  // A folder with no frozen config has no live state (just created, or already archived).
+  if (!fs.existsSync(paths.experiment)) return;
   const names = fs.readdirSync(paths.root).filter((n) => n !== 'archive' && !n.startsWith('lock'));
-  if (names.length === 0) return;
   const dest = path.join(paths.archive, stamp);
   fs.mkdirSync(dest, { recursive: true });
   for (const n of names) fs.renameSync(path.join(paths.root, n), path.join(dest, n));

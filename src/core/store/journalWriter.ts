@@ -81,7 +81,10 @@ export class JournalWriter {
 
   private settle(): void {
     const still: typeof this.waiters = [];
-    for (const w of this.waiters) (w.upTo <= this.durable ? w.resolve() : still.push(w));
+    for (const w of this.waiters) {
+      if (w.upTo <= this.durable) w.resolve();
+      else still.push(w);
+    }
     this.waiters = still;
   }
 

@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tmpDir } from '../helpers/tmp';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
+
+/** A run stopped halfway (Ctrl+C), to damage in each test. */
+async function halfRun(n = 40): Promise<{ dir: string; file: string; runDir: string }> {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n, concurrency: 4, sleep: '0.1' });
+  const { child, done } = cliStart(['run', file], dir);
+  await sleep(900);
+  child.kill('SIGINT');
+  assert.equal((await done).code, 130);
+  return { dir, file, runDir: runDirOf(dir) };
+}
+
+function finishAndCount(dir: string, file: string, n: number): string {
+  const r = cliSync(['run', file], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+  assert.equal(status.counts.passed, n);
+  return r.stderr;
+}
+
+test('a torn last journal line is dropped with a note (and kept aside), and the run resumes', async () => {
+  const { dir, file, runDir } = await halfRun();
+  fs.appendFileSync(path.join(runDir, 'journal.jsonl'), '{"t":"end","ts":17000000,"u":"item-000');
+  const out = finishAndCount(dir, file, 40);
+  assert.match(out, /Dropped a torn last journal line \(\d+ bytes/);
+  assert.equal(fs.readdirSync(runDir).filter((f) => f.startsWith('journal.jsonl.torn-')).length, 1);
+  journalRecords(runDir); // every line parses now
+});
+
+test('NUL bytes at the end of the journal (a crash on ext4) count as a torn tail', async () => {
+  const { dir, file, runDir } = await halfRun();
+  fs.appendFileSync(path.join(runDir, 'journal.jsonl'), Buffer.alloc(4096));
+  const out = finishAndCount(dir, file, 40);
+  assert.match(out, /Dropped a torn last journal line \(4096 bytes/);
+});
+
+test('a corrupt line in the middle stops the run with its line number; status still reads the rest; repair fixes it', async () => {
+  const { dir, file, runDir } = await halfRun();
+  const j = path.join(runDir, 'journal.jsonl');
+  const lines = fs.readFileSync(j, 'utf8').split('\n');
+  const passedBefore = lines.filter((l) => l.includes('"s":"passed"')).length;
+  lines.splice(5, 0, '{"t":"end","ts":1,"u":"item-0\u0000\u0000garbage');
+  fs.writeFileSync(j, lines.join('\n'));
+
+  const r = cliSync(['run', file], dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /journal\.jsonl:6: The journal has 1 damaged line/);
+  assert.match(r.stderr, /resumable repair/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+
+  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+  assert.equal(status.counts.passed, passedBefore, 'the damaged line hides no other line');
+  assert.ok(status.notes.some((n: string) => /damaged journal line 6/.test(n)));
+
+  const dry = cliSync(['repair', runDir, '--dry-run'], dir);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /\+0 adopted, 1 dropped/);
+  assert.equal(fs.readFileSync(j, 'utf8').split('\n').length, lines.length, 'dry run writes nothing');
+  const fix = cliSync(['repair', runDir], dir);
+  assert.match(fix.stdout, /Repaired/);
+  const again = cliSync(['repair', runDir], dir);
+  assert.match(again.stdout, /Nothing to repair/, 'repair is idempotent');
+  finishAndCount(dir, file, 40);
+});
+
+test('repair adopts results the journal lost, backs up first, and is idempotent', async () => {
+  const { dir, file, runDir } = await halfRun();
+  const j = path.join(runDir, 'journal.jsonl');
+  const original = fs.readFileSync(j, 'utf8');
+  // Lose every unit end: as if the journal were restored from an old backup.
+  fs.writeFileSync(j, original.split('\n').filter((l) => !l.includes('"t":"end"')).join('\n'));
+  const onDisk = fs.readdirSync(path.join(runDir, 'units')).filter((f) => fs.existsSync(path.join(runDir, 'units', f, 'result.json'))).length;
+  const r = cliSync(['repair', runDir], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`\\+${onDisk} adopted, 0 dropped`));
+  const backups = fs.readdirSync(path.join(runDir, 'archive')).filter((f) => f.endsWith('-before-repair'));
+  assert.equal(backups.length, 1);
+  assert.ok(fs.existsSync(path.join(runDir, 'archive', backups[0]!, 'journal.jsonl')));
+  assert.match(cliSync(['repair', runDir], dir).stdout, /Nothing to repair/);
+  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+  assert.equal(status.counts.passed, onDisk);
+});
+
+test('a truncated state.json is reported and rebuilt from the journal', async () => {
+  const { dir, file, runDir } = await halfRun();
+  const s = path.join(runDir, 'state.json');
+  const text = fs.readFileSync(s, 'utf8');
+  fs.writeFileSync(s, text.slice(0, text.length / 2));
+  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+  assert.ok(status.notes.some((n: string) => /state\.json does not parse/.test(n)));
+  finishAndCount(dir, file, 40);
+  assert.equal(JSON.parse(fs.readFileSync(s, 'utf8')).status, 'completed');
+});
+
+for (const target of ['journal.jsonl', 'experiment.json', 'state.json'] as const) {
+  test(`a newer schemaVersion in ${target} is refused with a message, nothing changed`, async () => {
+    const { dir, file, runDir } = await halfRun();
+    const p = path.join(runDir, target);
+    if (target === 'journal.jsonl') {
+      const lines = fs.readFileSync(p, 'utf8').split('\n');
+      lines[0] = lines[0]!.replace('"schemaVersion":1', '"schemaVersion":99');
+      fs.writeFileSync(p, lines.join('\n'));
+    } else {
+      const v = JSON.parse(fs.readFileSync(p, 'utf8'));
+      v.schemaVersion = 99;
+      fs.writeFileSync(p, JSON.stringify(v));
+    }
+    const before = fs.readFileSync(path.join(runDir, 'journal.jsonl'));
+    const cmd = target === 'state.json' ? ['status', file] : ['run', file];
+    const r = cliSync(cmd, dir);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`${target.replace('.', '\\.')}.*newer Resumable \\(schemaVersion 99; this one reads up to 1\\)`));
+    assert.deepEqual(fs.readFileSync(path.join(runDir, 'journal.jsonl')), before);
+  });
+}
