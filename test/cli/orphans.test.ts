@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
 import { cliStart, cliSync, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
 

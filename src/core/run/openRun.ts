@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 import { fsyncDir, removeOrphanTemps } from '../store/atomicFile';
 import { JOURNAL_SCHEMA_VERSION } from '../store/events';
 import { readJournal } from '../store/journalReader';
-import { HeldLock, type Takeover } from '../store/lock';
+import { HeldLock, liveHolder, type Takeover } from '../store/lock';
 import { RunPaths, runFolderFor, type Shard } from '../store/paths';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
@@ -37,6 +37,10 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash), o.shard);
   const others = otherRuns(exp, paths.root);
   if (others.length > 0 && !o.fresh) throw driftError(exp, others[0]!);
+  for (const other of others) {
+    const holder = liveHolder(path.join(other.dir, 'lock'), o.clock);
+    if (holder) throw new UserError(`Cannot archive run ${path.basename(other.dir)}: it is being run by pid ${holder.pid} on ${holder.host}. Stop it first.`, { file: other.dir });
+  }
   if (o.readOnly) return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
 
   fs.mkdirSync(paths.units, { recursive: true });

@@ -123,6 +123,13 @@ export function lockHeartbeat(file: string): number | undefined {
   }
 }
 
+/** The holder of a lock that is not stale (a runner that is, or may be, still going). */
+export function liveHolder(file: string, clock: Clock, staleMs = LOCK_STALE_MS): LockInfo | undefined {
+  const holder = readLock(file);
+  if (!holder || lockHeartbeat(file) === undefined) return undefined;
+  return staleness(file, holder, clock, staleMs) ? undefined : holder;
+}
+
 function staleness(file: string, holder: LockInfo | undefined, clock: Clock, staleMs: number): Takeover | undefined {
   const beat = lockHeartbeat(file);
   if (beat === undefined) return undefined; // vanished: just retry the create
