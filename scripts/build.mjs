@@ -7,4 +7,6 @@ const common = { mainFields: ['module', 'main'], bundle: true, platform: 'node',
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['src/core/index.ts'], outfile: 'dist/core.js' }),
+  // The extension loads dist/core.js lazily (see src/extension/engine.ts); only its thin layer is here.
+  build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
 ]);

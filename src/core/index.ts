@@ -11,7 +11,9 @@ export { RateLimitError, type UnitHandler, type UnitContext } from './exec/handl
 export { loadExperiment, loadExperimentText, type LoadedExperiment } from './config/load';
 export { experimentSchema, experimentJsonSchema, type Experiment, type ExperimentInput } from './config/schema';
 export type { Unit } from './config/units';
-export { readRunReport, listRunDirs, type RunReport } from './status/report';
+export { readRunReport, listRunDirs, RunFollower, type RunReport } from './status/report';
+export { JournalTail } from './status/tail';
+export { unitFolderName } from './ids';
 export { repairRun, type RepairOutcome } from './repair/repair';
 export { parseResetTime } from './ratelimit/resetTime';
 export { UserError, isUserError } from './errors';

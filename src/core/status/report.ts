@@ -1,16 +1,17 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Clock } from '../clock';
+import type { Unit } from '../config/units';
 import { UserError } from '../errors';
 import type { RunStatus } from '../store/events';
-import { readJournal } from '../store/journalReader';
 import { LOCK_STALE_MS, lockHeartbeat, readLock } from '../store/lock';
 import { RunPaths } from '../store/paths';
 import { isAlive } from '../store/process';
-import { readFrozen, unitsOfFrozen } from '../run/frozen';
+import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../run/frozen';
 import { readSnapshot } from '../run/snapshot';
-import { applyRecord, doneCount, emptyCounts, newView, rateAndEta, type Counts } from '../run/view';
-import * as os from 'node:os';
+import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView } from '../run/view';
+import { JournalTail } from './tail';
 
 /** Where a run stands, read from its folder alone: what `status`, the tree and the status bar show. */
 export interface RunReport {
@@ -18,7 +19,7 @@ export interface RunReport {
   readonly name: string;
   readonly hash: string;
   readonly experimentFile: string;
-  /** `interrupted` also when the snapshot says running but its runner is gone or silent. */
+  /** `interrupted` also when the journal says running but its runner is gone or silent. */
   readonly status: RunStatus | 'not_started';
   readonly total: number;
   readonly done: number;
@@ -35,51 +36,85 @@ export interface RunReport {
   readonly notes: readonly string[];
 }
 
-export async function readRunReport(runDir: string, clock: Clock): Promise<RunReport> {
-  const paths = new RunPaths(runDir);
-  const frozen = readFrozen(paths.experiment);
-  if (!frozen) throw new UserError('Expected a run folder with an experiment.json', { file: runDir });
-  const units = unitsOfFrozen(frozen);
-  const view = newView(units.map((u) => u.id));
-  const notes: string[] = [];
-  const read = await readJournal(paths.journal, (r) => applyRecord(view, r));
-  if (read.tornTail) notes.push(`torn last journal line dropped (${read.tornTail.bytes} bytes)`);
-  for (const c of read.corrupt.slice(0, 5)) notes.push(`damaged journal line ${c.line} skipped`);
-  if (read.corrupt.length > 5) notes.push(`${read.corrupt.length - 5} more damaged lines skipped`);
-  const { snapshot, problem } = readSnapshot(paths.state);
-  if (problem) notes.push(problem);
+/**
+ * A run folder being followed: the frozen config is read once, the journal tailed. The
+ * CLI's `status` makes one and reads once; the extension keeps one per run and polls it.
+ */
+export class RunFollower {
+  readonly units: readonly Unit[];
+  private readonly tail: JournalTail;
+  private readonly paths: RunPaths;
 
-  const lock = readLock(paths.lock);
-  const beat = lockHeartbeat(paths.lock);
-  const now = clock.now();
-  const runner = lock
-    ? {
-        pid: lock.pid, host: lock.host, heartbeatAgeMs: beat === undefined ? null : now - beat,
-        alive: lock.host === os.hostname() ? isAlive(lock.pid, lock.pst) : beat !== undefined && now - beat < LOCK_STALE_MS,
-      }
-    : null;
-  let status: RunReport['status'] = view.lastStatus ?? snapshot?.status ?? 'not_started';
-  if ((status === 'running' || status === 'paused_rate_limit') && !runner?.alive) {
-    // Journal says a runner is active, but none holds a live lock: it died (kill -9, power cut).
-    if (status === 'running' || !view.pause || view.pause.until < now) status = 'interrupted';
+  constructor(readonly runDir: string, readonly frozen: FrozenExperiment) {
+    this.paths = new RunPaths(runDir);
+    this.units = unitsOfFrozen(frozen);
+    this.tail = new JournalTail(this.paths.journal, this.units);
   }
-  const groups = new Map<string, { total: number; counts: Counts }>();
-  for (const u of units) {
-    const g = groups.get(u.group) ?? { total: 0, counts: emptyCounts() };
-    g.total++;
-    g.counts[view.units.get(u.id)!.status]++;
-    groups.set(u.group, g);
+
+  static open(runDir: string): RunFollower {
+    const frozen = readFrozen(new RunPaths(runDir).experiment);
+    if (!frozen) throw new UserError('Expected a run folder with an experiment.json', { file: runDir });
+    return new RunFollower(runDir, frozen);
   }
-  const { rate, etaMs } = rateAndEta(view, now, units.length);
-  const live = status === 'running' || status === 'paused_rate_limit';
-  return {
-    runDir, name: frozen.name, hash: frozen.hash, experimentFile: frozen.experimentFile, status,
-    total: units.length, done: doneCount(view.counts), counts: { ...view.counts },
-    groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
-    rateLimitedUntil: status === 'paused_rate_limit' ? view.pause?.until ?? snapshot?.rateLimitedUntil ?? null : null,
-    pauseSource: view.pause?.src ?? null, pauseCount: view.pauseCount, runner,
-    rate: live ? rate : 0, etaMs: live ? etaMs ?? null : null, lastActivity: view.lastTs ?? null, notes,
-  };
+
+  get view(): RunView {
+    return this.tail.view;
+  }
+
+  /** Reads new journal bytes; returns how many (0: nothing changed in the journal). */
+  poll(): Promise<number> {
+    return this.tail.poll();
+  }
+
+  report(clock: Clock): RunReport {
+    const { view, units, frozen } = this;
+    const notes: string[] = [];
+    const { corrupt, tornBytes } = this.tail.problems;
+    if (tornBytes) notes.push(`torn last journal line dropped (${tornBytes} bytes)`);
+    for (const c of corrupt.slice(0, 5)) notes.push(`damaged journal line ${c.line} skipped`);
+    if (corrupt.length > 5) notes.push(`${corrupt.length - 5} more damaged lines skipped`);
+    const { snapshot, problem } = readSnapshot(this.paths.state);
+    if (problem) notes.push(problem);
+    const now = clock.now();
+    const runner = runnerOf(this.paths.lock, now);
+    let status: RunReport['status'] = view.lastStatus ?? snapshot?.status ?? 'not_started';
+    if ((status === 'running' || status === 'paused_rate_limit') && !runner?.alive) {
+      // The journal says a runner is active, but none holds a live lock: it died (kill -9, power cut).
+      status = 'interrupted';
+    }
+    const groups = new Map<string, { total: number; counts: Counts }>();
+    for (const u of units) {
+      const g = groups.get(u.group) ?? { total: 0, counts: emptyCounts() };
+      g.total++;
+      g.counts[view.units.get(u.id)!.status]++;
+      groups.set(u.group, g);
+    }
+    const { rate, etaMs } = rateAndEta(view, now, units.length);
+    const live = status === 'running' || status === 'paused_rate_limit';
+    const paused = live && view.pause !== undefined && view.pause.until > now;
+    return {
+      runDir: this.runDir, name: frozen.name, hash: frozen.hash, experimentFile: frozen.experimentFile, status: paused ? 'paused_rate_limit' : status,
+      total: units.length, done: doneCount(view.counts), counts: { ...view.counts },
+      groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
+      rateLimitedUntil: paused || status === 'paused_rate_limit' ? view.pause?.until ?? snapshot?.rateLimitedUntil ?? null : null,
+      pauseSource: view.pause?.src ?? null, pauseCount: view.pauseCount, runner,
+      rate: live ? rate : 0, etaMs: live ? etaMs ?? null : null, lastActivity: view.lastTs ?? null, notes,
+    };
+  }
+}
+
+function runnerOf(lockFile: string, now: number): RunReport['runner'] {
+  const lock = readLock(lockFile);
+  if (!lock) return null;
+  const beat = lockHeartbeat(lockFile);
+  const alive = lock.host === os.hostname() ? isAlive(lock.pid, lock.pst) : beat !== undefined && now - beat < LOCK_STALE_MS;
+  return { pid: lock.pid, host: lock.host, heartbeatAgeMs: beat === undefined ? null : now - beat, alive };
+}
+
+export async function readRunReport(runDir: string, clock: Clock): Promise<RunReport> {
+  const f = RunFollower.open(runDir);
+  await f.poll();
+  return f.report(clock);
 }
 
 /** Run folders under a folder of run folders (`.resumable/`). */

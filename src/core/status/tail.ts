@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import type { Unit } from '../config/units';
+import { readJournal, type JournalProblem } from '../store/journalReader';
+import { applyRecord, newView, type RunView } from '../run/view';
+
+/**
+ * Follows a growing journal: each `poll()` reads only the bytes appended since the last
+ * one. It starts over from byte 0 only when the file shrank or was replaced (a repair, a
+ * fence, `--fresh`), which it tells by size and inode.
+ */
+export class JournalTail {
+  private offset = 0;
+  private line = 1;
+  private ino: number | undefined;
+  private corrupt: JournalProblem[] = [];
+  private torn: number | undefined;
+  view: RunView;
+
+  constructor(readonly file: string, private readonly units: readonly Unit[]) {
+    this.view = newView(units.map((u) => u.id));
+  }
+
+  /** Reads what was appended; returns the number of bytes read (0: nothing new). */
+  async poll(): Promise<number> {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(this.file);
+    } catch {
+      if (this.offset > 0) this.reset();
+      return 0;
+    }
+    if (st.ino !== this.ino || st.size < this.offset) {
+      if (this.ino !== undefined) this.reset();
+      this.ino = st.ino;
+    }
+    if (st.size === this.offset && this.torn === undefined) return 0;
+    const from = this.offset;
+    const read = await readJournal(this.file, (r) => applyRecord(this.view, r), { from, firstLine: this.line });
+    this.corrupt.push(...read.corrupt);
+    this.offset = read.goodLength;
+    this.line = read.lines + 1;
+    this.torn = read.tornTail?.bytes;
+    return read.goodLength - from;
+  }
+
+  /** Damaged lines seen so far (line numbers), and the bytes of a torn last line, if any. */
+  get problems(): { corrupt: readonly JournalProblem[]; tornBytes: number | undefined } {
+    return { corrupt: this.corrupt, tornBytes: this.torn };
+  }
+
+  get bytesRead(): number {
+    return this.offset;
+  }
+
+  private reset(): void {
+    this.offset = 0;
+    this.line = 1;
+    this.corrupt = [];
+    this.torn = undefined;
+    this.view = newView(this.units.map((u) => u.id));
+  }
+}

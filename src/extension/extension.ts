@@ -1,0 +1,57 @@
+import * as vscode from 'vscode';
+import { registerCommands } from './commands';
+import { ContextKeys, Settings, TaskType, ViewIds } from './constants';
+import { RunNotifications } from './notifications';
+import { DisposableOwner } from './owner';
+import { RunRegistry } from './runs';
+import { RunStatusBar } from './statusBar';
+import { ResumableTaskProvider } from './tasks';
+import { ExperimentsTree } from './tree';
+import { RunWatcher } from './watcher';
+
+/** What the extension hands to its tests (and to other extensions). */
+export interface ResumableApi {
+  readonly registry: RunRegistry;
+  readonly tasks: ResumableTaskProvider;
+  /** Resolves after the first scan of the workspace. */
+  readonly ready: Promise<void>;
+}
+
+const LIVE_POLL_MS = 2000;
+
+export function activate(context: vscode.ExtensionContext): ResumableApi {
+  const owner = new DisposableOwner();
+  context.subscriptions.push(owner);
+  const cfg = () => vscode.workspace.getConfiguration(Settings.section);
+
+  const registry = owner.add(new RunRegistry());
+  const watcher = owner.add(new RunWatcher(registry, () => cfg().get<number>(Settings.refreshDebounceMs, 250)));
+  const tree = owner.add(new ExperimentsTree(registry, () => cfg().get<number>(Settings.pageSize, 500)));
+  owner.add(vscode.window.createTreeView(ViewIds.experiments, { treeDataProvider: tree, showCollapseAll: true }));
+  owner.add(new RunStatusBar(registry));
+  const notifications = new RunNotifications();
+  owner.add(registry.onDidChange((change) => {
+    notifications.handle(change);
+    void vscode.commands.executeCommand('setContext', ContextKeys.hasExperiments, change.entries.length > 0);
+    void vscode.commands.executeCommand('setContext', ContextKeys.anyRunning, registry.liveRunDirs().length > 0);
+  }));
+  const tasks = new ResumableTaskProvider(context.asAbsolutePath('dist/cli.js'), () => registry.current.map((e) => e.file));
+  owner.add(vscode.tasks.registerTaskProvider(TaskType, tasks));
+  for (const c of registerCommands({ registry, tasks, tree, watcher })) owner.add(c);
+
+  // Watcher events can be dropped under load; live runs are re-read every few seconds too
+  // (only their new journal bytes).
+  const poll = setInterval(() => {
+    for (const dir of registry.liveRunDirs()) watcher.queue(dir);
+  }, LIVE_POLL_MS);
+  owner.add({ dispose: () => clearInterval(poll) });
+  owner.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void registry.rescan()));
+
+  // The first scan (which loads the engine) runs after activation returns.
+  const ready = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => registry.rescan());
+  return { registry, tasks, ready };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

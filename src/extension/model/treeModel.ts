@@ -1,0 +1,71 @@
+import type { RunReport } from '../../core/status/report';
+import type { Counts } from '../../core/run/view';
+
+/**
+ * The Experiments tree as plain data: experiment → matrix groups → status buckets → units.
+ * Pure, so it is tested without VS Code; the TreeDataProvider only maps nodes to TreeItems.
+ */
+export type Bucket = 'running' | 'rate_limited' | 'error' | 'failed' | 'passed' | 'pending';
+export const BUCKETS: readonly Bucket[] = ['running', 'rate_limited', 'error', 'failed', 'passed', 'pending'];
+
+export interface ExperimentEntry {
+  /** Absolute path of the experiment file (or of the frozen config when the file is gone). */
+  readonly file: string;
+  readonly label: string;
+  readonly report?: RunReport;
+  /** Unit ids with their group and status, in config order. */
+  readonly units?: readonly { readonly id: string; readonly group: string; readonly status: Bucket; readonly why?: string; readonly attempts: number }[];
+}
+
+export type TreeNode =
+  | { kind: 'experiment'; id: string; entry: ExperimentEntry }
+  | { kind: 'group'; id: string; entry: ExperimentEntry; group: string; total: number; counts: Counts }
+  | { kind: 'bucket'; id: string; entry: ExperimentEntry; group: string | undefined; bucket: Bucket; count: number }
+  | { kind: 'unit'; id: string; entry: ExperimentEntry; unitId: string; bucket: Bucket; why?: string; attempts: number }
+  | { kind: 'more'; id: string; bucketId: string; shown: number; left: number; pageSize: number };
+
+export function childrenOf(node: TreeNode | undefined, entries: readonly ExperimentEntry[], pages: ReadonlyMap<string, number>, pageSize: number): TreeNode[] {
+  if (!node) return entries.map((entry) => ({ kind: 'experiment', id: `exp:${entry.file}`, entry }));
+  switch (node.kind) {
+    case 'experiment': {
+      const report = node.entry.report;
+      if (!report) return [];
+      const named = report.groups.filter((g) => g.group !== '');
+      if (named.length > 1) {
+        return named.map((g) => ({ kind: 'group', id: `${node.id}|g:${g.group}`, entry: node.entry, group: g.group, total: g.total, counts: g.counts }));
+      }
+      return buckets(node.id, node.entry, undefined, report.counts);
+    }
+    case 'group':
+      return buckets(node.id, node.entry, node.group, node.counts);
+    case 'bucket': {
+      const all = (node.entry.units ?? []).filter((u) => u.status === node.bucket && (node.group === undefined || u.group === node.group));
+      const shown = Math.min(all.length, (pages.get(node.id) ?? 1) * pageSize);
+      const out: TreeNode[] = all.slice(0, shown).map((u) => ({ kind: 'unit', id: `${node.id}|u:${u.id}`, entry: node.entry, unitId: u.id, bucket: u.status, why: u.why, attempts: u.attempts }));
+      if (shown < all.length) out.push({ kind: 'more', id: `${node.id}|more`, bucketId: node.id, shown, left: all.length - shown, pageSize });
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+function buckets(parentId: string, entry: ExperimentEntry, group: string | undefined, counts: Counts): TreeNode[] {
+  return BUCKETS.filter((b) => counts[b] > 0).map((bucket) => ({ kind: 'bucket', id: `${parentId}|b:${bucket}`, entry, group, bucket, count: counts[bucket] }));
+}
+
+export const BUCKET_LABELS: Record<Bucket, string> = {
+  running: 'Running', rate_limited: 'Rate limited', error: 'Errors', failed: 'Failed', passed: 'Passed', pending: 'Pending',
+};
+
+/** "412/1000 · 3 errors · ETA 2m05s" for the experiment row. */
+export function experimentDescription(r: RunReport | undefined, formatDuration: (ms: number) => string): string {
+  if (!r) return 'not started';
+  const parts = [`${r.done}/${r.total}`];
+  if (r.counts.failed) parts.push(`${r.counts.failed} failed`);
+  if (r.counts.error) parts.push(`${r.counts.error} errors`);
+  if (r.status === 'paused_rate_limit') parts.push('rate limited');
+  else if (r.status === 'running' && r.etaMs !== null) parts.push(`ETA ${formatDuration(r.etaMs)}`);
+  else if (r.status !== 'running') parts.push(r.status.replace(/_/g, ' '));
+  return parts.join(' · ');
+}
