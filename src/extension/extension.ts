@@ -13,6 +13,7 @@ import { RunWatcher } from './watcher';
 export interface ResumableApi {
   readonly registry: RunRegistry;
   readonly tasks: ResumableTaskProvider;
+  readonly tree: ExperimentsTree;
   /** Resolves after the first scan of the workspace. */
   readonly ready: Promise<void>;
 }
@@ -49,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
 
   // The first scan (which loads the engine) runs after activation returns.
   const ready = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => registry.rescan());
-  return { registry, tasks, ready };
+  return { registry, tasks, tree, ready };
 }
 
 export function deactivate(): void {

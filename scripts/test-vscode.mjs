@@ -1,0 +1,82 @@
+// The VS Code part of `npm test`: the extension inside a real VS Code (code-server from npm,
+// VS Code 1.139) — extension-host suites (mocha) in a trusted and an untrusted workspace,
+// then a UI test in Chromium driven by playwright-core. The first run installs Node 24 and
+// code-server into .vscode-test/ (cached).
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ensureVSCodeServer } from './vscode-test/setup.mjs';
+import { startCodeServer } from './vscode-test/codeServer.mjs';
+import { launchBrowser, closeBrowser } from './vscode-test/browser.mjs';
+import { runExtensionHostTests } from './vscode-test/runHostTests.mjs';
+import { resumeFromPalette } from '../test/ui/resume.ui.mjs';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const log = (s) => console.log(s);
+const results = [];
+
+/** A fresh copy of the fixture workspace: tests write run folders into it. */
+function workspaceCopy(name) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `resumable-ws-${name}-`));
+  fs.cpSync(path.join(root, 'test', 'fixtures', 'workspace'), dir, { recursive: true });
+  return dir;
+}
+
+async function step(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    results.push([name, true]);
+    log(`ok - ${name} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    results.push([name, false]);
+    log(`not ok - ${name}: ${e?.stack ?? e}`);
+  }
+}
+
+const env = await ensureVSCodeServer({ log });
+execFileSync(process.execPath, [path.join(root, 'scripts', 'build-tests.mjs')], { cwd: root, stdio: 'inherit' });
+const testsPath = path.join(root, 'out', 'test', 'extension', 'index');
+
+await step('extension-host suite, trusted workspace', async () => {
+  const server = await startCodeServer({ ...env, log, env: { RESUMABLE_HOST_SUITE: 'trusted' } });
+  try {
+    const code = await runExtensionHostTests({ server, extensionDevelopmentPath: root, extensionTestsPath: testsPath, workspace: workspaceCopy('trusted'), log });
+    if (code !== 0) throw new Error(`host tests exited with ${code}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+await step('extension-host suite, untrusted workspace', async () => {
+  const ws = workspaceCopy('untrusted');
+  const cli = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'run', 'evals.experiment.json'], { cwd: ws, encoding: 'utf8' });
+  if (cli.status !== 0) throw new Error(`fixture run failed: ${cli.stderr}`);
+  const server = await startCodeServer({ ...env, log, disableWorkspaceTrust: false, env: { RESUMABLE_HOST_SUITE: 'untrusted' } });
+  try {
+    const code = await runExtensionHostTests({ server, extensionDevelopmentPath: root, extensionTestsPath: testsPath, workspace: ws, log });
+    if (code !== 0) throw new Error(`host tests exited with ${code}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+await step('UI: resume from the palette in the installed .vsix', async () => {
+  const vsix = path.join(root, 'resumable.vsix');
+  execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: root, stdio: 'inherit' });
+  const extensionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'resumable-ext-'));
+  execFileSync(env.node24, [env.codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'inherit' });
+  const server = await startCodeServer({ ...env, log, extensionsDir, smokeTestDriver: false });
+  const browser = await launchBrowser();
+  try {
+    await resumeFromPalette({ browser, server, workspace: workspaceCopy('ui'), log });
+  } finally {
+    await closeBrowser(browser);
+    await server.stop();
+  }
+});
+
+const passed = results.filter(([, ok]) => ok).length;
+log(`vscode: ${passed} passed, ${results.length - passed} failed`);
+process.exit(passed === results.length ? 0 : 1);

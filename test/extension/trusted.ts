@@ -1,0 +1,116 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { answerNextPrompt, api, cli, runDirOf, until, waitForTaskEnd, workspaceDir } from './helpers';
+
+const EVALS = () => path.join(workspaceDir(), 'evals.experiment.json');
+
+describe('Resumable in a real VS Code (trusted workspace)', () => {
+  it('activates on a workspace with experiments and lists them', async () => {
+    const a = await api();
+    assert.equal(vscode.version.split('.')[0], '1');
+    const labels = a.registry.current.map((e) => e.label).sort();
+    assert.deepEqual(labels, ['evals', 'paced']);
+    const commands = await vscode.commands.getCommands(true);
+    for (const c of ['resumable.resume', 'resumable.startFresh', 'resumable.retryErrors', 'resumable.retryFailed', 'resumable.repair', 'resumable.stop', 'resumable.openRunFolder', 'resumable.showUnitLog']) {
+      assert.ok(commands.includes(c), `command ${c} is registered`);
+    }
+  });
+
+  it('provides a task per experiment and runs it to the end (fetchTasks, executeTask)', async () => {
+    const tasks = await vscode.tasks.fetchTasks({ type: 'resumable' });
+    const task = tasks.find((t) => t.definition.experiment === 'evals.experiment.json');
+    assert.ok(task, `tasks: ${tasks.map((t) => t.name).join(', ')}`);
+    assert.ok(task.execution instanceof vscode.ProcessExecution);
+    const exec = task.execution as vscode.ProcessExecution;
+    assert.deepEqual(exec.args.slice(1), ['run', EVALS()]);
+    const execution = await vscode.tasks.executeTask(task);
+    assert.equal(await waitForTaskEnd(execution), 0);
+    const status = JSON.parse((await cli(['status', 'evals.experiment.json', '--json'])).out);
+    assert.equal(status.done, 40);
+  });
+
+  it('the tree matches the run folder after the run', async () => {
+    const a = await api();
+    const status = JSON.parse((await cli(['status', 'evals.experiment.json', '--json'])).out);
+    const exp = await until('the evals run in the tree', () => {
+      const node = a.tree.getChildren().find((n) => n.kind === 'experiment' && n.entry.label === 'evals');
+      return node && node.kind === 'experiment' && node.entry.report?.done === 40 && node;
+    });
+    const item = a.tree.getTreeItem(exp);
+    assert.match(String(item.description), /^40\/40 · 8 failed · completed$/);
+    const groups = a.tree.getChildren(exp);
+    assert.deepEqual(groups.map((g) => g.kind === 'group' && g.group), ['alpha', 'beta']);
+    for (const g of groups) {
+      const buckets = a.tree.getChildren(g);
+      const fromTree = Object.fromEntries(buckets.map((b) => (b.kind === 'bucket' ? [b.bucket, b.count] : [])));
+      const fromCli = status.groups.find((x: { group: string }) => g.kind === 'group' && x.group === g.group).counts;
+      assert.deepEqual(fromTree, { passed: fromCli.passed, failed: fromCli.failed });
+      const failedUnits = a.tree.getChildren(buckets.find((b) => b.kind === 'bucket' && b.bucket === 'failed'));
+      assert.equal(failedUnits.length, fromCli.failed);
+    }
+  });
+
+  it('picks up a run started by the CLI outside VS Code (file watcher) within seconds', async () => {
+    const a = await api();
+    const started = Date.now();
+    const r = await cli(['run', 'paced.experiment.json', '--concurrency', '8']);
+    assert.equal(r.code, 0, r.out);
+    const ended = Date.now();
+    await until('the watcher to report the finished paced run', () => a.registry.current.find((e) => e.label === 'paced' && e.report?.status === 'completed'), 10_000);
+    console.log(`    watcher latency after the CLI exited: ${Date.now() - ended} ms (run took ${ended - started} ms)`);
+  });
+
+  it('Retry Failed re-runs only the failed units (as a task)', async () => {
+    const dir = runDirOf('evals')!;
+    const before = fs.readFileSync(path.join(dir, 'journal.jsonl'), 'utf8').split('\n').length;
+    const ended = new Promise<number | undefined>((resolve) => {
+      const sub = vscode.tasks.onDidEndTaskProcess((e) => {
+        sub.dispose();
+        resolve(e.exitCode);
+      });
+    });
+    await vscode.commands.executeCommand('resumable.retryFailed', vscode.Uri.file(EVALS()));
+    assert.equal(await ended, 0);
+    const lines = fs.readFileSync(path.join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').slice(before - 1).map((l) => JSON.parse(l));
+    const requeue = lines.find((l) => l.t === 'requeue');
+    assert.equal(requeue.u.length, 8, 'the 8 failed units, and only them');
+    assert.equal(lines.filter((l) => l.t === 'start').length, 8);
+  });
+
+  it('Repair shows the dry-run diff, applies only on confirmation, and adopts what the journal lost', async () => {
+    const dir = runDirOf('evals')!;
+    const journal = path.join(dir, 'journal.jsonl');
+    const original = fs.readFileSync(journal, 'utf8');
+    fs.writeFileSync(journal, original.split('\n').filter((l) => !l.includes('"t":"end"') && !l.includes('"t":"adopt"')).join('\n'));
+    const cancel = answerNextPrompt('showWarningMessage', undefined);
+    await vscode.commands.executeCommand('resumable.repair', vscode.Uri.file(EVALS()));
+    assert.match((await cancel.asked).message, /Repair evals: \+40 adopted, 0 dropped/);
+    assert.ok(!fs.readFileSync(journal, 'utf8').includes('"t":"adopt"'), 'cancelled: nothing written');
+    const confirm = answerNextPrompt('showWarningMessage', 'Repair');
+    await vscode.commands.executeCommand('resumable.repair', vscode.Uri.file(EVALS()));
+    assert.match((await confirm.asked).detail ?? '', /backed up/);
+    assert.equal(fs.readFileSync(journal, 'utf8').split('\n').filter((l) => l.includes('"t":"adopt"')).length, 40);
+    assert.ok(fs.readdirSync(path.join(dir, 'archive')).some((d) => d.endsWith('-before-repair')));
+  });
+
+  it('Start Fresh asks with a modal that names what is archived, then archives and reruns', async () => {
+    const dir = runDirOf('evals')!;
+    const confirm = answerNextPrompt('showWarningMessage', 'Start Fresh');
+    const ended = new Promise<number | undefined>((resolve) => {
+      const sub = vscode.tasks.onDidEndTaskProcess((e) => {
+        sub.dispose();
+        resolve(e.exitCode);
+      });
+    });
+    await vscode.commands.executeCommand('resumable.startFresh', vscode.Uri.file(EVALS()));
+    const asked = await confirm.asked;
+    assert.match(asked.message, /Start evals from scratch\?/);
+    assert.match(asked.detail ?? '', /40 finished unit\(s\).*moves to .*archive/);
+    assert.equal(await ended, 0);
+    const archived = fs.readdirSync(path.join(dir, 'archive')).filter((d) => !d.endsWith('-before-repair'));
+    assert.equal(archived.length, 1);
+    assert.ok(fs.existsSync(path.join(dir, 'archive', archived[0]!, 'journal.jsonl')));
+  });
+});

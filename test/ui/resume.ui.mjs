@@ -1,0 +1,59 @@
+// A person's view: in a real code-server workbench (the .vsix installed), open the palette,
+// run "Resume Experiment", pick the experiment, and watch the tree, the status bar countdown
+// during a rate-limit pause, and the completion notification. Screenshots go to test-artifacts/.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const shots = path.resolve('test-artifacts');
+
+export async function resumeFromPalette({ browser, server, workspace, log }) {
+  fs.mkdirSync(shots, { recursive: true });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
+  try {
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // Open our view container from the activity bar, as a person would.
+    const viewButton = page.locator('.activitybar [aria-label^="Resumable"]').first();
+    await viewButton.waitFor({ timeout: 60_000 });
+    await viewButton.click();
+    const tree = page.locator('.pane-body .monaco-list-row');
+    await page.getByText('paced', { exact: false }).first().waitFor({ timeout: 30_000 });
+    await shot('1-experiments-view');
+
+    await page.keyboard.press('F1');
+    await page.keyboard.type('Resumable: Resume Experiment');
+    await page.waitForSelector('.quick-input-list .monaco-list-row');
+    await page.keyboard.press('Enter');
+    await page.getByText('Experiment to resume').first().waitFor();
+    await page.keyboard.type('paced');
+    await page.waitForTimeout(300);
+    await shot('2-pick-experiment');
+    await page.keyboard.press('Enter');
+    log('ui: started "paced" from the palette');
+
+    const status = page.locator('#workbench\\.parts\\.statusbar');
+    await status.getByText(/Rate limited · resumes \d\d:\d\d \(\d+s\)/).waitFor({ timeout: 60_000 });
+    const countdown1 = await status.getByText(/Rate limited/).first().textContent();
+    await shot('3-rate-limit-countdown');
+    await page.waitForTimeout(2100);
+    const countdown2 = await status.getByText(/Rate limited/).first().textContent();
+    log(`ui: status bar "${countdown1}" then "${countdown2}"`);
+    assert.notEqual(countdown1, countdown2, 'the countdown ticks');
+
+    const toast = page.locator('.notification-toast').filter({ hasText: 'paced finished' });
+    await toast.waitFor({ timeout: 90_000 });
+    const rows = await tree.allTextContents();
+    const pacedRow = rows.find((r) => r.includes('paced'));
+    log(`ui: tree row "${pacedRow}", notification "${(await toast.textContent())?.trim()}"`);
+    assert.match(pacedRow ?? '', /60\/60/);
+    assert.match((await toast.textContent()) ?? '', /60\/60 · 48 passed · 12 failed · 0 errors/);
+    await shot('4-finished');
+  } catch (e) {
+    await shot('ui-failure').catch(() => undefined);
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
