@@ -97,6 +97,8 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
 
   it('Start Fresh asks with a modal that names what is archived, then archives and reruns', async () => {
     const dir = runDirOf('evals')!;
+    const a = await api();
+    await until('the view to show the repaired run', () => a.registry.current.find((e) => e.label === 'evals' && e.report?.done === 40));
     const confirm = answerNextPrompt('showWarningMessage', 'Start Fresh');
     const ended = new Promise<number | undefined>((resolve) => {
       const sub = vscode.tasks.onDidEndTaskProcess((e) => {

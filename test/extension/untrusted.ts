@@ -11,8 +11,9 @@ describe('Resumable in an untrusted workspace', () => {
     // The fixture's evals run was made beforehand by the CLI: the view still shows it.
     const entry = await until('the evals run in the registry', () => a.registry.current.find((e) => e.label === 'evals' && e.report));
     assert.equal(entry.report!.done, 40);
-    const tasks = await vscode.tasks.fetchTasks({ type: 'resumable' });
-    assert.deepEqual(tasks, []);
+    // vscode.tasks.fetchTasks itself waits for a trust decision here; ask our provider directly.
+    assert.deepEqual(a.tasks.provideTasks(), []);
+    assert.equal(a.tasks.resolveTask(new vscode.Task({ type: 'resumable', experiment: 'paced.experiment.json' }, vscode.TaskScope.Workspace, 'x', 'resumable')), undefined);
     for (const cmd of ['resumable.resume', 'resumable.startFresh', 'resumable.retryErrors', 'resumable.repair']) {
       await vscode.commands.executeCommand(cmd, vscode.Uri.file(path.join(workspaceDir(), 'paced.experiment.json')));
     }

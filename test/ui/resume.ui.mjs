@@ -9,7 +9,7 @@ const shots = path.resolve('test-artifacts');
 
 export async function resumeFromPalette({ browser, server, workspace, log }) {
   fs.mkdirSync(shots, { recursive: true });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
+  const page = await browser.newPage();
   const shot = (name) => page.screenshot({ path: path.join(shots, `${name}.png`) });
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
