@@ -23,7 +23,11 @@ function workspaceCopy(name) {
   return dir;
 }
 
+// RESUMABLE_VSCODE_ONLY=<text>: run only the steps whose name has it (local loops; CI sets nothing).
+const only = process.env.RESUMABLE_VSCODE_ONLY;
+
 async function step(name, fn) {
+  if (only && !name.includes(only)) return;
   const t = Date.now();
   try {
     await fn();

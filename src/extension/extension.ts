@@ -19,6 +19,7 @@ export interface ResumableApi {
 }
 
 const LIVE_POLL_MS = 2000;
+const SLOW_RESCAN_TICKS = 8;
 
 export function activate(context: vscode.ExtensionContext): ResumableApi {
   const owner = new DisposableOwner();
@@ -40,12 +41,24 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
   owner.add(vscode.tasks.registerTaskProvider(TaskType, tasks));
   for (const c of registerCommands({ registry, tasks, tree, watcher })) owner.add(c);
 
-  // Watcher events can be dropped under load; live runs are re-read every few seconds too
-  // (only their new journal bytes).
+  // Watcher events can be missed (a run folder created after the watcher started was seen to
+  // go unnoticed in code-server), so the watcher is not the only source: live runs are
+  // re-read every few seconds (only their new journal bytes); while one of our tasks runs
+  // the workspace is rescanned for new run folders; otherwise a slow rescan finds runs
+  // started from a terminal.
+  let ticks = 0;
   const poll = setInterval(() => {
-    for (const dir of registry.liveRunDirs()) watcher.queue(dir);
+    ticks++;
+    const ourTaskRuns = vscode.tasks.taskExecutions.some((e) => e.task.definition.type === TaskType);
+    if (ourTaskRuns || ticks % SLOW_RESCAN_TICKS === 0) watcher.queue(undefined, true);
+    else for (const dir of registry.liveRunDirs()) watcher.queue(dir);
   }, LIVE_POLL_MS);
   owner.add({ dispose: () => clearInterval(poll) });
+  const onTask = (e: vscode.TaskProcessStartEvent | vscode.TaskProcessEndEvent) => {
+    if (e.execution.task.definition.type === TaskType) watcher.queue(undefined, true);
+  };
+  owner.add(vscode.tasks.onDidStartTaskProcess(onTask));
+  owner.add(vscode.tasks.onDidEndTaskProcess(onTask));
   owner.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void registry.rescan()));
 
   // The first scan (which loads the engine) runs after activation returns.
