@@ -4,7 +4,6 @@ import type { Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
 import { fsyncDir, removeOrphanTemps } from '../store/atomicFile';
-import { JOURNAL_SCHEMA_VERSION } from '../store/events';
 import { readJournal } from '../store/journalReader';
 import { HeldLock, liveHolder, type Takeover } from '../store/lock';
 import { RunPaths, runFolderFor, type Shard } from '../store/paths';
@@ -143,4 +142,3 @@ function moveInto(src: string, dest: string): void {
   fs.renameSync(src, dest);
 }
 
-export const HEADER_VERSION = JOURNAL_SCHEMA_VERSION;
