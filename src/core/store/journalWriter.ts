@@ -65,17 +65,26 @@ export class JournalWriter {
       this.fail(e as Error);
       return;
     }
-    fs.write(this.fd, batch, null, 'utf8', (err) => {
-      if (err) return this.fail(err);
-      fs.fdatasync(this.fd, (err2) => {
+    this.writeAll(Buffer.from(batch, 'utf8'), 0, () => {
+      fs.fdatasync(this.fd, (err) => {
         // No retry after a failed fsync: the kernel may have dropped the dirty pages, so a
         // later "successful" fsync would lie. The run stops; resume re-reads what is on disk.
-        if (err2) return this.fail(err2);
+        if (err) return this.fail(err);
         this.durable = end;
         this.flushing = false;
         this.settle();
         this.kick();
       });
+    });
+  }
+
+  /** A write may be short (a disk filling up): write the rest before anything is called durable. */
+  private writeAll(buf: Buffer, from: number, done: () => void): void {
+    fs.write(this.fd, buf, from, buf.length - from, null, (err, written) => {
+      if (err) return this.fail(err);
+      if (written <= 0) return this.fail(new Error(`journal write made no progress (${buf.length - from} bytes left)`));
+      if (from + written < buf.length) return this.writeAll(buf, from + written, done);
+      done();
     });
   }
 
