@@ -18,16 +18,16 @@ export async function runExtensionHostTests({ server, extensionDevelopmentPath, 
   const page = await browser.newPage();
   let timer;
   try {
-    const exit = new Promise((resolve) => {
-      // Both must exist before the workbench loads: it calls them when run() settles.
-      void page.exposeFunction('codeAutomationLog', (type, args) => {
-        // Console calls arrive as printf-style argument lists (mocha's reporter uses %s, %d).
-        const line = format(...(Array.isArray(args) ? args : [args]));
-        if (type !== 'debug' && line.trim()) log(`  [host] ${line}`);
-      });
-      void page.exposeFunction('codeAutomationExit', (code) => resolve(code));
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    let resolveExit;
+    const exit = new Promise((resolve) => (resolveExit = resolve));
+    // Both must be exposed (awaited) before the workbench loads: it calls them when run() settles.
+    await page.exposeFunction('codeAutomationLog', (type, args) => {
+      // Console calls arrive as printf-style argument lists (mocha's reporter uses %s, %d).
+      const line = format(...(Array.isArray(args) ? args : [args]));
+      if (type !== 'debug' && line.trim()) log(`  [host] ${line}`);
     });
+    await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
+    timer = setTimeout(() => resolveExit('timeout'), timeoutMs);
     await page.goto(url);
     const code = await exit;
     if (code === 'timeout') {

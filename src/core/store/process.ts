@@ -39,16 +39,15 @@ function isZombie(pid: number): boolean {
   }
 }
 
-/** Signals a unit's whole process group (units are spawned as group leaders). */
-export function killGroup(pid: number, signal: NodeJS.Signals): void {
+/**
+ * Signals a unit's whole process group (units are spawned as group leaders). No fallback to
+ * the bare pid: when the group is gone, that pid may already belong to another process.
+ */
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(-pgid, signal);
   } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Already gone.
-    }
+    // Already gone.
   }
 }
 
