@@ -6,7 +6,7 @@ import { UserError } from '../errors';
 import { judgeResult } from '../exec/outcome';
 import { unitFolderName } from '../ids';
 import { fsyncDir, writeJsonAtomic } from '../store/atomicFile';
-import type { JournalRecord } from '../store/events';
+import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../store/events';
 import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
 import { RunPaths } from '../store/paths';
@@ -43,7 +43,7 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
     found.push({ unitId, status: v.status === 'error' ? 'unreadable' : v.status });
   }
   if (good.length === 0 || good[0]!.t !== 'header') {
-    good.unshift({ t: 'header', schemaVersion: 1, run: path.basename(paths.root), hash: frozen.hash, ts: o.clock.now() });
+    good.unshift({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: path.basename(paths.root), hash: frozen.hash, ts: o.clock.now() });
   }
   const plan = planRepair(good, view, found, { corruptLines: read.corrupt.map((c) => c.line), tornTail: !!read.tornTail }, o.clock.now());
   const summary = describeRepair(plan);
