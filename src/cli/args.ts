@@ -5,9 +5,12 @@ export const HELP = `resumable — run long batch experiments that survive crash
 
 Usage:
   resumable run <file.experiment.json> [--fresh] [--retry-errors] [--retry-failed]
-                [--concurrency N] [--dry-run] [--json]
+                [--shard k/N] [--concurrency N] [--dry-run] [--json]
   resumable status [<file.experiment.json | run folder>] [--json]
   resumable repair <run folder> [--dry-run]
+  resumable merge <run folder> [--leave-out k,...] [--allow-incomplete] [--dry-run]
+  resumable slurm <file.experiment.json> --shards N [--throttle M] [--partition P]
+                  [--time T] [--submit | --dry-run]
   resumable list [--json]
   resumable schema            print the experiment file's JSON Schema
 
@@ -17,9 +20,22 @@ run
   --fresh          archive the previous state (run folder's archive/) and start over
   --retry-errors   run again units whose last outcome is error
   --retry-failed   run again units whose last outcome is failed
+  --shard k/N      run shard k of N (k from 1): a stable hash partition of the units, with
+                   its own journal and lock in the same run folder. Without it, a Slurm
+                   array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job
+                   (JOB_COMPLETION_INDEX + RESUMABLE_SHARD_COUNT) picks its shard
   --concurrency N  units in flight (overrides the file; a runtime knob)
   --dry-run        say what would run, skip and adopt, and why; run nothing
   --json           one JSON event per line on stdout
+
+merge
+  Checks that every unit has an outcome in some shard's journal (by unit id; lists
+  missing and duplicated units), then writes one journal and archives the shard journals.
+  Refuses while a shard runs, unless left out (--leave-out 2,3).
+
+slurm
+  Writes an sbatch script for a job array 0-(N-1)%M whose task i runs shard i+1 (into the
+  run folder's slurm/; --dry-run prints it; --submit also runs sbatch).
 
 Ctrl+C once: stop dispatching, let units in flight finish (graceSeconds), save, exit 130.
 Ctrl+C twice: kill units now; finished work is still kept.
@@ -33,7 +49,9 @@ Exit codes:
 `;
 
 export type Command =
-  | { cmd: 'run'; file: string; fresh: boolean; retryErrors: boolean; retryFailed: boolean; dryRun: boolean; json: boolean; concurrency?: number }
+  | { cmd: 'run'; file: string; fresh: boolean; retryErrors: boolean; retryFailed: boolean; dryRun: boolean; json: boolean; concurrency?: number; shard?: string }
+  | { cmd: 'merge'; dir: string; leaveOut: number[]; allowIncomplete: boolean; dryRun: boolean }
+  | { cmd: 'slurm'; file: string; shards: number; throttle?: number; partition?: string; time?: string; submit: boolean; dryRun: boolean }
   | { cmd: 'status'; target?: string; json: boolean }
   | { cmd: 'repair'; dir: string; dryRun: boolean }
   | { cmd: 'list'; json: boolean }
@@ -48,6 +66,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const opts = {
     fresh: { type: 'boolean' }, 'retry-errors': { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
     'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    shard: { type: 'string' }, 'leave-out': { type: 'string' }, 'allow-incomplete': { type: 'boolean' },
+    shards: { type: 'string' }, throttle: { type: 'string' }, partition: { type: 'string' }, time: { type: 'string' }, submit: { type: 'boolean' },
   } as const;
   let parsed;
   try {
@@ -65,16 +85,36 @@ export function parseCommand(argv: readonly string[]): Command {
     if (required && pos.length === 0) throw new UserError(`Expected ${what}; see \`resumable --help\``);
     return pos[0];
   };
+  const count = (name: 'concurrency' | 'shards' | 'throttle', value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`Expected --${name} ≥ 1 (an integer), got ${JSON.stringify(value)}`);
+    return n;
+  };
   switch (cmd) {
     case 'run': {
-      allow(['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency']);
+      allow(['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency', 'shard']);
       const file = one('an experiment file (…experiment.json)', true)!;
-      let concurrency: number | undefined;
-      if (v.concurrency !== undefined) {
-        concurrency = Number(v.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1) throw new UserError(`Expected --concurrency ≥ 1 (an integer), got ${JSON.stringify(v.concurrency)}`);
-      }
-      return { cmd, file, fresh: !!v.fresh, retryErrors: !!v['retry-errors'], retryFailed: !!v['retry-failed'], dryRun: !!v['dry-run'], json: !!v.json, concurrency };
+      const concurrency = count('concurrency', v.concurrency);
+      return { cmd, file, fresh: !!v.fresh, retryErrors: !!v['retry-errors'], retryFailed: !!v['retry-failed'], dryRun: !!v['dry-run'], json: !!v.json, concurrency, shard: v.shard };
+    }
+    case 'merge': {
+      allow(['leave-out', 'allow-incomplete', 'dry-run']);
+      const dir = one('a run folder (.resumable/<name>-<hash>)', true)!;
+      const leaveOut = v['leave-out'] === undefined ? [] : v['leave-out'].split(',').map((x) => {
+        const k = Number(x.trim());
+        if (!Number.isInteger(k) || k < 1) throw new UserError(`Expected --leave-out to list shard numbers (from 1), like 2,3; got ${JSON.stringify(v['leave-out'])}`);
+        return k;
+      });
+      return { cmd, dir, leaveOut, allowIncomplete: !!v['allow-incomplete'], dryRun: !!v['dry-run'] };
+    }
+    case 'slurm': {
+      allow(['shards', 'throttle', 'partition', 'time', 'submit', 'dry-run']);
+      const file = one('an experiment file (…experiment.json)', true)!;
+      const shards = count('shards', v.shards);
+      if (shards === undefined) throw new UserError('Expected --shards N: how many array tasks (shards) to split the run into');
+      if (v.submit && v['dry-run']) throw new UserError('Expected --submit or --dry-run, not both');
+      return { cmd, file, shards, throttle: count('throttle', v.throttle), partition: v.partition, time: v.time, submit: !!v.submit, dryRun: !!v['dry-run'] };
     }
     case 'status':
       allow(['json']);
@@ -89,6 +129,6 @@ export function parseCommand(argv: readonly string[]): Command {
     case 'schema':
       return { cmd };
     default:
-      throw new UserError(`Unknown command "${cmd}"; expected run, status, repair, list or schema (see \`resumable --help\`)`);
+      throw new UserError(`Unknown command "${cmd}"; expected run, status, repair, merge, slurm, list or schema (see \`resumable --help\`)`);
   }
 }

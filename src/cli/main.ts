@@ -2,6 +2,8 @@ import { experimentJsonSchema } from '../core/config/schema';
 import { isUserError } from '../core/errors';
 import { HELP, parseCommand } from './args';
 import { listCommand } from './commands/list';
+import { mergeCommand } from './commands/merge';
+import { slurmCommand } from './commands/slurm';
 import { repairCommand } from './commands/repair';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
@@ -28,6 +30,10 @@ async function main(argv: string[]): Promise<number> {
       return repairCommand(c.dir, c.dryRun);
     case 'list':
       return listCommand(c.json);
+    case 'merge':
+      return mergeCommand(c);
+    case 'slurm':
+      return slurmCommand(c);
   }
 }
 

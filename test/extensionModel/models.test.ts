@@ -13,7 +13,7 @@ function report(over: Partial<RunReport> = {}): RunReport {
   return {
     runDir: '/w/.resumable/gsm8k-1a2b3c4d', name: 'gsm8k', hash: 'h', experimentFile: '/w/gsm8k.experiment.json', status: 'running',
     total: 1000, done: 412, counts, groups: [{ group: '', total: 1000, counts }], rateLimitedUntil: null, pauseSource: null, pauseCount: 0,
-    runner: { pid: 1, host: 'h', heartbeatAgeMs: 1000, alive: true }, rate: 9.8, etaMs: 62_000, lastActivity: NOW, notes: [], ...over,
+    runner: { pid: 1, host: 'h', heartbeatAgeMs: 1000, alive: true }, rate: 9.8, etaMs: 62_000, lastActivity: NOW, notes: [], shards: [], ...over,
   };
 }
 

@@ -1,16 +1,18 @@
 import * as path from 'node:path';
 import { loadExperiment } from '../../core/config/load';
 import { Run } from '../../core/run/runner';
+import { chooseShard } from '../../core/shard/detect';
 import type { RunSummary } from '../../core/run/events';
 import { formatClock, formatCounts, formatDuration } from '../format';
 import { ProgressRenderer } from '../progress';
 import type { Command } from '../args';
 
 export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<number> {
+  const { shard, source } = chooseShard(c.shard, process.env);
   const exp = await loadExperiment(c.file);
   const run = new Run({
     experiment: exp, fresh: c.fresh, retryErrors: c.retryErrors, retryFailed: c.retryFailed, dryRun: c.dryRun,
-    concurrency: c.concurrency, argv: process.argv.slice(2),
+    concurrency: c.concurrency, argv: process.argv.slice(2), shard, shardSource: source,
   });
   const mode = c.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
   const renderer = new ProgressRenderer(exp.config.name, mode);

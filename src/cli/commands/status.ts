@@ -58,6 +58,16 @@ export function renderReport(r: RunReport): string {
     rows.push(['rate limit', `paused until ${formatClock(r.rateLimitedUntil)} (in ${formatDuration(r.rateLimitedUntil - Date.now())}), from ${r.pauseSource}`]);
   }
   if (r.pauseCount) rows.push(['pauses', String(r.pauseCount)]);
+  if (r.shards.length > 0) {
+    const live = r.shards.filter((s) => s.state === 'running' || s.state === 'paused').length;
+    rows.push(['shards', `${r.shards.length} (${live} running, ${r.shards.filter((s) => s.state === 'done').length} done)`]);
+    for (const s of r.shards) {
+      const who = s.host ? ` · ${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : '';
+      const beat = (s.state === 'running' || s.state === 'paused' || s.stale) && s.heartbeatAgeMs !== null ? `, heartbeat ${formatDuration(s.heartbeatAgeMs)} ago` : '';
+      const extra = s.stale ? ' · STALE' : s.rateLimitedUntil ? ` · rate limited until ${formatClock(s.rateLimitedUntil)}` : '';
+      rows.push([`  shard ${s.k}/${s.n}`, `${s.state.padEnd(11)} ${s.done}/${s.total}${s.counts.running ? ` (${s.counts.running} running)` : ''}${who}${beat}${extra}`]);
+    }
+  }
   if (r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
     for (const g of r.groups) rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}`]);
   }

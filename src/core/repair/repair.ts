@@ -9,6 +9,8 @@ import { fsyncDir, writeJsonAtomic } from '../store/atomicFile';
 import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../store/events';
 import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
+import { rewriteJournal } from '../store/rewriteJournal';
+import { readLayout } from '../shard/layout';
 import { RunPaths } from '../store/paths';
 import { readFrozen, unitsOfFrozen } from '../run/frozen';
 import { buildSnapshot } from '../run/snapshot';
@@ -26,6 +28,12 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
   const paths = new RunPaths(path.resolve(runDir));
   const frozen = readFrozen(paths.experiment);
   if (!frozen) throw new UserError('Expected a run folder with an experiment.json', { file: runDir });
+  const shards = readLayout(paths.root).shards;
+  if (shards.length > 0) {
+    throw new UserError(`This run is split into shards (${shards.map((s) => `${s.k}of${s.n}`).join(', ')}); repair rebuilds the whole run's journal`, { file: runDir }, [
+      `Merge the shards first (\`resumable merge ${runDir}\`), then repair the merged journal if it still needs it.`,
+    ]);
+  }
   const units = unitsOfFrozen(frozen);
   const view = newView(units.map((u) => u.id));
   const good: JournalRecord[] = [];
@@ -56,7 +64,7 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
     fs.mkdirSync(backup, { recursive: true });
     for (const f of [paths.journal, paths.state]) if (fs.existsSync(f)) fs.copyFileSync(f, path.join(backup, path.basename(f)));
     fsyncDir(backup);
-    writeJournalAtomic(paths.journal, plan.records, () => lock.check());
+    rewriteJournal(paths.journal, plan.records, () => lock.check(), 'repair');
     const after = newView(units.map((u) => u.id));
     for (const r of plan.records) applyRecord(after, r);
     const status = doneCount(after.counts) === units.length ? 'completed' : 'interrupted';
@@ -67,21 +75,3 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
   }
 }
 
-function writeJournalAtomic(file: string, records: readonly JournalRecord[], fence: () => void): void {
-  const tmp = `${file}.repair-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    const chunk: string[] = [];
-    for (const r of records) {
-      chunk.push(JSON.stringify(r));
-      if (chunk.length >= 10_000) fs.writeSync(fd, chunk.splice(0).join('\n') + '\n');
-    }
-    if (chunk.length) fs.writeSync(fd, chunk.join('\n') + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fence();
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
-}

@@ -5,8 +5,10 @@ import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
 import { fsyncDir, removeOrphanTemps } from '../store/atomicFile';
 import { readJournal } from '../store/journalReader';
-import { HeldLock, liveHolder, type Takeover } from '../store/lock';
+import { HeldLock, type Takeover } from '../store/lock';
 import { RunPaths, runFolderFor, type Shard } from '../store/paths';
+import { checkShardAgreement, liveHolders } from '../shard/layout';
+import { inShard } from '../shard/partition';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
 import { freeze, readFrozen, writeFrozen } from './frozen';
@@ -34,25 +36,35 @@ export interface OpenOptions {
 export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<OpenedRun> {
   const notes: string[] = [];
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash), o.shard);
+  if (o.fresh && o.shard) {
+    throw new UserError(`--fresh cannot be used with a shard (${o.shard.k} of ${o.shard.n}): it would archive the other shards' state while they may be running`, { file: path.relative(process.cwd(), paths.root) || paths.root }, [
+      'To start a sharded run over, give the experiment a new `name` (a new run folder), or move this run folder away once no shard runs.',
+    ]);
+  }
   const others = otherRuns(exp, paths.root);
   if (others.length > 0 && !o.fresh) throw driftError(exp, others[0]!);
   for (const other of others) {
-    const holder = liveHolder(path.join(other.dir, 'lock'), o.clock);
-    if (holder) throw new UserError(`Cannot archive run ${path.basename(other.dir)}: it is being run by pid ${holder.pid} on ${holder.host}. Stop it first.`, { file: other.dir });
+    const live = liveHolders(other.dir, o.clock)[0];
+    if (live) throw new UserError(`Cannot archive run ${path.basename(other.dir)}: it is being run by pid ${live.holder.pid} on ${live.holder.host} (${live.file}). Stop it first.`, { file: other.dir });
   }
+  checkShardAgreement(paths.root, o.shard, o.clock);
   if (o.readOnly) return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
 
   fs.mkdirSync(paths.units, { recursive: true });
   const { lock, takeover } = await HeldLock.acquire(paths.lock, o.clock);
   try {
     if (takeover) notes.push(`Took over the run lock: ${takeover.reason}.`);
+    // Again under the lock: a shard of another N may have started since the first look.
+    checkShardAgreement(paths.root, o.shard, o.clock);
     const stamp = new Date(o.clock.now()).toISOString().replace(/[:.]/g, '-');
     for (const other of others) {
       moveInto(other.dir, path.join(paths.archive, `${stamp}-${path.basename(other.dir)}`));
       notes.push(`Archived the previous run ${path.basename(other.dir)} (other config) into ${path.relative(exp.dir, paths.archive)}/.`);
     }
     if (o.fresh) archiveLiveState(paths, stamp, notes);
-    removeOrphanTemps(paths.root, ['state.json', paths.state.slice(paths.root.length + 1), 'experiment.json']);
+    // A shard cleans only its own temp files: another shard may be writing experiment.json right now.
+    const own = [path.basename(paths.state), ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json'])];
+    removeOrphanTemps(paths.root, own);
     const frozen = readFrozen(paths.experiment);
     if (frozen && frozen.hash !== exp.hash) throw driftError(exp, { dir: paths.root, hash: frozen.hash });
     await writeFrozen(paths.experiment, freeze(exp, o.clock.now()));
@@ -65,11 +77,22 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
   }
 }
 
+/**
+ * The run's view: for a shard, only its units, starting from the whole run's journal (an
+ * earlier unsharded run, or the merge of earlier shards; read, never written) and then its
+ * own journal.
+ */
 async function readView(exp: LoadedExperiment, paths: RunPaths, notes: string[], repairTail = false): Promise<RunView> {
-  const view = newView(exp.units.map((u) => u.id));
-  const shown = path.relative(process.cwd(), paths.journal) || paths.journal;
+  const view = newView(exp.units.filter((u) => inShard(u.id, paths.shard)).map((u) => u.id));
+  if (paths.shard) await readInto(exp, view, new RunPaths(paths.root).journal, notes, false);
+  await readInto(exp, view, paths.journal, notes, repairTail);
+  return view;
+}
+
+async function readInto(exp: LoadedExperiment, view: RunView, journal: string, notes: string[], repairTail: boolean): Promise<void> {
+  const shown = path.relative(process.cwd(), journal) || journal;
   let header: { hash?: string; schemaVersion?: number } | undefined;
-  const read = await readJournal(paths.journal, (r, line) => {
+  const read = await readJournal(journal, (r, line) => {
     if (line === 1 && r.t === 'header') header = r;
     applyRecord(view, r);
   });
@@ -78,7 +101,7 @@ async function readView(exp: LoadedExperiment, paths: RunPaths, notes: string[],
     throw new UserError(
       `The journal has ${read.corrupt.length} damaged line(s) before its end (not a torn last line); refusing to append to it.`,
       { file: shown, line: read.corrupt[0]!.line },
-      [...list, `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), paths.root) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`],
+      [...list, `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), path.dirname(journal)) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`],
     );
   }
   if (read.lines > 0 || read.tornTail) {
@@ -87,10 +110,9 @@ async function readView(exp: LoadedExperiment, paths: RunPaths, notes: string[],
     if (header.hash !== exp.hash) throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, { file: shown, line: 1 });
   }
   if (read.tornTail) {
-    notes.push(`Dropped a torn last journal line (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}, left by a crash).`);
-    if (repairTail) cutTornTail(paths.journal, read.goodLength);
+    notes.push(`Dropped a torn last line of ${path.basename(journal)} (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}, left by a crash).`);
+    if (repairTail) cutTornTail(journal, read.goodLength);
   }
-  return view;
 }
 
 /** Keeps the torn bytes in a side file (nothing is deleted), then truncates so appends start on a fresh line. */

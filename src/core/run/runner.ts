@@ -9,6 +9,7 @@ import { writeJsonAtomic } from '../store/atomicFile';
 import type { JournalRecord, RunStatus } from '../store/events';
 import { JOURNAL_SCHEMA_VERSION } from '../store/events';
 import { JournalWriter } from '../store/journalWriter';
+import { pauseOfOtherShards, publishPause } from '../shard/sharedPause';
 import type { Shard } from '../store/paths';
 import type { AttemptExecutor } from './attempt';
 import type { RunEvent, RunSummary } from './events';
@@ -30,6 +31,8 @@ export interface RunOptions {
   /** Overrides the file's concurrency (a runtime knob). */
   readonly concurrency?: number;
   readonly shard?: Shard;
+  /** What chose the shard (`--shard 2/4`, `SLURM_ARRAY_TASK_ID=1 …`), for the run's log. */
+  readonly shardSource?: string;
   /** Run units in this process instead of the experiment's command. */
   readonly handler?: UnitHandler;
   readonly clock?: Clock;
@@ -108,6 +111,7 @@ export class Run {
     const orphanNote = await settleOrphans(paths, view, this.clock, exp.config.graceSeconds * 1000);
     if (orphanNote) this.note(orphanNote);
     this.record({ t: 'runner_start', ts: this.clock.now(), pid: process.pid, host: os.hostname(), flags: this.o.argv ? [...this.o.argv] : undefined });
+    if (paths.shard) this.note(`Shard ${paths.shard.k} of ${paths.shard.n}${this.o.shardSource ? ` (from ${this.o.shardSource})` : ''}: ${view.units.size} of ${exp.units.length} units.`);
     const adopted = findAdoptable(exp, paths, view, this.clock.now());
     for (const a of adopted) this.record(a);
     if (adopted.length > 0) this.note(`Adopted ${adopted.length} result(s) found on disk that the journal missed (not run again).`);
@@ -142,6 +146,9 @@ export class Run {
           ended: (unit, a, r) => this.unitEnded(unit, a, r),
           paused: (until, src, why) => {
             this.record({ t: 'pause', ts: this.clock.now(), until, src, why });
+            if (paths.shard && !src.startsWith('shard ')) {
+              publishPause(paths, { until, src, why, ts: this.clock.now() }).catch((e: Error) => this.note(`Could not tell the other shards about the rate limit: ${e.message}`));
+            }
             this.emitter.fire({ type: 'pause', until, src, why });
             void this.writeSnapshot();
           },
@@ -157,9 +164,24 @@ export class Run {
         // Preflight said "rate limited": pause (or stop past maxWait) before any unit is spent.
         this.scheduler.rateLimited(firstAnswer.resetAt, 'preflight', firstAnswer.why);
       }
+      if (paths.shard) {
+        this.honourOtherShards(exp);
+        this.every(SNAPSHOT_EVERY_MS, () => this.honourOtherShards(exp));
+      }
       end = await this.scheduler.run();
     }
     return this.finish(exp, end);
+  }
+
+  /** Shards share the API key: a pause another shard took holds here too, before the next dispatch. */
+  private honourOtherShards(exp: LoadedExperiment): void {
+    const { paths, view } = this.opened!;
+    const now = this.clock.now();
+    const other = pauseOfOtherShards(paths, now);
+    if (!other || !this.scheduler || other.until <= (view.pause?.until ?? 0)) return;
+    // Its `until` already has the buffer: pass the reset so this shard resumes at the same time.
+    const reset = other.until - exp.config.rateLimit.bufferSeconds * 1000;
+    this.scheduler.rateLimited(reset, `shard ${other.shard}`, other.why ?? `rate limited (${other.src})`);
   }
 
   private concurrency(exp: LoadedExperiment): number {

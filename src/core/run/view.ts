@@ -23,6 +23,8 @@ export interface RunView {
   pause?: { until: number; src: string; why?: string };
   pauseCount: number;
   sessions: number;
+  /** Who ran it last (from runner_start), for a sharded run's per-shard host. */
+  runner?: { pid: number; host: string };
   lastStatus?: RunStatus;
   firstTs?: number;
   lastTs?: number;
@@ -57,6 +59,7 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       return;
     case 'runner_start':
       view.sessions++;
+      view.runner = { pid: r.pid, host: r.host };
       view.lastStatus = 'running';
       view.pause = undefined;
       // A runner that died left its units "running": they are pending until proven otherwise.
@@ -64,6 +67,12 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       return;
     case 'runner_end':
       view.lastStatus = r.status;
+      for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
+      return;
+    case 'merged':
+      // Units a killed shard left in flight are pending in the merged run.
+      view.lastStatus = r.missing === 0 ? 'completed' : 'interrupted';
+      view.pause = undefined;
       for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
       return;
     case 'start': {

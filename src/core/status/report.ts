@@ -6,7 +6,10 @@ import type { Unit } from '../config/units';
 import { UserError } from '../errors';
 import type { RunStatus } from '../store/events';
 import { LOCK_STALE_MS, lockHeartbeat, readLock } from '../store/lock';
-import { RunPaths } from '../store/paths';
+import { RunPaths, type Shard } from '../store/paths';
+import { readLayout, shardCounts } from '../shard/layout';
+import { shardOf } from '../shard/partition';
+import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
 import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../run/frozen';
 import { readSnapshot } from '../run/snapshot';
@@ -34,7 +37,11 @@ export interface RunReport {
   readonly lastActivity: number | null;
   /** Things the reader noticed: torn last line, damaged lines (with numbers), unreadable state.json. */
   readonly notes: readonly string[];
+  /** A sharded run: every shard's progress and state (empty for a run that is not sharded). */
+  readonly shards: readonly ShardReport[];
 }
+
+interface ShardTail { readonly shard: Shard; readonly tail: JournalTail; readonly paths: RunPaths }
 
 /**
  * A run folder being followed: the frozen config is read once, the journal tailed. The
@@ -44,6 +51,12 @@ export class RunFollower {
   readonly units: readonly Unit[];
   private readonly tail: JournalTail;
   private readonly paths: RunPaths;
+  /** Shard count in the folder (0: not sharded), each shard's tail, and each unit's shard. */
+  private n = 0;
+  private shardTails: ShardTail[] = [];
+  private shardOfUnit = new Uint32Array(0);
+  private layoutNote: string | undefined;
+  private merged: RunView | undefined;
 
   constructor(readonly runDir: string, readonly frozen: FrozenExperiment) {
     this.paths = new RunPaths(runDir);
@@ -57,16 +70,53 @@ export class RunFollower {
     return new RunFollower(runDir, frozen);
   }
 
+  /** Every unit's status; for a sharded run, each from its own shard's journal. */
   get view(): RunView {
-    return this.tail.view;
+    if (this.n === 0) return this.tail.view;
+    if (!this.merged) {
+      const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(Date.now()), Date.now());
+      this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts };
+    }
+    return this.merged;
   }
 
-  /** Reads new journal bytes; returns how many (0: nothing changed in the journal). */
-  poll(): Promise<number> {
-    return this.tail.poll();
+  /** Reads new journal bytes (every shard's); returns how many (0: nothing changed). */
+  async poll(): Promise<number> {
+    const changed = this.syncShards();
+    let bytes = await this.tail.poll();
+    for (const s of this.shardTails) bytes += await s.tail.poll();
+    if (bytes > 0 || changed) this.merged = undefined;
+    return bytes + (changed ? 1 : 0);
+  }
+
+  /** Follows the shards the folder holds now (they appear as shards start, and go when merged). */
+  private syncShards(): boolean {
+    const counts = shardCounts(readLayout(this.runDir));
+    // Mixed counts are refused by the runner; should a folder hold them anyway, show the larger set.
+    const n = counts.length === 0 ? 0 : Math.max(...counts);
+    this.layoutNote = counts.length > 1 ? `files of shards of ${counts.join(' and ')} in one run folder: showing the ${n} shards` : undefined;
+    if (n === this.n) return false;
+    this.n = n;
+    this.shardOfUnit = new Uint32Array(this.units.length);
+    this.units.forEach((u, i) => (this.shardOfUnit[i] = n === 0 ? 0 : shardOf(u.id, n)));
+    this.shardTails = Array.from({ length: n }, (_, i) => {
+      const shard = { k: i + 1, n };
+      const paths = new RunPaths(this.runDir, shard);
+      return { shard, paths, tail: new JournalTail(paths.journal, this.units.filter((_, j) => this.shardOfUnit[j] === i + 1)) };
+    });
+    return true;
+  }
+
+  private shardInputs(now: number) {
+    return this.shardTails.map((s) => ({
+      k: s.shard.k,
+      view: s.tail.bytesRead > 0 ? s.tail.view : undefined,
+      runner: runnerOf(s.paths.lock, now),
+    }));
   }
 
   report(clock: Clock): RunReport {
+    if (this.n > 0) return this.shardedReport(clock);
     const { view, units, frozen } = this;
     const notes: string[] = [];
     const { corrupt, tornBytes } = this.tail.problems;
@@ -98,7 +148,40 @@ export class RunFollower {
       groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
       rateLimitedUntil: paused || status === 'paused_rate_limit' ? view.pause?.until ?? snapshot?.rateLimitedUntil ?? null : null,
       pauseSource: view.pause?.src ?? null, pauseCount: view.pauseCount, runner,
-      rate: live ? rate : 0, etaMs: live ? etaMs ?? null : null, lastActivity: view.lastTs ?? null, notes,
+      rate: live ? rate : 0, etaMs: live ? etaMs ?? null : null, lastActivity: view.lastTs ?? null, notes, shards: [],
+    };
+  }
+
+  private shardedReport(clock: Clock): RunReport {
+    const now = clock.now();
+    const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(now), now);
+    this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts };
+    const notes: string[] = this.layoutNote ? [this.layoutNote] : [];
+    for (const t of [{ tail: this.tail, name: 'journal.jsonl' }, ...this.shardTails.map((s) => ({ tail: s.tail, name: `journal.${s.shard.k}of${s.shard.n}.jsonl` }))]) {
+      const { corrupt, tornBytes } = t.tail.problems;
+      if (tornBytes) notes.push(`${t.name}: torn last line dropped (${tornBytes} bytes)`);
+      for (const c of corrupt.slice(0, 5)) notes.push(`${t.name}: damaged line ${c.line} skipped`);
+    }
+    for (const s of agg.shards) if (s.stale) notes.push(`shard ${s.k}/${s.n} on ${s.host ?? '?'} is stale: no heartbeat for ${Math.round((s.heartbeatAgeMs ?? 0) / 1000)} s`);
+    const groups = new Map<string, { total: number; counts: Counts }>();
+    for (const u of this.units) {
+      const g = groups.get(u.group) ?? { total: 0, counts: emptyCounts() };
+      g.total++;
+      g.counts[agg.units.get(u.id)!.status]++;
+      groups.set(u.group, g);
+    }
+    const done = doneCount(agg.counts);
+    const live = agg.status === 'running' || agg.status === 'paused_rate_limit';
+    const views = [this.tail.view, ...this.shardTails.map((s) => s.tail.view)];
+    const lastTs = Math.max(...views.map((v) => v.lastTs ?? 0));
+    const pause = views.map((v) => v.pause).filter((p) => p !== undefined).sort((a, b) => b.until - a.until)[0];
+    return {
+      runDir: this.runDir, name: this.frozen.name, hash: this.frozen.hash, experimentFile: this.frozen.experimentFile, status: agg.status,
+      total: this.units.length, done, counts: agg.counts, groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
+      rateLimitedUntil: agg.rateLimitedUntil, pauseSource: agg.rateLimitedUntil !== null ? pause?.src ?? null : null,
+      pauseCount: views.reduce((a, v) => a + v.pauseCount, 0), runner: null,
+      rate: live ? agg.rate : 0, etaMs: live && agg.rate > 0 ? ((this.units.length - done) / agg.rate) * 1000 : null,
+      lastActivity: lastTs > 0 ? lastTs : null, notes, shards: agg.shards,
     };
   }
 }

@@ -28,11 +28,14 @@ export interface UnpauseRecord { t: 'unpause'; ts: number }
 /** `--retry-errors` / `--retry-failed`: these units get a fresh attempt budget. */
 export interface RequeueRecord { t: 'requeue'; ts: number; u: string[]; why: string }
 
+/** Closes a journal written by `resumable merge`: the shards' journals it holds, and whether every unit was done. */
+export interface MergedRecord { t: 'merged'; ts: number; from: string[]; units: number; missing: number }
+
 export type JournalRecord =
   | HeaderRecord | RunnerStartRecord | RunnerEndRecord | UnitStartRecord | UnitEndRecord
-  | AdoptRecord | PauseRecord | UnpauseRecord | RequeueRecord;
+  | AdoptRecord | PauseRecord | UnpauseRecord | RequeueRecord | MergedRecord;
 
-const TYPES = new Set(['header', 'runner_start', 'runner_end', 'start', 'end', 'adopt', 'pause', 'unpause', 'requeue']);
+const TYPES = new Set(['header', 'runner_start', 'runner_end', 'start', 'end', 'adopt', 'pause', 'unpause', 'requeue', 'merged']);
 
 /** Cheap shape check: enough to tell a record from garbage that happens to be JSON. */
 export function asRecord(v: unknown): JournalRecord | undefined {

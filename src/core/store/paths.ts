@@ -16,6 +16,8 @@ export class RunPaths {
   get journal(): string { return path.join(this.root, `journal${shardSuffix(this.shard)}.jsonl`); }
   get state(): string { return path.join(this.root, `state${shardSuffix(this.shard)}.json`); }
   get lock(): string { return path.join(this.root, `lock${shardSuffix(this.shard)}`); }
+  /** A shard's rate-limit pause, for the other shards of the run to honour (they share the API key). */
+  get sharedPause(): string { return path.join(this.root, `ratelimit${shardSuffix(this.shard)}.json`); }
   get units(): string { return path.join(this.root, 'units'); }
   get archive(): string { return path.join(this.root, 'archive'); }
   unitDir(unitId: string): string { return path.join(this.units, unitFolderName(unitId)); }
