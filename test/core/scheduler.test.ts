@@ -155,3 +155,25 @@ test('stop: units past the grace period are killed and reported interrupted', as
   assert.deepEqual(await end, { reason: 'interrupted' });
   assert.deepEqual(s.ends.map((e) => e.status), ['interrupted', 'interrupted']);
 });
+
+test('stop: a unit killed by a signal from outside while we stop (Slurm scancel signals the whole job) is interrupted, not an error', async () => {
+  const clock = new FakeClock();
+  // Unit u0 dies of SIGTERM 200 ms in (after the stop), u1 finishes normally; before a stop, a signal death is an error.
+  const f = fakeExecutor(clock, (id) => (id === 'u0' || id === 'u2' ? { status: 'error', signal: 'SIGTERM', why: 'killed by SIGTERM' } : {}), 200);
+  const s = options(clock, f.exec, { concurrency: 2 });
+  const sched = new Scheduler(units(2), s.o);
+  const end = sched.run();
+  await clock.advance(50);
+  sched.stop();
+  await clock.advance(5000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.deepEqual(s.ends, [{ id: 'u0', status: 'interrupted' }, { id: 'u1', status: 'passed' }]);
+
+  const clock2 = new FakeClock();
+  const f2 = fakeExecutor(clock2, (id, a) => (id === 'u0' && a === 1 ? { status: 'error', signal: 'SIGKILL', why: 'killed by SIGKILL' } : {}), 200);
+  const s2 = options(clock2, f2.exec, { concurrency: 1 });
+  const end2 = new Scheduler(units(1), s2.o).run();
+  await clock2.advance(60_000);
+  assert.deepEqual(await end2, { reason: 'completed' });
+  assert.deepEqual(s2.ends.map((e) => e.status), ['error', 'passed'], 'without a stop, a signal death spends an attempt and is retried');
+});

@@ -135,7 +135,10 @@ export class Scheduler {
 
   private settle(unit: Unit, attempt: number, result: AttemptResult): void {
     this.inFlight.delete(unit);
-    if (this.killedByUs.delete(unit)) {
+    // A unit killed by a signal while we stop was killed with us (Slurm's scancel and time
+    // limits signal every process of the job): interrupted, not an error that spends an attempt.
+    const killedWithUs = this.stopReason === 'interrupted' && result.status === 'error' && !!result.signal;
+    if (this.killedByUs.delete(unit) || killedWithUs) {
       this.o.hooks.ended(unit, attempt, 'interrupted');
       return this.pump();
     }
