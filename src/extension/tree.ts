@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatDuration } from '../cli/format';
 import { Commands } from './constants';
-import { BUCKET_LABELS, childrenOf, experimentDescription, type Bucket, type ExperimentEntry, type TreeNode } from './model/treeModel';
+import { BUCKET_LABELS, childrenOf, experimentDescription, shardDescription, shardsDescription, type Bucket, type ExperimentEntry, type TreeNode } from './model/treeModel';
+import type { ShardReport } from '../core/status/shards';
 import type { RunRegistry } from './runs';
 
 const BUCKET_ICONS: Record<Bucket, [string, string | undefined]> = {
@@ -12,6 +13,15 @@ const BUCKET_ICONS: Record<Bucket, [string, string | undefined]> = {
   failed: ['close', 'testing.iconFailed'],
   passed: ['pass', 'testing.iconPassed'],
   pending: ['circle-outline', undefined],
+};
+
+const SHARD_ICONS: Record<ShardReport['state'], [string, string | undefined]> = {
+  running: ['sync~spin', undefined],
+  paused: ['watch', 'list.warningForeground'],
+  interrupted: ['debug-pause', 'list.warningForeground'],
+  done: ['pass-filled', 'testing.iconPassed'],
+  failed: ['error', 'list.errorForeground'],
+  missing: ['circle-large-outline', 'disabledForeground'],
 };
 
 const STATUS_ICONS: Record<string, [string, string | undefined]> = {
@@ -74,6 +84,29 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         item.id = node.id;
         item.contextValue = 'unit';
         item.command = { command: Commands.showUnitLog, title: 'Show Unit Log', arguments: [node] };
+        return item;
+      }
+      case 'shards': {
+        const item = new vscode.TreeItem(`Shards (${node.shards.length})`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.description = shardsDescription(node.shards);
+        item.iconPath = new vscode.ThemeIcon('server-process');
+        item.id = node.id;
+        return item;
+      }
+      case 'shard': {
+        const s = node.shard;
+        const item = new vscode.TreeItem(`Shard ${s.k}/${s.n}`, vscode.TreeItemCollapsibleState.None);
+        item.description = shardDescription(s);
+        item.iconPath = icon(s.stale ? ['warning', 'list.warningForeground'] : SHARD_ICONS[s.state]);
+        item.tooltip = [
+          `Shard ${s.k} of ${s.n}: ${s.state}${s.stale ? ' (heartbeat stale: its node may be gone)' : ''}`,
+          `${s.done}/${s.total} done · ${s.counts.passed} passed · ${s.counts.failed} failed · ${s.counts.error} errors`,
+          s.host ? `${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : 'not started',
+          s.heartbeatAgeMs !== null ? `heartbeat ${formatDuration(s.heartbeatAgeMs)} ago` : '',
+          s.rateLimitedUntil ? `rate limited until ${new Date(s.rateLimitedUntil).toLocaleTimeString()}` : '',
+        ].filter(Boolean).join('\n');
+        item.id = node.id;
+        item.contextValue = `shard.${s.state}`;
         return item;
       }
       case 'more': {

@@ -115,4 +115,32 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     assert.equal(archived.length, 1);
     assert.ok(fs.existsSync(path.join(dir, 'archive', archived[0]!, 'journal.jsonl')));
   });
+
+  it('a sharded run: the tree shows every shard (state, host) and totals by unit id, as status --json does', async () => {
+    const a = await api();
+    fs.writeFileSync(path.join(workspaceDir(), 'sharded.experiment.json'), JSON.stringify({
+      name: 'sharded', items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4,
+    }));
+    for (const k of [1, 2]) assert.equal((await cli(['run', 'sharded.experiment.json', '--shard', `${k}/3`])).code, 0);
+    const status = JSON.parse((await cli(['status', 'sharded.experiment.json', '--json'])).out);
+    assert.deepEqual(status.shards.map((s: { state: string }) => s.state), ['done', 'done', 'missing']);
+    const exp = await until('the sharded run in the tree', () => {
+      const node = a.tree.getChildren().find((n) => n.kind === 'experiment' && n.entry.label === 'sharded');
+      return node && node.kind === 'experiment' && node.entry.report?.shards.length === 3 && node.entry.report.done === status.done && node;
+    });
+    const [shardsNode, ...buckets] = a.tree.getChildren(exp);
+    assert.equal(shardsNode!.kind, 'shards');
+    assert.match(String(a.tree.getTreeItem(shardsNode!).description), /^0 running · 2 done · 1 missing$/);
+    const rows = a.tree.getChildren(shardsNode).map((n) => [a.tree.getTreeItem(n).label, a.tree.getTreeItem(n).description]);
+    const host = status.shards[0].host;
+    assert.deepEqual(rows, [
+      ['Shard 1/3', `done · ${status.shards[0].done}/${status.shards[0].total} · ${host}`],
+      ['Shard 2/3', `done · ${status.shards[1].done}/${status.shards[1].total} · ${host}`],
+      ['Shard 3/3', `missing · 0/${status.shards[2].total}`],
+    ]);
+    const fromTree = Object.fromEntries(buckets.map((b) => (b.kind === 'bucket' ? [b.bucket, b.count] : [])));
+    assert.deepEqual(fromTree, Object.fromEntries(Object.entries(status.counts).filter(([, v]) => (v as number) > 0)));
+    assert.equal((await cli(['run', 'sharded.experiment.json', '--shard', '3/3'])).code, 0);
+    await until('all three shards done in the tree', () => a.registry.current.find((e) => e.label === 'sharded' && e.report?.status === 'completed' && e.report.shards.every((s) => s.state === 'done')), 15_000);
+  });
 });

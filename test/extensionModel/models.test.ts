@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunReport } from '../../src/core/status/report';
 import { emptyCounts, type Counts } from '../../src/core/run/view';
-import { childrenOf, experimentDescription, type Bucket, type ExperimentEntry } from '../../src/extension/model/treeModel';
+import { childrenOf, experimentDescription, shardDescription, shardsDescription, type Bucket, type ExperimentEntry } from '../../src/extension/model/treeModel';
+import type { ShardReport } from '../../src/core/status/shards';
 import { countdown, statusBarState, statusBarText } from '../../src/extension/model/statusBarState';
 import { noticesFor } from '../../src/extension/model/notices';
 
@@ -94,4 +95,22 @@ test('notices: finished once on the transition, long pauses once per pause, inte
   assert.equal(found.length, 1);
   assert.match(found[0]!.kind === 'interruptedFound' ? found[0]!.why : '', /pid 77 on h\) is gone/);
   assert.deepEqual(noticesFor(undefined, dead, NOW, s, seen), []);
+});
+
+test('tree: a sharded run shows a Shards row (running/done/missing/stale) above the buckets, one row per shard', () => {
+  const shard = (k: number, state: ShardReport['state'], over: Partial<ShardReport> = {}): ShardReport => ({
+    shard: `${k}of3`, k, n: 3, state, stale: false, total: 10, done: state === 'done' ? 10 : 4, counts: emptyCounts(), host: state === 'missing' ? null : 'node-a',
+    pid: 1, heartbeatAgeMs: 1000, rateLimitedUntil: null, rate: 0, ...over,
+  });
+  const shards = [shard(1, 'running'), shard(2, 'done'), shard(3, 'interrupted', { stale: true, host: 'node-b' })];
+  const counts = { ...emptyCounts(), passed: 18, running: 2, pending: 10 };
+  const e = entry([], report({ total: 30, counts, groups: [{ group: '', total: 30, counts }], shards }));
+  const [exp] = childrenOf(undefined, [e], new Map(), 500);
+  const kids = childrenOf(exp, [e], new Map(), 500);
+  assert.deepEqual(kids.map((k) => k.kind), ['shards', 'bucket', 'bucket', 'bucket']);
+  assert.equal(shardsDescription(shards), '1 running · 1 done · 1 interrupted · 1 stale');
+  const rows = childrenOf(kids[0], [e], new Map(), 500);
+  assert.deepEqual(rows.map((r) => r.kind === 'shard' && shardDescription(r.shard)), ['running · 4/10 · node-a', 'done · 10/10 · node-a', 'interrupted · 4/10 · node-b · stale heartbeat']);
+  const plain = entry([], report());
+  assert.ok(!childrenOf(childrenOf(undefined, [plain], new Map(), 500)[0], [plain], new Map(), 500).some((k) => k.kind === 'shards'), 'no Shards row for a run that is not sharded');
 });

@@ -1,4 +1,5 @@
 import type { RunReport } from '../../core/status/report';
+import type { ShardReport } from '../../core/status/shards';
 import type { Counts } from '../../core/run/view';
 
 /**
@@ -22,7 +23,9 @@ export type TreeNode =
   | { kind: 'group'; id: string; entry: ExperimentEntry; group: string; total: number; counts: Counts }
   | { kind: 'bucket'; id: string; entry: ExperimentEntry; group: string | undefined; bucket: Bucket; count: number }
   | { kind: 'unit'; id: string; entry: ExperimentEntry; unitId: string; bucket: Bucket; why?: string; attempts: number }
-  | { kind: 'more'; id: string; bucketId: string; shown: number; left: number; pageSize: number };
+  | { kind: 'more'; id: string; bucketId: string; shown: number; left: number; pageSize: number }
+  | { kind: 'shards'; id: string; entry: ExperimentEntry; shards: readonly ShardReport[] }
+  | { kind: 'shard'; id: string; entry: ExperimentEntry; shard: ShardReport };
 
 export function childrenOf(node: TreeNode | undefined, entries: readonly ExperimentEntry[], pages: ReadonlyMap<string, number>, pageSize: number): TreeNode[] {
   if (!node) return entries.map((entry) => ({ kind: 'experiment', id: `exp:${entry.file}`, entry }));
@@ -30,12 +33,15 @@ export function childrenOf(node: TreeNode | undefined, entries: readonly Experim
     case 'experiment': {
       const report = node.entry.report;
       if (!report) return [];
+      const shards: TreeNode[] = report.shards.length > 0 ? [{ kind: 'shards', id: `${node.id}|shards`, entry: node.entry, shards: report.shards }] : [];
       const named = report.groups.filter((g) => g.group !== '');
       if (named.length > 1) {
-        return named.map((g) => ({ kind: 'group', id: `${node.id}|g:${g.group}`, entry: node.entry, group: g.group, total: g.total, counts: g.counts }));
+        return [...shards, ...named.map((g): TreeNode => ({ kind: 'group', id: `${node.id}|g:${g.group}`, entry: node.entry, group: g.group, total: g.total, counts: g.counts }))];
       }
-      return buckets(node.id, node.entry, undefined, report.counts);
+      return [...shards, ...buckets(node.id, node.entry, undefined, report.counts)];
     }
+    case 'shards':
+      return node.shards.map((shard) => ({ kind: 'shard', id: `${node.id}|${shard.k}of${shard.n}`, entry: node.entry, shard }));
     case 'group':
       return buckets(node.id, node.entry, node.group, node.counts);
     case 'bucket': {
@@ -57,6 +63,21 @@ function buckets(parentId: string, entry: ExperimentEntry, group: string | undef
 export const BUCKET_LABELS: Record<Bucket, string> = {
   running: 'Running', rate_limited: 'Rate limited', error: 'Errors', failed: 'Failed', passed: 'Passed', pending: 'Pending',
 };
+
+/** "3 of 4 running · 1 stale" for the Shards row. */
+export function shardsDescription(shards: readonly ShardReport[]): string {
+  const by = (st: ShardReport['state']) => shards.filter((s) => s.state === st).length;
+  const parts = [`${by('running') + by('paused')} running`, `${by('done')} done`];
+  for (const st of ['interrupted', 'failed', 'missing'] as const) if (by(st)) parts.push(`${by(st)} ${st}`);
+  const stale = shards.filter((s) => s.stale).length;
+  if (stale) parts.push(`${stale} stale`);
+  return parts.join(' · ');
+}
+
+/** "running · 57/100 · node-a" for one shard's row. */
+export function shardDescription(s: ShardReport): string {
+  return [s.state === 'paused' ? 'rate limited' : s.state, `${s.done}/${s.total}`, s.host ?? '', s.stale ? 'stale heartbeat' : ''].filter(Boolean).join(' · ');
+}
 
 /** "412/1000 · 3 errors · ETA 2m05s" for the experiment row. */
 export function experimentDescription(r: RunReport | undefined, formatDuration: (ms: number) => string): string {
