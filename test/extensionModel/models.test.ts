@@ -95,6 +95,9 @@ test('notices: finished once on the transition, long pauses once per pause, inte
   assert.equal(found.length, 1);
   assert.match(found[0]!.kind === 'interruptedFound' ? found[0]!.why : '', /pid 77 on h\) is gone/);
   assert.deepEqual(noticesFor(undefined, dead, NOW, s, seen), []);
+  const shard = { shard: '1of2', k: 1, n: 2, state: 'interrupted' as const, stale: false, total: 500, done: 200, counts: emptyCounts(), host: 'h', pid: 1, heartbeatAgeMs: null, rateLimitedUntil: null, rate: 0 };
+  const sharded = report({ status: 'interrupted', runner: null, lastActivity: NOW - 5, shards: [shard, { ...shard, shard: '2of2', k: 2 }] });
+  assert.deepEqual(noticesFor(undefined, sharded, NOW, s, seen), [], 'shards are resumed by their scheduler, not offered a Resume here');
 });
 
 test('tree: a sharded run shows a Shards row (running/done/missing/stale) above the buckets, one row per shard', () => {

@@ -28,7 +28,8 @@ export function noticesFor(prev: RunReport | undefined, next: RunReport, now: nu
       out.push({ kind: 'longPause', report: next, until: next.rateLimitedUntil });
     }
   }
-  if (s.onInterruptedFound && next.status === 'interrupted' && next.done < next.total && !wasLive) {
+  // A sharded run's shards are resumed by the cluster scheduler (requeue), not by a Resume from here.
+  if (s.onInterruptedFound && next.status === 'interrupted' && next.done < next.total && !wasLive && next.shards.length === 0) {
     const key = `interrupted:${next.runDir}:${next.lastActivity}`;
     if (!seen.has(key)) {
       seen.add(key);
