@@ -110,7 +110,8 @@ async function readInto(exp: LoadedExperiment, view: RunView, journal: string, n
     if (header.hash !== exp.hash) throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, { file: shown, line: 1 });
   }
   if (read.tornTail) {
-    notes.push(`Dropped a torn last line of ${path.basename(journal)} (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}, left by a crash).`);
+    const which = path.basename(journal) === 'journal.jsonl' ? '' : ` of ${path.basename(journal)}`;
+    notes.push(`Dropped a torn last journal line (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}${which}, left by a crash).`);
     if (repairTail) cutTornTail(journal, read.goodLength);
   }
 }
