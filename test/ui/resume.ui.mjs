@@ -2,6 +2,7 @@
 // run "Resume Experiment", pick the experiment, and watch the tree, the status bar countdown
 // during a rate-limit pause, and the completion notification. Screenshots go to test-artifacts/.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -50,6 +51,38 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
     assert.match(pacedRow ?? '', /60\/60/);
     assert.match((await toast.textContent()) ?? '', /60\/60 · 48 passed · 12 failed · 0 errors/);
     await shot('4-finished');
+
+    // A sharded run started from terminals (as on a cluster): the tree shows each shard.
+    fs.writeFileSync(path.join(workspace, 'sharded.experiment.json'), JSON.stringify({
+      name: 'sharded', items: { file: 'data/items.jsonl' }, matrix: { repeat: 9 }, run: { command: ['node', 'unit.js'] }, concurrency: 2,
+    }));
+    const shards = [1, 2].map((k) => spawn(process.execPath, [path.resolve('dist/cli.js'), 'run', 'sharded.experiment.json', '--shard', `${k}/3`], { cwd: workspace, stdio: 'ignore' }));
+    try {
+      const shardsRow = tree.filter({ hasText: 'Shards (3)' }).first();
+      await shardsRow.waitFor({ timeout: 30_000 });
+      // Widen the side bar so the rows' descriptions show whole (drag its sash).
+      const box = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
+      if (box) {
+        await page.mouse.move(box.x + box.width + 1, box.y + 300);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width + 260, box.y + 300, { steps: 5 });
+        await page.mouse.up();
+      }
+      // Rows move while the run updates the tree: click until the Shards row is open.
+      for (let i = 0; i < 10 && !(await tree.filter({ hasText: 'Shard 3/3' }).count()); i++) {
+        await shardsRow.locator('.monaco-tl-twistie').click().catch(() => undefined);
+        await page.waitForTimeout(400);
+      }
+      await tree.filter({ hasText: 'Shard 3/3' }).first().waitFor({ timeout: 10_000 });
+      await tree.filter({ hasText: /Shard 1\/3.*running/ }).first().waitFor({ timeout: 10_000 });
+      const shardRows = (await tree.allTextContents()).filter((r) => /Shard/.test(r));
+      log(`ui: shard rows ${JSON.stringify(shardRows)}`);
+      assert.ok(shardRows.some((r) => /Shards \(3\).*2 running.*1 missing/.test(r)), 'the Shards row sums up');
+      assert.ok(shardRows.some((r) => /Shard 3\/3.*missing/.test(r)));
+      await shot('5-shards');
+    } finally {
+      for (const c of shards) c.kill('SIGINT');
+    }
   } catch (e) {
     await shot('ui-failure').catch(() => undefined);
     throw e;
