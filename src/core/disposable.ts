@@ -12,6 +12,11 @@ export class Emitter<T> implements Disposable {
     return { dispose: () => void this.listeners.delete(listener) };
   };
 
+  /** Lets a hot path skip building an event nobody listens to. */
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
   fire(value: T): void {
     for (const l of [...this.listeners]) l(value);
   }

@@ -28,22 +28,42 @@ export class HandlerExecutor implements AttemptExecutor {
   constructor(private readonly handler: UnitHandler, private readonly seed: number, private readonly clock: Clock, private readonly timeoutMs?: number) {}
 
   start(unit: Unit, attempt: number): StartedAttempt {
-    const ac = new AbortController();
+    // The AbortController and the seed (a sha256) are made only when the handler asks for
+    // them: for a fast handler they were most of the engine's cost per unit.
+    let ac: AbortController | undefined;
+    let abortedWith: Error | undefined;
+    const controller = () => {
+      if (!ac) {
+        ac = new AbortController();
+        if (abortedWith) ac.abort(abortedWith);
+      }
+      return ac;
+    };
+    const abort = (why: Error) => {
+      abortedWith ??= why;
+      if (ac && !ac.signal.aborted) ac.abort(why);
+    };
     const started = this.clock.now();
-    const timer = this.timeoutMs !== undefined ? this.clock.setTimeout(() => ac.abort(new Error('timed out')), this.timeoutMs) : undefined;
+    const timer = this.timeoutMs !== undefined ? this.clock.setTimeout(() => abort(new Error('timed out')), this.timeoutMs) : undefined;
+    const masterSeed = this.seed;
+    const ctx: UnitContext = {
+      unit, attempt,
+      get seed() { return unitSeed(masterSeed, unit.id); },
+      get signal() { return controller().signal; },
+    };
     const done = (async (): Promise<AttemptResult> => {
       try {
-        const out = await this.handler({ unit, attempt, seed: unitSeed(this.seed, unit.id), signal: ac.signal });
+        const out = await this.handler(ctx);
         const passed = typeof out === 'boolean' ? out : out.passed === true;
         return { status: passed ? 'passed' : 'failed', value: typeof out === 'boolean' ? undefined : out, durationMs: this.clock.now() - started };
       } catch (e) {
         if (e instanceof RateLimitError) return { status: 'rate_limited', why: e.message, resetAt: e.resetAt, durationMs: this.clock.now() - started };
-        const why = ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason.message : (e as Error)?.message ?? String(e);
+        const why = abortedWith ? abortedWith.message : (e as Error)?.message ?? String(e);
         return { status: 'error', why, durationMs: this.clock.now() - started };
       } finally {
         if (timer) this.clock.clearTimeout(timer);
       }
     })();
-    return { done, kill: () => ac.abort(new Error('interrupted')) };
+    return { done, kill: () => abort(new Error('interrupted')) };
   }
 }

@@ -196,11 +196,13 @@ export class Run {
       return;
     }
     this.record({ t: 'end', ts: now, u: unit.id, a: attempt, s: r.status, x: r.exitCode, sig: r.signal, d: Math.round(r.durationMs), why: r.why, r: r.value, reset: r.resetAt });
-    this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
+    if (this.emitter.hasListeners) this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
     this.progress();
   }
 
   private progress(): void {
+    // Per unit end: rate and ETA cost more than the unit's own bookkeeping when nobody listens.
+    if (!this.emitter.hasListeners) return;
     const view = this.opened!.view;
     const { rate, etaMs } = rateAndEta(view, this.clock.now(), view.units.size);
     this.emitter.fire({ type: 'progress', counts: { ...view.counts }, total: view.units.size, rate, etaMs: etaMs ?? null, rateLimitedUntil: view.pause?.until ?? null });
