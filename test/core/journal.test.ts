@@ -267,3 +267,37 @@ test('a short write is never reported durable', async () => {
   }
   await w.close().catch(() => {});
 });
+
+test('flushSync while a write is in flight keeps the lines in order: a unit\'s end never lands before its start', async () => {
+  const file = path.join(tmpDir(), 'journal.jsonl');
+  fs.writeFileSync(file, line(header));
+  const w = JournalWriter.open(file, noFence);
+  // The async write of the first batch is slow (a busy disk): it lands only after flushSync.
+  const orig = fs.write;
+  let landed: () => void = () => {};
+  const slowLanded = new Promise<void>((r) => (landed = r));
+  const write = mock.method(fs, 'write', (...args: unknown[]) => {
+    setTimeout(() => {
+      const cb = args[args.length - 1] as (e: Error | null, n: number) => void;
+      (orig as (...a: unknown[]) => void)(...args.slice(0, -1), (e: Error | null, n: number) => {
+        cb(e, n);
+        landed();
+      });
+    }, 100);
+  });
+  try {
+    const start: JournalRecord = { t: 'start', ts: 2, u: 'u1', a: 1 };
+    const end: JournalRecord = { t: 'end', ts: 3, u: 'u1', a: 1, s: 'passed' };
+    void w.append(start); // starts a flush: its write is in flight
+    void w.append(end); // queued behind it
+    w.flushSync(); // second Ctrl+C
+    await slowLanded;
+    await w.close();
+  } finally {
+    write.mock.restore();
+  }
+  const { records, read } = await readAll(file);
+  assert.deepEqual(records.map((x) => x.r.t), ['header', 'start', 'end']);
+  assert.deepEqual(read.corrupt, []);
+  assert.equal(read.tornTail, undefined);
+});

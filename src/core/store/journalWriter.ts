@@ -14,6 +14,8 @@ export class JournalWriter {
   private queue: string[] = [];
   private waiters: { upTo: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private flushing = false;
+  /** The batch being written by the flush in flight: `flushSync` writes it again at the same place. */
+  private inflight: Buffer | undefined;
   private failed: Error | undefined;
   /** Bytes handed to `append` (durable or not). */
   private queued: number;
@@ -24,9 +26,13 @@ export class JournalWriter {
     this.durable = size;
   }
 
-  /** Opens for appending; `size` is the file's current good length (torn tail already cut). */
+  /**
+   * Opens for writing at explicit offsets (not O_APPEND): every batch goes to the offset it
+   * owns, so `flushSync` can rewrite a batch whose async write is still in flight without
+   * reordering lines. The file's current size is its good length (torn tail already cut).
+   */
   static open(file: string, fence: () => void): JournalWriter {
-    const fd = fs.openSync(file, 'a');
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
     const size = fs.fstatSync(fd).size;
     return new JournalWriter(fd, size, fence);
   }
@@ -59,18 +65,22 @@ export class JournalWriter {
     const batch = this.queue.join('');
     this.queue = [];
     const end = this.queued;
+    const at = this.durable;
     try {
       this.fence();
     } catch (e) {
       this.fail(e as Error);
       return;
     }
-    this.writeAll(Buffer.from(batch, 'utf8'), 0, () => {
+    const buf = Buffer.from(batch, 'utf8');
+    this.inflight = buf;
+    this.writeAll(buf, 0, at, () => {
       fs.fdatasync(this.fd, (err) => {
         // No retry after a failed fsync: the kernel may have dropped the dirty pages, so a
         // later "successful" fsync would lie. The run stops; resume re-reads what is on disk.
         if (err) return this.fail(err);
-        this.durable = end;
+        this.durable = Math.max(this.durable, end);
+        this.inflight = undefined;
         this.flushing = false;
         this.settle();
         this.kick();
@@ -79,11 +89,11 @@ export class JournalWriter {
   }
 
   /** A write may be short (a disk filling up): write the rest before anything is called durable. */
-  private writeAll(buf: Buffer, from: number, done: () => void): void {
-    fs.write(this.fd, buf, from, buf.length - from, null, (err, written) => {
+  private writeAll(buf: Buffer, from: number, at: number, done: () => void): void {
+    fs.write(this.fd, buf, from, buf.length - from, at + from, (err, written) => {
       if (err) return this.fail(err);
       if (written <= 0) return this.fail(new Error(`journal write made no progress (${buf.length - from} bytes left)`));
-      if (from + written < buf.length) return this.writeAll(buf, from + written, done);
+      if (from + written < buf.length) return this.writeAll(buf, from + written, at, done);
       done();
     });
   }
@@ -105,14 +115,27 @@ export class JournalWriter {
     this.queue = [];
   }
 
-  /** Second Ctrl+C: write what is queued now, synchronously, then exit. */
+  /**
+   * Second Ctrl+C: write what is queued now, synchronously, then exit. A batch whose async
+   * write is still in flight is written again first, at its own offset (the same bytes, so
+   * whichever write lands last changes nothing): a unit's `end` line can never land before
+   * its `start` line.
+   */
   flushSync(): void {
-    if (this.failed || this.queue.length === 0) return;
+    if (this.failed || (this.queue.length === 0 && !this.inflight)) return;
     try {
       this.fence();
-      fs.writeSync(this.fd, this.queue.join(''));
+      const buf = Buffer.concat([this.inflight ?? Buffer.alloc(0), Buffer.from(this.queue.join(''), 'utf8')]);
+      const at = this.durable;
+      for (let off = 0; off < buf.length; ) {
+        const n = fs.writeSync(this.fd, buf, off, buf.length - off, at + off);
+        if (n <= 0) throw new Error(`journal write made no progress (${buf.length - off} bytes left)`);
+        off += n;
+      }
       fs.fdatasyncSync(this.fd);
       this.queue = [];
+      this.durable = this.queued;
+      this.settle();
     } catch (e) {
       this.fail(e as Error);
     }
