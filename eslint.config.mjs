@@ -19,12 +19,12 @@ export default tseslint.config(
   },
   { files: ['src/core/**/*.ts', 'src/cli/**/*.ts'], rules: noVscode },
   {
-    files: ['examples/**/*.js', 'test/fixtures/**/*.js'],
+    files: ['examples/**/*.js', 'test/fixtures/**/*.js', 'test/**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', module: 'writable' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['**/*.mjs', '**/*.js', 'examples/**', 'test/fixtures/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', performance: 'readonly' } },
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs', 'examples/**', 'test/fixtures/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', performance: 'readonly', setImmediate: 'readonly' } },
   },
 );

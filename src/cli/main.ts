@@ -48,6 +48,13 @@ main(process.argv.slice(2)).then(
       process.exitCode = 1;
       return;
     }
+    const code = (e as NodeJS.ErrnoException)?.code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      // The system said no (disk full, I/O error, permission): not a bug, and nothing finished is lost.
+      process.stderr.write(`resumable: ${(e as Error).message}\n  Nothing finished was lost: fix the cause (${code}) and run the same command again to resume.\n`);
+      process.exitCode = 1;
+      return;
+    }
     process.stderr.write(`resumable: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
     process.exitCode = 1;
   },

@@ -199,11 +199,23 @@ test('readJournal from an offset gives only the later records, numbered from fir
   assert.equal(read.goodLength, fs.statSync(file).size);
 
   // Reading on from where the last read ended: only what was appended since.
-  fs.appendFileSync(file, line(endRec(5)) + 'garbage\n' + line(endRec(6)).slice(0, 5));
+  fs.appendFileSync(file, line(endRec(5)) + 'garbage\n' + line(endRec(6)) + line(endRec(7)).slice(0, 5));
   const again = await readAll(file, { from: read.goodLength, firstLine: read.lines + 1 });
-  assert.deepEqual(again.records, [{ r: endRec(5), line: 6 }]);
+  assert.deepEqual(again.records, [{ r: endRec(5), line: 6 }, { r: endRec(6), line: 8 }]);
   assert.deepEqual(again.read.corrupt.map((c) => [c.line, c.offset]), [[7, read.goodLength + Buffer.byteLength(line(endRec(5)))]]);
-  assert.deepEqual(again.read.tornTail, { offset: read.goodLength + Buffer.byteLength(line(endRec(5)) + 'garbage\n'), bytes: 5 });
+  assert.deepEqual(again.read.tornTail, { offset: read.goodLength + Buffer.byteLength(line(endRec(5)) + 'garbage\n' + line(endRec(6))), bytes: 5 });
+});
+
+test('damaged lines with no good record after them are a torn tail of several lines (what a crash leaves past the last fsync)', async () => {
+  const file = path.join(tmpDir(), 'journal.jsonl');
+  const good = [header, endRec(1)].map(line).join('');
+  fs.writeFileSync(file, good + 'AB\nCDEF\n\u0000\u0000GH\nIJ');
+  const { records, read } = await readAll(file);
+  assert.equal(records.length, 2);
+  assert.deepEqual(read.corrupt, []);
+  assert.deepEqual(read.tornTail, { offset: Buffer.byteLength(good), bytes: fs.statSync(file).size - Buffer.byteLength(good) });
+  assert.equal(read.goodLength, Buffer.byteLength(good));
+  assert.equal(read.lines, 2);
 });
 
 test('readJournal keeps lines whole across its read chunks (multi-megabyte journal, multi-byte text)', async () => {

@@ -104,7 +104,7 @@ async function readInto(exp: LoadedExperiment, view: RunView, journal: string, n
       [...list, `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), path.dirname(journal)) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`],
     );
   }
-  if (read.lines > 0 || read.tornTail) {
+  if (read.lines > 0) {
     if (!header) throw new UserError('Expected the journal to start with a header line', { file: shown, line: 1 }, ['Run `resumable repair <run folder>` to rebuild it.']);
     checkSchemaVersion(header.schemaVersion, shown);
     if (header.hash !== exp.hash) throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, { file: shown, line: 1 });

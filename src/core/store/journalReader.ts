@@ -35,6 +35,7 @@ export async function readJournal(
     const buf = Buffer.allocUnsafe(1 << 20);
     let carry: Buffer | undefined;
     let lineStart = pos;
+    let lastGoodLine = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
@@ -49,12 +50,21 @@ export async function readJournal(
         line++;
         const text = chunk.toString('utf8', start, nl);
         const rec = parseLine(text);
-        if (rec) onRecord(rec, line);
-        else if (text.trim() !== '') corrupt.push({ line, offset: lineStart, text: text.slice(0, 200) });
+        if (rec) {
+          onRecord(rec, line);
+          lastGoodLine = line;
+        } else if (text.trim() !== '') corrupt.push({ line, offset: lineStart, text: text.slice(0, 200) });
         lineStart += nl - start + 1;
         start = nl + 1;
       }
       if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+    }
+    const first = corrupt[0];
+    if (first && first.line > lastGoodLine) {
+      // Damage with no good record after it is what a crash leaves past the last fsync (the
+      // appended bytes may be garbage, newlines included, on some filesystems): a torn tail
+      // of several lines. Damage followed by good records is not, and is reported.
+      return { goodLength: first.offset, tornTail: { offset: first.offset, bytes: pos - first.offset }, corrupt: [], lines: first.line - 1 };
     }
     const tornTail = carry && carry.length > 0 ? { offset: lineStart, bytes: carry.length } : undefined;
     return { goodLength: lineStart, tornTail, corrupt, lines: line };

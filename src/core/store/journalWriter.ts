@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fsyncDir } from './atomicFile';
 import type { JournalRecord } from './events';
 
 /**
@@ -32,7 +34,12 @@ export class JournalWriter {
    * reordering lines. The file's current size is its good length (torn tail already cut).
    */
   static open(file: string, fence: () => void): JournalWriter {
+    const created = !fs.existsSync(file);
     const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+    // A new file's directory entry is not durable until its folder is fsynced: without this,
+    // a power cut could lose the whole journal although fdatasync said its lines were on disk
+    // (found by the crash model, test/torture/crashModel.test.ts).
+    if (created) fsyncDir(path.dirname(file));
     const size = fs.fstatSync(fd).size;
     return new JournalWriter(fd, size, fence);
   }

@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { tmpDir } from '../helpers/tmp';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
+import { report, startLibRunner } from './torture';
+
+test('two writers: a second CLI, and a library process, on a run the CLI holds are refused by name; the holder finishes alone', { timeout: 120_000 }, async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 40, concurrency: 4, sleep: '0.2' });
+  const holder = cliStart(['run', file], dir);
+  await sleep(800);
+  const second = cliSync(['run', file], dir);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, new RegExp(`pid ${holder.child.pid}\\b`), second.stderr);
+  const lib = await startLibRunner(file, 4).done;
+  assert.equal(lib.code, 1, lib.stderr);
+  assert.match(lib.stderr, new RegExp(`pid ${holder.child.pid}\\b`), lib.stderr);
+  assert.equal((await holder.done).code, 0);
+  const recs = journalRecords(runDirOf(dir));
+  assert.equal(recs.filter((r) => r.t === 'runner_start').length, 1, 'only the holder wrote');
+  report('twoWritersCliLib', { refusedCli: 1, refusedLibrary: 1, runnerStarts: 1 });
+});
+
+test('two writers: a library process holds the run; the CLI is refused naming it', { timeout: 120_000 }, async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 30000 });
+  const lib = startLibRunner(file, 1);
+  let refused;
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    refused = cliSync(['run', file], dir);
+    if (refused.code === 1) break;
+  }
+  assert.equal(refused!.code, 1, refused!.stderr);
+  assert.match(refused!.stderr, /pid \d+ on/);
+  lib.killAfter(0);
+  await lib.done;
+  assert.ok(path.isAbsolute(runDirOf(dir)));
+});
