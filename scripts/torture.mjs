@@ -106,7 +106,7 @@ A second CLI and a library process on a run the CLI holds are refused naming the
 | figure | value |
 | --- | --- |
 ${row('experiment files (any text, any JSON, shaped-but-wrong configs): clear errors / valid / crashes', `${g('hostileExperiments', 'userErrors')} / ${g('hostileExperiments', 'valid')} / 0 of ${g('hostileExperiments', 'cases')}`)}
-${row('item id sets (\`../\`, absolute, NUL, 5,000 chars, look-alikes, case-only): refused by name / accepted with distinct folders inside units/', `${g('hostileIds', 'refused')} / ${g('hostileIds', 'accepted')} of ${g('hostileIds', 'cases')}`)}
+${row('item id sets (../, absolute, NUL, 5,000 chars, look-alikes, case-only): refused by name / accepted with distinct folders inside units/', `${g('hostileIds', 'refused')} / ${g('hostileIds', 'accepted')} of ${g('hostileIds', 'cases')}`)}
 ${row('journal lines (any bytes, any JSON): parsed as records / rejected, never a crash', `${g('hostileJournalLines', 'records')} / ${Number(g('hostileJournalLines', 'cases')) - Number(g('hostileJournalLines', 'records'))}`)}
 
 ## Bugs the torture found (each fixed, with a regression test)
