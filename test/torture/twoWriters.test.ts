@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
 import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
@@ -26,14 +27,13 @@ test('two writers: a library process holds the run; the CLI is refused naming it
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 30000 });
   const lib = startLibRunner(file, 1);
-  let refused;
-  for (let i = 0; i < 50; i++) {
-    await sleep(100);
-    refused = cliSync(['run', file], dir);
-    if (refused.code === 1) break;
-  }
-  assert.equal(refused!.code, 1, refused!.stderr);
-  assert.match(refused!.stderr, /pid \d+ on/);
+  // Only once the library process holds the lock (else the CLI would take the run itself).
+  const holds = () => fs.existsSync(path.join(dir, '.resumable')) && fs.readdirSync(path.join(dir, '.resumable')).some((d) => fs.existsSync(path.join(dir, '.resumable', d, 'lock')));
+  for (let i = 0; i < 100 && !holds(); i++) await sleep(50);
+  assert.ok(holds(), 'the library process took the lock');
+  const refused = cliSync(['run', file], dir);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /pid \d+ on/);
   lib.killAfter(0);
   await lib.done;
   assert.ok(path.isAbsolute(runDirOf(dir)));
