@@ -10,10 +10,10 @@ const UNIT = ['sh', '-c', 'echo \'{"passed": true}\' > "$RESUMABLE_UNIT_DIR/resu
 export async function child(kind, { n, c }) {
   const dir = tmp('dispatch');
   try {
+    const { Run } = await core();
+    const { file } = writeExperiment(dir, n, { run: { command: UNIT } });
     const t0 = performance.now();
     if (kind === 'engine') {
-      const { Run } = await core();
-      const { file } = writeExperiment(dir, n, { run: { command: UNIT } });
       const s = await new Run({ experiment: file, concurrency: c }).run();
       if (s.counts.passed !== n) throw new Error(`engine: ${JSON.stringify(s.counts)}`);
       return { ms: performance.now() - t0 };
