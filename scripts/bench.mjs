@@ -38,6 +38,7 @@ const doc = [
   `- Command: \`npm run bench\`${quick ? ' --quick' : ''} (${minutes} min; ${new Date().toISOString().slice(0, 16)} UTC)`,
   '',
   ...sections.flatMap((s) => [s, '']),
+  ...(quick ? [] : [fs.readFileSync(path.join(root, 'scripts', 'bench', 'notes.md'), 'utf8')]),
 ].join('\n');
 fs.writeFileSync(out, doc);
 fs.writeFileSync(out.replace(/\.md$/, '.json'), JSON.stringify({ machine: m, quick, results }, null, 2) + '\n');
