@@ -20,7 +20,14 @@ test('4 shards as plain processes on one run folder, one SIGKILLed and resumed: 
   const file = makeExperiment(dir, { n, concurrency: 4, sleep: '0.1' });
   const shards = [1, 2, 3, 4].map((k) => cliStart(['run', file, '--shard', `${k}/4`], dir));
   // Let shard 3 finish some units, then kill it where it stands.
-  await sleep(1500);
+  const ends3 = () => {
+    try {
+      return journalRecords(path.join(dir, '.resumable', fs.readdirSync(path.join(dir, '.resumable'))[0]!), 'journal.3of4.jsonl').filter((r) => r.t === 'end').length;
+    } catch {
+      return 0;
+    }
+  };
+  for (let i = 0; i < 600 && ends3() < 5; i++) await sleep(50);
   shards[2]!.child.kill('SIGKILL');
   const killed = await shards[2]!.done;
   assert.equal(killed.signal, 'SIGKILL');

@@ -177,3 +177,17 @@ test('stop: a unit killed by a signal from outside while we stop (Slurm scancel 
   assert.deepEqual(await end2, { reason: 'completed' });
   assert.deepEqual(s2.ends.map((e) => e.status), ['error', 'passed'], 'without a stop, a signal death spends an attempt and is retried');
 });
+
+test('a unit that dies of SIGTERM just before the runner is told to stop (the same scancel) is interrupted, not an error', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({ status: 'error', signal: 'SIGTERM', why: 'killed by SIGTERM' }), 200);
+  const s = options(clock, f.exec, { concurrency: 1 });
+  const sched = new Scheduler(units(3), s.o);
+  const end = sched.run();
+  await clock.advance(200); // u0 dies of SIGTERM…
+  await clock.advance(100); // …and our own SIGTERM handler runs a moment later
+  sched.stop();
+  await clock.advance(5000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.deepEqual(s.ends, [{ id: 'u0', status: 'interrupted' }]);
+});

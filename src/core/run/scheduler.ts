@@ -3,6 +3,10 @@ import type { Unit } from '../config/units';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
 import { backoffMs, defaultPauseMs } from './backoff';
 
+/** Signals a scheduler or a terminal sends to a whole job or group, the runner included. */
+const GROUP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
+const SIGNAL_SETTLE_MS = 500;
+
 export interface SchedulerOptions {
   readonly concurrency: number;
   readonly maxAttempts: number;
@@ -133,7 +137,14 @@ export class Scheduler {
     );
   }
 
-  private settle(unit: Unit, attempt: number, result: AttemptResult): void {
+  private settle(unit: Unit, attempt: number, result: AttemptResult, deferred = false): void {
+    if (!deferred && !this.stopReason && result.status === 'error' && result.signal && GROUP_SIGNALS.has(result.signal) && !this.killedByUs.has(unit)) {
+      // The signal that killed the unit may be on its way to us too (scancel signals every
+      // process of the job at once, and the unit can die first): give our own handler a
+      // moment before calling it an error. The unit stays in flight meanwhile.
+      this.o.clock.setTimeout(() => this.settle(unit, attempt, result, true), SIGNAL_SETTLE_MS);
+      return;
+    }
     this.inFlight.delete(unit);
     // A unit killed by a signal while we stop was killed with us (Slurm's scancel and time
     // limits signal every process of the job): interrupted, not an error that spends an attempt.
