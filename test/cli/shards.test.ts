@@ -93,7 +93,8 @@ test('shards that disagree are refused naming both: another N, another config ha
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 40, concurrency: 4, sleep: '0.5' });
   const running = cliStart(['run', file, '--shard', '1/2'], dir);
-  await sleep(700);
+  const started = () => fs.existsSync(path.join(dir, '.resumable')) && fs.readdirSync(path.join(dir, '.resumable')).some((d) => fs.existsSync(path.join(dir, '.resumable', d, 'journal.1of2.jsonl')));
+  for (let i = 0; i < 400 && !started(); i++) await sleep(50);
   const other = cliSync(['run', file, '--shard', '1/3'], dir);
   assert.equal(other.code, 1);
   assert.match(other.stderr, /Shard 1 of 3 cannot join this run: it is split into 2 shards/);
