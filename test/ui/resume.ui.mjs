@@ -54,12 +54,12 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
 
     // A sharded run started from terminals (as on a cluster): the tree shows each shard.
     fs.writeFileSync(path.join(workspace, 'sharded.experiment.json'), JSON.stringify({
-      name: 'sharded', items: { file: 'data/items.jsonl' }, matrix: { repeat: 9 }, run: { command: ['node', 'unit.js'] }, concurrency: 2,
+      name: 'sharded', items: { file: 'data/items.jsonl' }, matrix: { repeat: 30 }, run: { command: ['node', 'unit.js'] }, concurrency: 2,
     }));
     const shards = [1, 2].map((k) => spawn(process.execPath, [path.resolve('dist/cli.js'), 'run', 'sharded.experiment.json', '--shard', `${k}/3`], { cwd: workspace, stdio: 'ignore' }));
     try {
       const shardsRow = tree.filter({ hasText: 'Shards (3)' }).first();
-      await shardsRow.waitFor({ timeout: 30_000 });
+      await shardsRow.waitFor({ timeout: 90_000 });
       // Widen the side bar so the rows' descriptions show whole (drag its sash).
       const box = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
       if (box) {
@@ -74,7 +74,7 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
         await page.waitForTimeout(400);
       }
       await tree.filter({ hasText: 'Shard 3/3' }).first().waitFor({ timeout: 10_000 });
-      await tree.filter({ hasText: /Shard 1\/3.*running/ }).first().waitFor({ timeout: 10_000 });
+      await tree.filter({ hasText: /Shard 1\/3.*running/ }).first().waitFor({ timeout: 30_000 });
       const shardRows = (await tree.allTextContents()).filter((r) => /Shard/.test(r));
       log(`ui: shard rows ${JSON.stringify(shardRows)}`);
       assert.ok(shardRows.some((r) => /Shards \(3\).*2 running.*1 missing/.test(r)), 'the Shards row sums up');
