@@ -58,8 +58,15 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
     }));
     const shards = [1, 2].map((k) => spawn(process.execPath, [path.resolve('dist/cli.js'), 'run', 'sharded.experiment.json', '--shard', `${k}/3`], { cwd: workspace, stdio: 'ignore' }));
     try {
+      // The experiment row appears collapsed when VS Code first saw it not started: open it.
+      const expRow = tree.filter({ hasText: /^sharded/ }).first();
+      await expRow.waitFor({ timeout: 60_000 });
       const shardsRow = tree.filter({ hasText: 'Shards (3)' }).first();
-      await shardsRow.waitFor({ timeout: 90_000 });
+      for (let i = 0; i < 60 && !(await shardsRow.count()); i++) {
+        if ((await expRow.getAttribute('aria-expanded')) === 'false') await expRow.locator('.monaco-tl-twistie').click().catch(() => undefined);
+        await page.waitForTimeout(500);
+      }
+      await shardsRow.waitFor({ timeout: 30_000 });
       // Widen the side bar so the rows' descriptions show whole (drag its sash).
       const box = await page.locator('#workbench\\.parts\\.sidebar').boundingBox();
       if (box) {
