@@ -44,7 +44,12 @@ test('4 shards as plain processes on one run folder, one SIGKILLed and resumed: 
   // Exactly once, by unit: every unit folder finished once (a unit killed in flight may have started twice).
   const runs = unitRuns(runDir);
   assert.equal(runs.size, n);
-  for (const [folder, lines] of runs) assert.equal(lines.filter((l) => l === 'done').length, 1, `${folder}: ${lines.join(',')}`);
+  // Finished once: its result is there and it never finished twice (a unit killed between
+  // writing its result and logging "done" is adopted, so its log may lack the "done" line).
+  for (const [folder, lines] of runs) {
+    assert.ok(lines.filter((l) => l === 'done').length <= 1, `${folder}: ${lines.join(',')}`);
+    assert.ok(fs.existsSync(path.join(runDir, 'units', folder, 'result.json')), `${folder}: no result`);
+  }
   // Each unit's outcome is in its own shard's journal and no other.
   const owner = new Map<string, number>();
   for (let k = 1; k <= 4; k++) {

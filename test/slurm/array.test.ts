@@ -68,7 +68,12 @@ test('a Slurm job array of 4 shards (throttle 2), one task cancelled and requeue
   assert.equal(runDirOf(dir), runDir);
   const runs = unitRuns(runDir);
   assert.equal(runs.size, n);
-  for (const [folder, lines] of runs) assert.equal(lines.filter((l) => l === 'done').length, 1, `${folder}: ${lines.join(',')}`);
+  // Finished once: its result is there and it never finished twice (a unit killed between
+  // writing its result and logging "done" is adopted, so its log may lack the "done" line).
+  for (const [folder, lines] of runs) {
+    assert.ok(lines.filter((l) => l === 'done').length <= 1, `${folder}: ${lines.join(',')}`);
+    assert.ok(fs.existsSync(path.join(runDir, 'units', folder, 'result.json')), `${folder}: no result`);
+  }
   const st = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
   assert.equal(st.status, 'completed');
   assert.equal(st.counts.passed, n);
