@@ -97,7 +97,8 @@ test('4 shards as plain processes on one run folder, one SIGKILLed and resumed: 
 test('shards that disagree are refused naming both: another N, another config hash; merge refuses a running shard unless left out', { timeout: 120_000 }, async () => {
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 40, concurrency: 4, sleep: '0.5' });
-  const running = cliStart(['run', file, '--shard', '1/2'], dir);
+  // One at a time (~10 s), so it is still running through the refusals below even on a loaded machine.
+  const running = cliStart(['run', file, '--shard', '1/2', '--concurrency', '1'], dir);
   const started = () => fs.existsSync(path.join(dir, '.resumable')) && fs.readdirSync(path.join(dir, '.resumable')).some((d) => fs.existsSync(path.join(dir, '.resumable', d, 'journal.1of2.jsonl')));
   for (let i = 0; i < 400 && !started(); i++) await sleep(50);
   const other = cliSync(['run', file, '--shard', '1/3'], dir);
