@@ -9,7 +9,7 @@ const path = require('node:path');
 const root = process.env.RECORD_ROOT;
 const ops = [];
 const fds = new Map();
-const kind = (p) => (typeof p !== 'string' || !p.startsWith(root) ? undefined : path.basename(p) === 'journal.jsonl' ? 'journal' : path.basename(p) === 'state.json' ? 'state' : /[\\/]\.resumable[\\/][^\\/]+$/.test(p) ? 'dir' : undefined);
+const kind = (p) => (typeof p !== 'string' || !(p === root || p.startsWith(root + path.sep)) ? undefined : path.basename(p) === 'journal.jsonl' ? 'journal' : path.basename(p) === 'state.json' ? 'state' : /[\\/]\.resumable[\\/][^\\/]+$/.test(p) ? 'dir' : undefined);
 const sizes = { journal: 0 };
 
 const { openSync, open, write, writeSync, fdatasync, fsync, fsyncSync, fdatasyncSync, renameSync, rename, closeSync, readFileSync } = fs;

@@ -6,6 +6,7 @@
 // Env: FAULT_ROOT, FAULT_OP, FAULT_N (0: count only), FAULT_ERRNO, FAULT_LOG (JSON counts out).
 'use strict';
 const fs = require('node:fs');
+const writeFileSync = fs.writeFileSync; // the log must be written even when the fault targets writes
 const path = require('node:path');
 
 const root = process.env.FAULT_ROOT;
@@ -18,7 +19,8 @@ let failedFd;
 let afterFailedFsync = 0;
 let injected = false;
 
-const ours = (p) => typeof p === 'string' && p.startsWith(root) && !p.includes(`${path.sep}units${path.sep}`);
+// root + sep: the fault log sits beside the root and shares its name as a prefix.
+const ours = (p) => typeof p === 'string' && (p === root || p.startsWith(root + path.sep)) && !p.includes(`${path.sep}units${path.sep}`);
 const oursFd = (fd) => fds.has(fd);
 function hit(kind, isOurs, fd) {
   if (!isOurs) return undefined;
@@ -77,6 +79,6 @@ fs.closeSync = function (fd) {
 };
 
 process.on('exit', () => {
-  if (process.env.FAULT_LOG) fs.writeFileSync(process.env.FAULT_LOG, JSON.stringify({ counts, injected, afterFailedFsync }));
+  if (process.env.FAULT_LOG) writeFileSync(process.env.FAULT_LOG, JSON.stringify({ counts, injected, afterFailedFsync }));
 });
 require('./libRunner.cjs');

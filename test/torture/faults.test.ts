@@ -17,7 +17,12 @@ function faulty(file: string, root: string, env: Record<string, string>): Promis
   const child = spawn(process.execPath, [RUNNER, file, '8'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FAULT_ROOT: root, FAULT_LOG: log, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr, log: JSON.parse(fs.readFileSync(log, 'utf8')) })));
+  return new Promise((resolve, reject) =>
+    child.on('exit', (code) => {
+      if (!fs.existsSync(log)) return reject(new Error(`the fault runner wrote no log (exit ${code}): ${stderr.slice(0, 500)}`));
+      resolve({ code, stderr, log: JSON.parse(fs.readFileSync(log, 'utf8')) });
+    }),
+  );
 }
 
 const done = (runDir: string) => new Set(readRecords(path.join(runDir, 'journal.jsonl')).records.filter((x) => (x.t === 'end' && x.s === 'passed') || x.t === 'adopt').map((x) => x.u as string));
