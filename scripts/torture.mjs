@@ -19,12 +19,24 @@ for (const s of suites) {
     cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, TORTURE_SCALE: 'full', TORTURE_OUT: out }, maxBuffer: 256 << 20,
   });
   times[s] = (Date.now() - t) / 1000;
+  fs.writeFileSync(path.join(out, `${s}.tap`), r.stdout ?? '');
   const fails = /^# fail (\d+)/m.exec(r.stdout)?.[1];
   if (r.status !== 0) {
     failed++;
-    process.stderr.write(r.stdout.split('\n').filter((l) => /^not ok|error|TORTURE|^# #/.test(l)).join('\n') + '\n');
+    process.stderr.write(failureLines(r.stdout).join('\n') + `\n(whole output: ${path.join(out, `${s}.tap`)})\n`);
   }
   process.stderr.write(`torture: ${s}: ${r.status === 0 ? 'passed' : `FAILED (${fails ?? '?'} failing)`} in ${times[s].toFixed(0)} s\n`);
+}
+/** Each failing test's whole TAP block (its message and location), plus the figures and diagnostics. */
+function failureLines(stdout) {
+  const out = [];
+  let inFailure = false;
+  for (const l of stdout.split('\n')) {
+    if (/^not ok/.test(l)) inFailure = true;
+    if (inFailure || /TORTURE|^# #/.test(l)) out.push(l);
+    if (inFailure && /^\s+\.\.\.$/.test(l)) inFailure = false;
+  }
+  return out;
 }
 const fig = Object.fromEntries(fs.readdirSync(out).filter((f) => f.endsWith('.json')).map((f) => [f.replace(/\.json$/, ''), JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'))]));
 const m = machine();
