@@ -50,7 +50,7 @@ export function run({ quick, log }) {
     const md = [
       '## Repair over many result files',
       '',
-      `${n.toLocaleString('en-US')} unit folders each with a result.json that the journal does not know. Engine: \`repairRun(dir, { dryRun: true })\` — reads the journal and the frozen config, globs the unit folders, reads and judges every result, and plans the adoption (the diff \`resumable repair --dry-run\` prints). Floor: fast-glob + readFileSync + JSON.parse of the same tree. Warm page cache (one untimed run of each first), medians of ${reps} runs.`,
+      `${n.toLocaleString('en-US')} unit folders each with a result.json that the journal does not know. Engine: \`repairRun(dir, { dryRun: true })\` — reads the journal and the frozen config, lists \`units/\` once, reads and judges the result file of every unit the journal has not finished (it knows their paths, so it reads no other folder), and plans the adoption (the diff \`resumable repair --dry-run\` prints). Floor: fast-glob + readFileSync + JSON.parse of the same tree. Warm page cache (one untimed run of each first), medians of ${reps} runs.`,
       '',
       table(['result files', 'engine', 'floor', 'engine / floor (goal ≤ 1.3×)', 'goal'], [[n.toLocaleString('en-US'), fmt.ms(p.engine), fmt.ms(p.baseline), fmt.ratio(ratio), ratio <= 1.3 ? 'met' : 'missed']]),
     ].join('\n');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { unitFolderName } from '../../src/core/ids';
 import { tmpDir } from '../helpers/tmp';
 import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
 
@@ -85,6 +86,36 @@ test('repair adopts results the journal lost, backs up first, and is idempotent'
   assert.match(cliSync(['repair', runDir], dir).stdout, /Nothing to repair/);
   const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
   assert.equal(status.counts.passed, onDisk);
+});
+
+test('repair reads only the results of units it may change: a finished unit, a folder of no unit, a result.json that is a folder, no units/ folder', async () => {
+  const { dir, runDir } = await halfRun();
+  const units = path.join(runDir, 'units');
+  const j = path.join(runDir, 'journal.jsonl');
+  const lines = fs.readFileSync(j, 'utf8').split('\n');
+  const withResult = fs.readdirSync(units).filter((f) => fs.existsSync(path.join(units, f, 'result.json')));
+  assert.ok(withResult.length >= 3, `the half run left ${withResult.length} results`);
+  // The journal keeps the first unit's end and loses the others'.
+  const firstEnd = lines.findIndex((l) => l.includes('"t":"end"'));
+  fs.writeFileSync(j, lines.filter((l, i) => i === firstEnd || !l.includes('"t":"end"')).join('\n'));
+  const finished = unitFolderName(JSON.parse(lines[firstEnd]!).u as string);
+  assert.ok(withResult.includes(finished));
+  // Damage that repair must not see: the finished unit's result, and a folder of no unit.
+  fs.writeFileSync(path.join(units, finished, 'result.json'), '{"pass');
+  fs.mkdirSync(path.join(units, 'not-a-unit'));
+  fs.writeFileSync(path.join(units, 'not-a-unit', 'result.json'), '{"passed": true}');
+  // A result.json that is a folder is no result: that unit runs again.
+  const odd = withResult.find((f) => f !== finished)!;
+  fs.rmSync(path.join(units, odd, 'result.json'));
+  fs.mkdirSync(path.join(units, odd, 'result.json'));
+
+  const r = cliSync(['repair', runDir, '--dry-run'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`: \\+${withResult.length - 2} adopted, 0 dropped\n`));
+  fs.rmSync(units, { recursive: true });
+  const none = cliSync(['repair', runDir, '--dry-run'], dir);
+  assert.equal(none.code, 0, none.stderr);
+  assert.match(none.stdout, /: \+0 adopted, 0 dropped\nNothing to repair/);
 });
 
 test('a truncated state.json is reported and rebuilt from the journal', async () => {
