@@ -4,13 +4,13 @@
 // code-server into .vscode-test/ (cached).
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureVSCodeServer } from './vscode-test/setup.mjs';
 import { startCodeServer } from './vscode-test/codeServer.mjs';
 import { launchBrowser, closeBrowser } from './vscode-test/browser.mjs';
 import { runExtensionHostTests } from './vscode-test/runHostTests.mjs';
 import { resumeFromPalette } from '../test/ui/resume.ui.mjs';
+import { settleTempDirs, tempDir } from './vscode-test/tmp.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const log = (s) => console.log(s);
@@ -18,7 +18,7 @@ const results = [];
 
 /** A fresh copy of the fixture workspace: tests write run folders into it. */
 function workspaceCopy(name) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `resumable-ws-${name}-`));
+  const dir = tempDir(`resumable-ws-${name}-`);
   fs.cpSync(path.join(root, 'test', 'fixtures', 'workspace'), dir, { recursive: true });
   return dir;
 }
@@ -69,7 +69,7 @@ await step('extension-host suite, untrusted workspace', async () => {
 await step('UI: resume from the palette in the installed .vsix', async () => {
   const vsix = path.join(root, 'resumable.vsix');
   execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: root, stdio: 'inherit' });
-  const extensionsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'resumable-ext-'));
+  const extensionsDir = tempDir('resumable-ext-');
   execFileSync(env.node24, [env.codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'inherit' });
   const server = await startCodeServer({ ...env, log, extensionsDir, smokeTestDriver: false });
   const browser = await launchBrowser();
@@ -83,4 +83,5 @@ await step('UI: resume from the palette in the installed .vsix', async () => {
 
 const passed = results.filter(([, ok]) => ok).length;
 log(`vscode: ${passed} passed, ${results.length - passed} failed`);
+settleTempDirs(passed === results.length, log);
 process.exit(passed === results.length ? 0 : 1);

@@ -1,12 +1,10 @@
 // Debian's chromium driven by playwright-core (no browser download), with the flags that
 // work as root on a closed network.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { chromium } from 'playwright-core';
+import { tempDir } from './tmp.mjs';
 
 export async function launchBrowser() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'resumable-chromium-'));
+  const dataDir = tempDir('resumable-chromium-');
   const context = await chromium.launchPersistentContext(dataDir, {
     executablePath: '/usr/bin/chromium',
     headless: true,

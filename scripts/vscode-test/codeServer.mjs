@@ -3,8 +3,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { tempDir } from './tmp.mjs';
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -29,7 +29,7 @@ const QUIET_SETTINGS = {
 };
 
 export async function startCodeServer({ node24, codeServerEntry, extensionsDir, userDataDir, env = {}, smokeTestDriver = true, disableWorkspaceTrust = true, log = console.log }) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'resumable-cs-'));
+  const tmp = tempDir('resumable-cs-');
   userDataDir ??= path.join(tmp, 'user');
   extensionsDir ??= path.join(tmp, 'ext');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });

@@ -12,11 +12,16 @@ import { startCluster, waitFor, type Cluster } from '../helpers/slurmCluster';
  * end every unit is done exactly once, status saw all 4 shards and merge writes one journal.
  */
 let cluster: Cluster;
+let succeeded = false;
 before(async () => {
   cluster = await startCluster();
 });
 after(async () => {
   await cluster?.stop();
+  // The daemons' logs are what explains a failure: kept then (and with KEEP_TMP=1).
+  if (!cluster) return;
+  if (succeeded && !process.env.KEEP_TMP) fs.rmSync(cluster.root, { recursive: true, force: true });
+  else console.log(`# Slurm cluster files and logs kept in ${cluster.root}`);
 });
 
 test('a Slurm job array of 4 shards (throttle 2), one task cancelled and requeued: every unit done exactly once, status aggregates, merge completes', { timeout: 300_000 }, async () => {
@@ -99,4 +104,5 @@ test('a Slurm job array of 4 shards (throttle 2), one task cancelled and requeue
   assert.equal(passed.size, n);
   assert.deepEqual(fs.readdirSync(runDir).filter((f) => f.includes('of4')), []);
   console.log(`# slurm array test: ${((Date.now() - t0) / 1000).toFixed(1)} s (cluster up before)`);
+  succeeded = true;
 });

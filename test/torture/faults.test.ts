@@ -20,7 +20,9 @@ function faulty(file: string, root: string, env: Record<string, string>): Promis
   return new Promise((resolve, reject) =>
     child.on('exit', (code) => {
       if (!fs.existsSync(log)) return reject(new Error(`the fault runner wrote no log (exit ${code}): ${stderr.slice(0, 500)}`));
-      resolve({ code, stderr, log: JSON.parse(fs.readFileSync(log, 'utf8')) });
+      const counts = JSON.parse(fs.readFileSync(log, 'utf8'));
+      fs.rmSync(log);
+      resolve({ code, stderr, log: counts });
     }),
   );
 }
