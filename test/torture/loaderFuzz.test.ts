@@ -107,7 +107,7 @@ test('loader fuzz: NUL runs and garbage at the end are a torn tail; damage in th
     const after = fs.readFileSync(path.join(copy.runDir, 'journal.jsonl'));
     if (r.code === 1 && !/\n\s+at /.test(r.stderr)) {
       // Refused with a clear message: a damaged line names its number; a damaged header its field.
-      if (/line \d+|jsonl:\d+/.test(r.stderr)) f.flipsRefusedWithLine++;
+      if (/line \d+|jsonl:\d+|jsonl \$\.\w+/.test(r.stderr)) f.flipsRefusedWithLine++;
       else f.flipsRefusedOther++;
       if (!after.equals(bytes)) f.refusedButChanged++;
     } else if (r.code === 0) {
