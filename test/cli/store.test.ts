@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { unitFolderName } from '../../src/core/ids';
 import { tmpDir } from '../helpers/tmp';
-import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
 
 /** A run stopped halfway (Ctrl+C), to damage in each test. */
 async function halfRun(n = 40): Promise<{ dir: string; file: string; runDir: string }> {
@@ -116,6 +116,40 @@ test('repair reads only the results of units it may change: a finished unit, a f
   const none = cliSync(['repair', runDir, '--dry-run'], dir);
   assert.equal(none.code, 0, none.stderr);
   assert.match(none.stdout, /: \+0 adopted, 0 dropped\nNothing to repair/);
+});
+
+test('a unit folder the run folder refuses mid-run stops the run with a clear message (exit 1), nothing lost; the resume completes', async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 30, concurrency: 2, sleep: '0.1' });
+  const { done } = cliStart(['run', file], dir);
+  // A file where the last unit's folder goes: its mkdir fails (as a full disk or a read-only mount would).
+  const units = path.join(dir, '.resumable');
+  const ready = (n: string) => fs.existsSync(path.join(units, n, 'units')) && fs.existsSync(path.join(units, n, 'experiment.json'));
+  while (!fs.existsSync(units) || !fs.readdirSync(units).some(ready)) await sleep(20);
+  const runDir = runDirOf(dir);
+  const blocked = path.join(runDir, 'units', unitFolderName('item-00029'));
+  fs.writeFileSync(blocked, 'not a folder');
+  const r = await done;
+  const out = r.stdout + r.stderr;
+  assert.equal(r.code, 1, out);
+  assert.match(out, /Could not prepare the folder of unit "item-00029" \(.*\): EEXIST/);
+  assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
+  assert.ok(!fs.existsSync(path.join(runDir, 'lock')), 'the lock is released');
+  const recs = journalRecords(runDir);
+  const open = new Set<string>();
+  for (const x of recs) {
+    if (x.t === 'start') open.add(x.u as string);
+    if (x.t === 'end') open.delete(x.u as string);
+  }
+  assert.deepEqual([...open], [], 'every unit started was ended (the ones in flight as interrupted)');
+  assert.ok(!recs.some((x) => x.u === 'item-00029'), 'the unit that could not be prepared was not journaled');
+
+  fs.rmSync(blocked);
+  const again = cliSync(['run', file], dir);
+  assert.equal(again.code, 0, again.stderr);
+  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+  assert.equal(status.counts.passed, 30);
+  for (const [unit, log] of unitRuns(runDir)) assert.ok(log.filter((l) => l === 'done').length <= 1, `${unit} finished twice: ${log.join(' ')}`);
 });
 
 test('a truncated state.json is reported and rebuilt from the journal', async () => {

@@ -48,6 +48,7 @@ function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<Schedule
       },
       paused: (until, src) => pauses.push({ until, src }),
       unpaused: () => unpauses++,
+      failed: (e) => { throw e; },
     },
     ...over,
   };
@@ -190,4 +191,28 @@ test('a unit that dies of SIGTERM just before the runner is told to stop (the sa
   await clock.advance(5000);
   assert.deepEqual(await end, { reason: 'interrupted' });
   assert.deepEqual(s.ends, [{ id: 'u0', status: 'interrupted' }]);
+});
+
+test('a unit that cannot be prepared stops dispatching: the failure is reported once, units in flight end, nothing else starts', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({}));
+  const failures: string[] = [];
+  const exec: AttemptExecutor = {
+    start(unit, attempt, onSpawn) {
+      if (unit.id === 'u5') throw new Error('ENOSPC: no space left on device');
+      return f.exec.start(unit, attempt, onSpawn);
+    },
+  };
+  const s = options(clock, exec);
+  s.o.hooks.failed = (e) => {
+    failures.push(e.message);
+    scheduler.stop(); // what the runner does: finish the units in flight, then end
+  };
+  const scheduler = new Scheduler(units(20), s.o);
+  const end = scheduler.run();
+  await clock.advance(10_000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.deepEqual(failures, ['ENOSPC: no space left on device']);
+  assert.deepEqual(f.log.map((l) => l.id), ['u0', 'u1', 'u2', 'u3', 'u4'], 'nothing dispatched after the failure');
+  assert.deepEqual(s.ends.map((e) => `${e.id}:${e.status}`).sort(), ['u0:passed', 'u1:passed', 'u2:passed', 'u3:passed', 'u4:passed'], 'the units in flight finished');
 });

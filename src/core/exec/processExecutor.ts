@@ -8,7 +8,7 @@ import { unitSeed } from '../ids';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../run/attempt';
 import type { RunPaths } from '../store/paths';
 import { judgeAttempt } from './outcome';
-import { spawnUnit } from './spawnUnit';
+import { spawnUnit, type RunningUnit } from './spawnUnit';
 
 /** Runs each attempt as the experiment's command, in its own process group. */
 export class ProcessExecutor implements AttemptExecutor {
@@ -17,22 +17,28 @@ export class ProcessExecutor implements AttemptExecutor {
   start(unit: Unit, attempt: number, onSpawn: (pid: number, pst: number | undefined) => void): StartedAttempt {
     const { config, templates } = this.exp;
     const unitDir = this.paths.unitDir(unit.id);
-    fs.mkdirSync(unitDir, { recursive: true });
     const resultFile = path.join(unitDir, config.result.file);
-    setAsidePreviousResult(resultFile, attempt);
     const lookup = placeholderLookup(this.exp, this.paths, unit, attempt, unitDir);
     const argv = templates.command.map((t) => render(t, lookup));
     const env = { ...process.env, ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])), ...unitEnv(this.exp, this.paths, unit, attempt, unitDir) };
-    const running = spawnUnit({
-      argv,
-      cwd: path.resolve(this.exp.dir, render(templates.cwd, lookup)),
-      env,
-      logFile: path.join(unitDir, 'output.log'),
-      header: `\n===== resumable: ${unit.id} attempt ${attempt} at ${new Date(this.clock.now()).toISOString()} =====\n$ ${argv.map(quoteArg).join(' ')}\n`,
-      timeoutMs: config.run.timeoutSeconds !== undefined ? config.run.timeoutSeconds * 1000 : undefined,
-      clock: this.clock,
-      onSpawn,
-    });
+    let running: RunningUnit;
+    try {
+      fs.mkdirSync(unitDir, { recursive: true });
+      setAsidePreviousResult(resultFile, attempt);
+      // Throws only before the process exists (its log could not be made); spawn errors are results.
+      running = spawnUnit({
+        argv,
+        cwd: path.resolve(this.exp.dir, render(templates.cwd, lookup)),
+        env,
+        logFile: path.join(unitDir, 'output.log'),
+        header: `\n===== resumable: ${unit.id} attempt ${attempt} at ${new Date(this.clock.now()).toISOString()} =====\n$ ${argv.map(quoteArg).join(' ')}\n`,
+        timeoutMs: config.run.timeoutSeconds !== undefined ? config.run.timeoutSeconds * 1000 : undefined,
+        clock: this.clock,
+        onSpawn,
+      });
+    } catch (e) {
+      throw unitFolderError(unit, unitDir, e);
+    }
     const done = running.done.then((r): AttemptResult => {
       const resultText = readIfExists(resultFile);
       const v = judgeAttempt({ ...r, resultText }, config, this.clock.now());
@@ -81,6 +87,12 @@ function unitEnv(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: nu
  * A result left by an earlier attempt that did not count (an error after writing it, or an
  * interrupt) must not be judged as this attempt's result. Nothing is deleted: it is renamed.
  */
+/** Names the unit and keeps the errno code (the CLI reports system errors as such). */
+function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  return Object.assign(new Error(`Could not prepare the folder of unit ${JSON.stringify(unit.id)} (${unitDir}): ${err.message}`), { code: err.code });
+}
+
 function setAsidePreviousResult(resultFile: string, attempt: number): void {
   try {
     fs.renameSync(resultFile, `${resultFile}.before-attempt-${attempt}-${Date.now()}`);

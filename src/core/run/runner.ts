@@ -59,6 +59,8 @@ export class Run {
   private journal: JournalWriter | undefined;
   private status: RunStatus = 'running';
   private failure: Error | undefined;
+  /** A unit could not be prepared: the run ends failed, but the journal is sound and keeps being written. */
+  private unitFailure: Error | undefined;
   private snapshotting: Promise<void> | undefined;
   private snapshotAgain = false;
   private timers: TimerHandle[] = [];
@@ -157,6 +159,7 @@ export class Run {
             this.emitter.fire({ type: 'unpause' });
             void this.writeSnapshot();
           },
+          failed: (e) => this.stopOnUnitFailure(e),
         },
       });
       if (this.stopRequests > 0) this.scheduler.stop();
@@ -222,6 +225,14 @@ export class Run {
     this.scheduler?.killAll('SIGKILL');
   }
 
+  /** Units in flight finish within the grace period and are journaled, then the run ends failed (exit 1). */
+  private stopOnUnitFailure(e: Error): void {
+    if (this.failure || this.unitFailure) return;
+    this.unitFailure = e;
+    this.note(`Stopping: ${e.message}`);
+    if (this.stopRequests === 0) this.scheduler?.stop();
+  }
+
   private guard(fn: () => void): void {
     try {
       fn();
@@ -283,6 +294,10 @@ export class Run {
       this.status = 'failed';
       exitCode = 1;
       message = this.failure.message;
+    } else if (this.unitFailure) {
+      this.status = 'failed';
+      exitCode = 1;
+      message = this.unitFailure.message;
     } else if (end.reason === 'paused_rate_limit') {
       this.status = 'paused_rate_limit';
       exitCode = 2;

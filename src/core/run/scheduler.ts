@@ -28,6 +28,8 @@ export interface SchedulerHooks {
   ended(unit: Unit, attempt: number, result: AttemptResult | 'interrupted'): void;
   paused(until: number, src: string, why: string | undefined): void;
   unpaused(): void;
+  /** A unit could not be prepared (the run folder refused a write): the run must stop. */
+  failed(e: Error): void;
 }
 
 export type StopReason = 'completed' | 'interrupted' | 'paused_rate_limit';
@@ -102,11 +104,13 @@ export class Scheduler {
     }
     const now = this.o.clock.now();
     if (now < this.pausedUntil || this.probing) return;
-    while (this.inFlight.size < this.o.concurrency) {
+    while (this.inFlight.size < this.o.concurrency && !this.stopReason) {
       const unit = this.take(now);
       if (!unit) break;
       this.dispatch(unit);
     }
+    // A unit that could not be prepared stopped the run inside the loop: finish the stop.
+    if (this.stopReason) return this.pump();
     if (this.inFlight.size === 0 && this.front.length === 0 && this.retries.length === 0 && this.next >= this.queue.length) {
       return this.finish({ reason: 'completed' });
     }
@@ -125,10 +129,18 @@ export class Scheduler {
   private dispatch(unit: Unit): void {
     const attempt = this.o.attemptsSoFar(unit.id) + 1;
     let reported = false;
-    const started = this.o.executor.start(unit, attempt, (pid, pst) => {
-      reported = true;
-      this.o.hooks.started(unit, attempt, pid, pst);
-    });
+    let started: StartedAttempt;
+    try {
+      started = this.o.executor.start(unit, attempt, (pid, pst) => {
+        reported = true;
+        this.o.hooks.started(unit, attempt, pid, pst);
+      });
+    } catch (e) {
+      // Its folder or log could not be made: a failure of the run, not of the unit, which
+      // stays pending with nothing journaled.
+      this.front.unshift(unit);
+      return this.o.hooks.failed(e as Error);
+    }
     if (!reported) this.o.hooks.started(unit, attempt);
     this.inFlight.set(unit, started);
     started.done.then(
