@@ -83,16 +83,16 @@ function unitEnv(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: nu
   return env;
 }
 
-/**
- * A result left by an earlier attempt that did not count (an error after writing it, or an
- * interrupt) must not be judged as this attempt's result. Nothing is deleted: it is renamed.
- */
 /** Names the unit and keeps the errno code (the CLI reports system errors as such). */
 function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
   return Object.assign(new Error(`Could not prepare the folder of unit ${JSON.stringify(unit.id)} (${unitDir}): ${err.message}`), { code: err.code });
 }
 
+/**
+ * A result left by an earlier attempt that did not count (an error after writing it, or an
+ * interrupt) must not be judged as this attempt's result. Nothing is deleted: it is renamed.
+ */
 function setAsidePreviousResult(resultFile: string, attempt: number): void {
   try {
     fs.renameSync(resultFile, `${resultFile}.before-attempt-${attempt}-${Date.now()}`);

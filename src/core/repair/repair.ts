@@ -67,7 +67,6 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
   }
 }
 
-
 /**
  * Reads the result file of each unit that has a folder. Units are known, so their paths are:
  * one readdir of units/ instead of a glob that lists every unit folder too (100k readdirs).

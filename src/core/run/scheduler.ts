@@ -98,10 +98,7 @@ export class Scheduler {
   }
 
   private pump(): void {
-    if (this.stopReason) {
-      if (this.inFlight.size === 0) this.finish(this.stopUntil !== undefined ? { reason: this.stopReason, rateLimitedUntil: this.stopUntil } : { reason: this.stopReason });
-      return;
-    }
+    if (this.stopReason) return this.endStopWhenIdle();
     const now = this.o.clock.now();
     if (now < this.pausedUntil || this.probing) return;
     while (this.inFlight.size < this.o.concurrency && !this.stopReason) {
@@ -109,13 +106,17 @@ export class Scheduler {
       if (!unit) break;
       this.dispatch(unit);
     }
-    // A unit that could not be prepared stopped the run inside the loop: finish the stop.
-    if (this.stopReason) return this.pump();
+    // A unit that could not be prepared stopped the run inside the loop.
+    if (this.stopReason) return this.endStopWhenIdle();
     if (this.inFlight.size === 0 && this.front.length === 0 && this.retries.length === 0 && this.next >= this.queue.length) {
       return this.finish({ reason: 'completed' });
     }
     const firstRetry = this.retries[0];
     if (firstRetry && this.inFlight.size < this.o.concurrency) this.wakeAt(firstRetry.readyAt);
+  }
+
+  private endStopWhenIdle(): void {
+    if (this.inFlight.size === 0) this.finish(this.stopUntil !== undefined ? { reason: this.stopReason!, rateLimitedUntil: this.stopUntil } : { reason: this.stopReason! });
   }
 
   private take(now: number): Unit | undefined {
