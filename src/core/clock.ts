@@ -5,14 +5,17 @@
 export interface TimerHandle { readonly __timer: true }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: for the journal and display. It can step back (NTP). */
   now(): number;
+  /** Milliseconds on a clock that never steps: for how long to wait. Only differences mean anything. */
+  monotonic(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => {
     const t = setTimeout(fn, Math.max(0, ms));
     return t as unknown as TimerHandle;

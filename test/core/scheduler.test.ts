@@ -216,3 +216,72 @@ test('a unit that cannot be prepared stops dispatching: the failure is reported 
   assert.deepEqual(f.log.map((l) => l.id), ['u0', 'u1', 'u2', 'u3', 'u4'], 'nothing dispatched after the failure');
   assert.deepEqual(s.ends.map((e) => `${e.id}:${e.status}`).sort(), ['u0:passed', 'u1:passed', 'u2:passed', 'u3:passed', 'u4:passed'], 'the units in flight finished');
 });
+
+test('a rate-limit pause ends on time when the wall clock steps back during it (an NTP step)', async () => {
+  const clock = new FakeClock();
+  const t0 = clock.now();
+  let limited = false;
+  const f = fakeExecutor(clock, (id) => {
+    if (id === 'u0' && !limited) {
+      limited = true;
+      return { status: 'rate_limited', resetAt: t0 + 4_000 };
+    }
+    return {};
+  });
+  const s = options(clock, f.exec, { concurrency: 1 });
+  const end = new Scheduler(units(3), s.o).run();
+  await clock.advance(1_000);
+  assert.equal(s.pauses.length, 1, 'paused on the rate limit');
+  clock.stepWall(-2_000);
+  // The pause was 4 s + 5 s buffer from t0 + 100 ms: well past it on the monotonic clock.
+  await clock.advance(20_000);
+  assert.deepEqual(await Promise.race([end, Promise.resolve('still paused')]), { reason: 'completed' });
+  assert.equal(s.unpauses(), 1);
+  assert.deepEqual(s.ends.map((e) => `${e.id}:${e.status}`), ['u0:rate_limited', 'u0:passed', 'u1:passed', 'u2:passed']);
+});
+
+test('a unit the runner could not start (EMFILE) is not an attempt: it goes back first in line and runs later', async () => {
+  const clock = new FakeClock();
+  let faults = 2;
+  const f = fakeExecutor(clock, (id) => (id === 'u1' && faults-- > 0 ? { status: 'error', runnerFault: 'EMFILE', why: 'could not start: EMFILE' } : {}));
+  const s = options(clock, f.exec, { concurrency: 2, maxAttempts: 1 });
+  const end = new Scheduler(units(4), s.o).run();
+  await clock.advance(60_000);
+  assert.deepEqual(await end, { reason: 'completed' });
+  const u1 = f.log.filter((l) => l.id === 'u1');
+  assert.deepEqual(u1.map((l) => l.attempt), [1, 1, 1], 'the same attempt number each time: none was spent');
+  assert.deepEqual(s.ends.filter((e) => e.id === 'u1').map((e) => e.status), ['interrupted', 'interrupted', 'passed']);
+});
+
+test('runner faults that go on with nothing in flight stop the run with the cause, spending no attempt', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({ status: 'error', runnerFault: 'EMFILE', why: 'could not start: EMFILE (too many open files)' }));
+  const failures: string[] = [];
+  const s = options(clock, f.exec, { concurrency: 1 });
+  s.o.hooks.failed = (e) => void failures.push(e.message);
+  const end = new Scheduler(units(3), s.o).run();
+  await clock.advance(60_000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.equal(failures.length, 1);
+  assert.match(failures[0]!, /could not start units 5 times in a row: could not start: EMFILE/);
+  assert.ok(s.ends.every((e) => e.status === 'interrupted'));
+});
+
+test('the fence is asked before every dispatch: once it refuses, nothing more starts', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({}));
+  let allowed = 6;
+  const failures: string[] = [];
+  const s = options(clock, f.exec, {
+    concurrency: 2,
+    fence: () => {
+      if (allowed-- <= 0) throw new Error('Lost the run lock');
+    },
+  });
+  s.o.hooks.failed = (e) => void failures.push(e.message);
+  const end = new Scheduler(units(20), s.o).run();
+  await clock.advance(10_000);
+  assert.deepEqual(await end, { reason: 'interrupted' });
+  assert.equal(f.log.length, 6, 'exactly the dispatches the fence allowed');
+  assert.deepEqual(failures, ['Lost the run lock']);
+});

@@ -5,13 +5,24 @@ export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
   private timers = new Map<number, { at: number; fn: () => void }>();
+  /** Wall time minus monotonic time: `stepWall` moves it, as an NTP step does. */
+  private wallOffset = 0;
 
   constructor(start = Date.UTC(2026, 10, 22, 10, 0, 0)) {
     this.t = start;
   }
 
   now(): number {
+    return this.t + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.t;
+  }
+
+  /** Steps the wall clock (back when negative) without moving monotonic time or timers. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {

@@ -11,6 +11,11 @@ export interface AttemptResult {
   readonly resetAt?: number;
   /** A handler's returned value, kept in the journal. */
   readonly value?: unknown;
+  /**
+   * The runner itself could not start the attempt (EMFILE, ENFILE, EAGAIN, ENOMEM: the errno
+   * code): not the unit's fault, so the scheduler does not count it as an attempt.
+   */
+  readonly runnerFault?: string;
 }
 
 export interface StartedAttempt {

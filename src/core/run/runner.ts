@@ -9,6 +9,7 @@ import { writeJsonAtomic } from '../store/atomicFile';
 import type { JournalRecord, RunStatus } from '../store/events';
 import { JOURNAL_SCHEMA_VERSION } from '../store/events';
 import { JournalWriter } from '../store/journalWriter';
+import { LockLostError } from '../store/lock';
 import { pauseOfOtherShards, publishPause } from '../shard/sharedPause';
 import type { Shard } from '../store/paths';
 import type { AttemptExecutor } from './attempt';
@@ -98,14 +99,15 @@ export class Run {
     } finally {
       for (const t of this.timers) this.clock.clearTimeout(t);
       await this.journal?.close().catch(() => undefined);
-      if (!this.failure || this.failure.name !== 'LockLostError') opened.lock?.release();
+      // Safe after a lost lock too: release removes the file only while it is still ours.
+      opened.lock?.release();
       this.emitter.dispose();
     }
   }
 
   private async execute(exp: LoadedExperiment, opened: OpenedRun): Promise<RunSummary> {
     const { paths, view, lock } = opened;
-    this.journal = JournalWriter.open(paths.journal, () => lock!.check());
+    this.journal = JournalWriter.open(paths.journal, () => lock!.verify());
     this.startedAt = this.clock.now();
     if (opened.journalLength === 0) {
       this.record({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: paths.root.split(/[\\/]/).pop()!, hash: exp.hash, shard: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : undefined, ts: this.clock.now() });
@@ -143,9 +145,11 @@ export class Run {
         executor,
         attemptsSoFar: (id) => view.units.get(id)?.attempts ?? 0,
         probe,
+        // One stat per dispatch: a runner that was paused and taken over starts nothing when it wakes.
+        fence: () => lock!.check(),
         hooks: {
           started: (unit, a, pid, pst) => this.record({ t: 'start', ts: this.clock.now(), u: unit.id, a, pid, pst }),
-          ended: (unit, a, r) => this.unitEnded(unit, a, r),
+          ended: (unit, a, r, why) => this.unitEnded(unit, a, r, why),
           paused: (until, src, why) => {
             this.record({ t: 'pause', ts: this.clock.now(), until, src, why });
             if (paths.shard && !src.startsWith('shard ')) {
@@ -159,7 +163,7 @@ export class Run {
             this.emitter.fire({ type: 'unpause' });
             void this.writeSnapshot();
           },
-          failed: (e) => this.stopOnUnitFailure(e),
+          failed: (e) => (e instanceof LockLostError ? this.fail(e) : this.stopOnUnitFailure(e)),
         },
       });
       if (this.stopRequests > 0) this.scheduler.stop();
@@ -191,10 +195,10 @@ export class Run {
     return this.o.concurrency ?? exp.config.concurrency;
   }
 
-  private unitEnded(unit: Unit, attempt: number, r: Parameters<import('./scheduler').SchedulerHooks['ended']>[2]): void {
+  private unitEnded(unit: Unit, attempt: number, r: Parameters<import('./scheduler').SchedulerHooks['ended']>[2], why?: string): void {
     const now = this.clock.now();
     if (r === 'interrupted') {
-      this.record({ t: 'end', ts: now, u: unit.id, a: attempt, s: 'interrupted', why: 'killed by the runner (interrupt)' });
+      this.record({ t: 'end', ts: now, u: unit.id, a: attempt, s: 'interrupted', why: why ?? 'killed by the runner (interrupt)' });
       this.emitter.fire({ type: 'unit', id: unit.id, status: 'interrupted', attempt });
       return;
     }
@@ -268,7 +272,7 @@ export class Run {
         const snap = buildSnapshot(this.snapBase(), view, status, this.clock.now(), offset);
         try {
           await this.journal.whenDurable(offset);
-          lock!.check();
+          lock!.verify();
           await writeJsonAtomic(paths.state, snap);
         } catch (e) {
           this.fail(e as Error);

@@ -6,6 +6,8 @@ import { backoffMs, defaultPauseMs } from './backoff';
 /** Signals a scheduler or a terminal sends to a whole job or group, the runner included. */
 const GROUP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
 const SIGNAL_SETTLE_MS = 500;
+const RUNNER_FAULT_LIMIT = 5;
+const RUNNER_FAULT_WAIT_MS = 200;
 
 export interface SchedulerOptions {
   readonly concurrency: number;
@@ -21,14 +23,22 @@ export interface SchedulerOptions {
   readonly hooks: SchedulerHooks;
   /** Checked before ending a pause: a rate-limited answer extends it. */
   readonly probe?: () => Promise<{ resetAt?: number; why: string } | undefined>;
+  /**
+   * Throws when this runner may no longer start units (its lock was taken over). Called
+   * before every dispatch: a unit started by a runner that lost its lock runs twice.
+   */
+  readonly fence?: () => void;
+  /** Runs `fn` after pending I/O callbacks (default `setImmediate`); see `schedulePump`. */
+  readonly defer?: (fn: () => void) => void;
 }
 
 export interface SchedulerHooks {
   started(unit: Unit, attempt: number, pid?: number, pst?: number): void;
-  ended(unit: Unit, attempt: number, result: AttemptResult | 'interrupted'): void;
+  /** `interrupted`: not an attempt (killed by us, or the runner could not start it: `why` says). */
+  ended(unit: Unit, attempt: number, result: AttemptResult | 'interrupted', why?: string): void;
   paused(until: number, src: string, why: string | undefined): void;
   unpaused(): void;
-  /** A unit could not be prepared (the run folder refused a write): the run must stop. */
+  /** A unit could not be prepared (the run folder refused a write), or the fence refused: the run must stop. */
   failed(e: Error): void;
 }
 
@@ -43,10 +53,17 @@ export interface SchedulerEnd { readonly reason: StopReason; readonly rateLimite
 export class Scheduler {
   private next = 0;
   private readonly front: Unit[] = [];
+  /** `readyAt` on the monotonic clock. */
   private retries: { unit: Unit; readyAt: number }[] = [];
   private readonly inFlight = new Map<Unit, StartedAttempt>();
   private readonly killedByUs = new Set<Unit>();
+  /** The pause's end: wall time (journal, display) and the monotonic time it is waited on. */
   private pausedUntil = 0;
+  private pauseEndsAt = 0;
+  private paused = false;
+  private pumpQueued = false;
+  /** Runner faults (EMFILE…) in a row: past a few with nothing to free resources, the run stops. */
+  private runnerFaults = 0;
   private consecutiveRateLimits = 0;
   private wake: TimerHandle | undefined;
   private graceTimer: TimerHandle | undefined;
@@ -97,14 +114,34 @@ export class Scheduler {
     this.pump();
   }
 
+  /**
+   * A unit's end pumps on the next turn of the event loop, never inside the exit callback:
+   * re-spawning from there kept the loop from reaching its poll phase with units of a few
+   * ms, so journal commits, heartbeats and signals starved (1,320 units done, 131 journaled).
+   */
+  private schedulePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    (this.o.defer ?? setImmediate)(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
     if (this.stopReason) return this.endStopWhenIdle();
-    const now = this.o.clock.now();
-    if (now < this.pausedUntil || this.probing) return;
+    if (this.probing) return;
+    const mono = this.o.clock.monotonic();
+    if (this.paused) {
+      // Waited on the monotonic clock: a wall clock stepped back cannot make a pause endless.
+      if (mono < this.pauseEndsAt) return this.wakeAt(this.pauseEndsAt);
+      void this.endPause();
+      return;
+    }
     while (this.inFlight.size < this.o.concurrency && !this.stopReason) {
-      const unit = this.take(now);
+      const unit = this.take(mono);
       if (!unit) break;
-      this.dispatch(unit);
+      if (!this.dispatch(unit)) break;
     }
     // A unit that could not be prepared stopped the run inside the loop.
     if (this.stopReason) return this.endStopWhenIdle();
@@ -127,7 +164,17 @@ export class Scheduler {
     return undefined;
   }
 
-  private dispatch(unit: Unit): void {
+  /** False when nothing more may be dispatched now. */
+  private dispatch(unit: Unit): boolean {
+    try {
+      this.o.fence?.();
+    } catch (e) {
+      this.front.unshift(unit);
+      this.o.hooks.failed(e as Error);
+      // Whatever the hook does, this runner starts nothing more.
+      this.beginStop('interrupted');
+      return false;
+    }
     const attempt = this.o.attemptsSoFar(unit.id) + 1;
     let reported = false;
     let started: StartedAttempt;
@@ -140,7 +187,8 @@ export class Scheduler {
       // Its folder or log could not be made: a failure of the run, not of the unit, which
       // stays pending with nothing journaled.
       this.front.unshift(unit);
-      return this.o.hooks.failed(e as Error);
+      this.o.hooks.failed(e as Error);
+      return false;
     }
     if (!reported) this.o.hooks.started(unit, attempt);
     this.inFlight.set(unit, started);
@@ -148,6 +196,7 @@ export class Scheduler {
       (result) => this.settle(unit, attempt, result),
       (e: Error) => this.settle(unit, attempt, { status: 'error', why: `internal: ${e.message}`, durationMs: 0 }),
     );
+    return true;
   }
 
   private settle(unit: Unit, attempt: number, result: AttemptResult, deferred = false): void {
@@ -159,12 +208,14 @@ export class Scheduler {
       return;
     }
     this.inFlight.delete(unit);
+    if (result.runnerFault) return this.runnerFault(unit, attempt, result);
+    this.runnerFaults = 0;
     // A unit killed by a signal while we stop was killed with us (Slurm's scancel and time
     // limits signal every process of the job): interrupted, not an error that spends an attempt.
     const killedWithUs = this.stopReason === 'interrupted' && result.status === 'error' && !!result.signal;
     if (this.killedByUs.delete(unit) || killedWithUs) {
       this.o.hooks.ended(unit, attempt, 'interrupted');
-      return this.pump();
+      return this.schedulePump();
     }
     this.o.hooks.ended(unit, attempt, result);
     if (result.status === 'rate_limited') {
@@ -173,12 +224,28 @@ export class Scheduler {
     } else {
       this.consecutiveRateLimits = 0;
       if (result.status === 'error' && attempt < this.o.maxAttempts) {
-        const readyAt = this.o.clock.now() + backoffMs(attempt, this.o.backoffSeconds, this.o.random);
+        const readyAt = this.o.clock.monotonic() + backoffMs(attempt, this.o.backoffSeconds, this.o.random);
         this.retries.push({ unit, readyAt });
         this.retries.sort((a, b) => a.readyAt - b.readyAt);
       }
     }
-    this.pump();
+    this.schedulePump();
+  }
+
+  /**
+   * The runner could not start the unit (EMFILE, ENOMEM…): not the unit's fault, so it is
+   * not an attempt. It goes back first in line and dispatch waits a moment; if it goes on
+   * with nothing in flight to free what is missing, the run stops.
+   */
+  private runnerFault(unit: Unit, attempt: number, result: AttemptResult): void {
+    this.o.hooks.ended(unit, attempt, 'interrupted', `${result.why ?? `the runner could not start it (${result.runnerFault})`}; not counted as an attempt`);
+    this.front.unshift(unit);
+    this.runnerFaults++;
+    if (this.runnerFaults >= RUNNER_FAULT_LIMIT && this.inFlight.size === 0) {
+      this.o.hooks.failed(Object.assign(new Error(`The runner itself could not start units ${RUNNER_FAULT_LIMIT} times in a row: ${result.why ?? result.runnerFault}. Stopping; lower the concurrency or raise the limit (e.g. ulimit -n), then run again.`), { code: result.runnerFault }));
+      return this.beginStop('interrupted');
+    }
+    this.wakeAt(this.o.clock.monotonic() + RUNNER_FAULT_WAIT_MS * this.runnerFaults);
   }
 
   /** Also used by the runner for a preflight answer. */
@@ -189,20 +256,23 @@ export class Scheduler {
     const until = resetAt !== undefined
       ? Math.max(resetAt, now) + rl.bufferSeconds * 1000
       : now + defaultPauseMs(this.consecutiveRateLimits, rl.defaultWaitSeconds, rl.maxWaitSeconds + 1);
-    if (until <= this.pausedUntil || this.stopReason) return;
+    const endsAt = this.o.clock.monotonic() + (until - now);
+    if ((this.paused && endsAt <= this.pauseEndsAt) || this.stopReason) return;
+    this.paused = true;
     this.pausedUntil = until;
+    this.pauseEndsAt = endsAt;
     this.o.hooks.paused(until, src, why);
     if (until - now > rl.maxWaitSeconds * 1000) return this.beginStop('paused_rate_limit', until);
-    this.wakeAt(until);
+    this.wakeAt(endsAt);
   }
 
+  /** Wakes `pump` at monotonic time `t`. */
   private wakeAt(t: number): void {
     this.clearWake();
     this.wake = this.o.clock.setTimeout(() => {
       this.wake = undefined;
-      if (this.pausedUntil !== 0 && this.o.clock.now() >= this.pausedUntil) void this.endPause();
-      else this.pump();
-    }, t - this.o.clock.now());
+      this.pump();
+    }, t - this.o.clock.monotonic());
   }
 
   private async endPause(): Promise<void> {
@@ -210,8 +280,15 @@ export class Scheduler {
       this.probing = true;
       const answer = await this.o.probe().catch(() => undefined);
       this.probing = false;
-      if (answer) return this.rateLimited(answer.resetAt, 'preflight', answer.why);
+      if (answer) {
+        this.paused = false;
+        this.rateLimited(answer.resetAt, 'preflight', answer.why);
+        // A preflight that said "limited" but gave no later reset: wait the default again.
+        if (!this.paused && !this.stopReason) this.pump();
+        return;
+      }
     }
+    this.paused = false;
     this.pausedUntil = 0;
     if (!this.stopReason) this.o.hooks.unpaused();
     this.pump();
