@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
 import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
-import { report, startLibRunner } from './torture';
+import { FULL, report, startLibRunner } from './torture';
+import { takeoverTrial } from '../helpers/takeover';
 
 test('two writers: a second CLI, and a library process, on a run the CLI holds are refused by name; the holder finishes alone', { timeout: 120_000 }, async () => {
   const dir = tmpDir();
@@ -37,4 +38,24 @@ test('two writers: a library process holds the run; the CLI is refused naming it
   lib.killAfter(0);
   await lib.done;
   assert.ok(path.isAbsolute(runDirOf(dir)));
+});
+
+// The break: on ext4 the new lock reused the old one's inode, so a holder frozen past the
+// stale time and taken over kept dispatching when it woke (36–43 of 60 units ran twice).
+test('takeover: a frozen runner on another host, taken over and woken while the new one dispatches, starts nothing', { timeout: FULL ? 900_000 : 180_000 }, async () => {
+  const trials = FULL ? 8 : 1;
+  const f = { trials, units: 0, startedByOldAfterWake: 0, startedTwice: 0, oldStoppedWithLostLock: 0, newCompleted: 0 };
+  for (let i = 0; i < trials; i++) {
+    const t = await takeoverTrial(tmpDir(), { units: FULL ? 120 : 40, concurrency: 4, sleep: '0.1' });
+    f.units += t.units;
+    f.startedByOldAfterWake += t.startedByOldAfterWake;
+    f.startedTwice += t.startedTwice;
+    if (t.oldRunner.code === 1 && /Lost the run lock/.test(t.oldRunner.stderr)) f.oldStoppedWithLostLock++;
+    if (t.newRunner.code === 0 && t.passed === t.units) f.newCompleted++;
+  }
+  report('takeover', f);
+  assert.equal(f.startedByOldAfterWake, 0);
+  assert.equal(f.startedTwice, 0);
+  assert.equal(f.oldStoppedWithLostLock, trials);
+  assert.equal(f.newCompleted, trials);
 });

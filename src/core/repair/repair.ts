@@ -9,12 +9,14 @@ import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../store/events';
 import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
 import { rewriteJournal } from '../store/rewriteJournal';
+import { MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
 import { readLayout } from '../shard/layout';
 import { RunPaths } from '../store/paths';
-import { readFrozen, unitsOfFrozen } from '../run/frozen';
+import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../run/frozen';
 import { buildSnapshot } from '../run/snapshot';
 import { applyRecord, doneCount, isFinal, newView } from '../run/view';
 import type { Experiment } from '../config/schema';
+import type { Unit } from '../config/units';
 import { describeRepair, planRepair, type FoundResult, type RepairPlan } from './planRepair';
 
 export interface RepairOutcome { readonly plan: RepairPlan; readonly summary: string; readonly written: boolean; readonly backup?: string }
@@ -34,29 +36,23 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
       `Merge the shards first (\`resumable merge ${runDir}\`), then repair the merged journal if it still needs it.`,
     ]);
   }
-  const units = unitsOfFrozen(frozen);
-  const view = newView(units.map((u) => u.id));
-  const good: JournalRecord[] = [];
-  const read = await readJournal(paths.journal, (r) => {
-    good.push(r);
-    applyRecord(view, r);
-  });
-  const found = readResults(paths.units, units.map((u) => u.id).filter((id) => !isFinal(view.units.get(id)!.status)), frozen.config.result);
-  if (good.length === 0 || good[0]!.t !== 'header') {
-    good.unshift({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: path.basename(paths.root), hash: frozen.hash, ts: o.clock.now() });
+  if (o.dryRun) {
+    const { plan } = await planFromDisk(paths, frozen, o.clock);
+    return { plan, summary: describeRepair(plan), written: false };
   }
-  const plan = planRepair(good, view, found, { corruptLines: read.corrupt.map((c) => c.line), tornTail: !!read.tornTail }, o.clock.now());
-  const summary = describeRepair(plan);
-  if (o.dryRun || !plan.changed) return { plan, summary, written: false };
-
-  const { lock } = await HeldLock.acquire(paths.lock, o.clock);
+  // Lock first, then read: a runner that finished between our read and our write would
+  // otherwise lose the lines it wrote meanwhile (30 journaled outcomes became 6).
+  const { lock } = await HeldLock.acquire(paths.lock, o.clock, { role: 'repair' });
   try {
+    const { plan, units } = await planFromDisk(paths, frozen, o.clock);
+    const summary = describeRepair(plan);
+    if (!plan.changed) return { plan, summary, written: false };
     const stamp = new Date(o.clock.now()).toISOString().replace(/[:.]/g, '-');
     const backup = path.join(paths.archive, `${stamp}-before-repair`);
     fs.mkdirSync(backup, { recursive: true });
     for (const f of [paths.journal, paths.state]) if (fs.existsSync(f)) fs.copyFileSync(f, path.join(backup, path.basename(f)));
     fsyncDir(backup);
-    rewriteJournal(paths.journal, plan.records, () => lock.check(), 'repair');
+    rewriteJournal(paths.journal, plan.records, () => lock.verify(), 'repair');
     const after = newView(units.map((u) => u.id));
     for (const r of plan.records) applyRecord(after, r);
     const status = doneCount(after.counts) === units.length ? 'completed' : 'interrupted';
@@ -67,40 +63,74 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
   }
 }
 
+/** The repair plan from what is on disk now: the journal, and the result files of units it has not finished. */
+async function planFromDisk(paths: RunPaths, frozen: FrozenExperiment, clock: Clock): Promise<{ plan: RepairPlan; units: Unit[] }> {
+  const units = unitsOfFrozen(frozen);
+  const view = newView(units.map((u) => u.id));
+  const good: JournalRecord[] = [];
+  const read = await readJournal(paths.journal, (r) => {
+    good.push(r);
+    applyRecord(view, r);
+  });
+  const found = readResults(paths.units, units.map((u) => u.id).filter((id) => !isFinal(view.units.get(id)!.status)), frozen.config.result);
+  if (good.length === 0 || good[0]!.t !== 'header') {
+    good.unshift({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: path.basename(paths.root), hash: frozen.hash, ts: clock.now() });
+  }
+  const plan = planRepair(good, view, found, { corruptLines: read.corrupt.map((c) => c.line), tornTail: !!read.tornTail }, clock.now());
+  return { plan, units };
+}
+
 /**
  * Reads the result file of each unit that has a folder. Units are known, so their paths are:
  * one readdir of units/ instead of a glob that lists every unit folder too (100k readdirs).
- * Units the journal already finished are not read: repair never changes them.
+ * Units the journal already finished are not read: repair never changes them. Links and
+ * non-files are never followed or read (they would adopt a file outside the run folder, or
+ * block on a FIFO): such a unit is reported unreadable and left to run again.
  */
 function readResults(unitsDir: string, unitIds: readonly string[], rule: Experiment['result']): FoundResult[] {
-  const present = new Set(listDir(unitsDir));
+  const present = listDir(unitsDir);
   const found: FoundResult[] = [];
   for (const unitId of unitIds) {
     const folder = unitFolderName(unitId);
-    if (!present.has(folder)) continue;
-    const text = readIfFile(path.join(unitsDir, folder, rule.file));
-    if (text === undefined) continue;
-    const v = judgeResult(text, rule);
-    found.push({ unitId, status: v.status === 'error' ? 'unreadable' : v.status });
+    const entry = present.get(folder);
+    if (entry === undefined) continue;
+    if (!entry.isDirectory()) {
+      found.push({ unitId, status: 'unreadable', why: `${path.join(unitsDir, folder)} ${entry.isSymbolicLink() ? 'is a symbolic link; not followed' : 'is not a folder'}` });
+      continue;
+    }
+    const read = readIfFile(path.join(unitsDir, folder, rule.file));
+    if (read === undefined) continue;
+    if (read.kind === 'refused') {
+      found.push({ unitId, status: 'unreadable', why: read.why });
+      continue;
+    }
+    const v = judgeResult(read.text, rule);
+    found.push({ unitId, status: v.status === 'error' ? 'unreadable' : v.status, why: v.status === 'error' ? v.why : undefined });
   }
   return found;
 }
 
-function listDir(dir: string): string[] {
+/** The entries of units/ by name, with their types (no stat per unit). A units/ that is a link is refused by name. */
+function listDir(dir: string): Map<string, fs.Dirent> {
+  const where = realDir(dir);
+  if (where.kind === 'absent') return new Map();
+  if (where.kind === 'refused') {
+    throw new UserError(`${dir} ${where.why}: repair reads the unit folders only inside the run folder`, { file: dir }, ['Put the real units/ folder back in the run folder (or remove the link), then repair again.']);
+  }
   try {
-    return fs.readdirSync(dir);
+    return new Map(fs.readdirSync(dir, { withFileTypes: true }).map((d) => [d.name, d]));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw e;
   }
 }
 
-function readIfFile(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined;
-    throw e;
-  }
+/** The result's text, a refusal saying why (a FIFO, a link, too big), or undefined when there is none. */
+function readIfFile(file: string): { kind: 'text'; text: string } | { kind: 'refused'; why: string } | undefined {
+  const r = readRegularFile(file, { maxBytes: MAX_RESULT_BYTES, what: 'a result' });
+  if (r.kind === 'absent') return undefined;
+  // A folder where the result goes is no result, as before: nothing to report.
+  if (r.kind === 'refused' && r.code === 'EISDIR') return undefined;
+  if (r.kind === 'refused') return { kind: 'refused', why: `${file} ${r.why}` };
+  return r;
 }

@@ -58,7 +58,7 @@ export async function mergeRun(runDir: string, o: MergeOptions): Promise<MergeOu
     if (!o.dryRun) {
       for (const p of [base, ...included.map((s) => new RunPaths(root, s))]) {
         try {
-          const { lock, takeover } = await HeldLock.acquire(p.lock, o.clock);
+          const { lock, takeover } = await HeldLock.acquire(p.lock, o.clock, { role: 'merge' });
           locks.push(lock);
           if (takeover) notes.push(`Took over ${path.basename(p.lock)}: ${takeover.reason}.`);
         } catch (e) {
@@ -91,7 +91,7 @@ export async function mergeRun(runDir: string, o: MergeOptions): Promise<MergeOu
     const outcome = { n, total: units.length, merged, plan, notes };
     if (o.dryRun || (!complete && !o.allowIncomplete)) return { ...outcome, written: false };
 
-    const fence = () => locks.forEach((l) => l.check());
+    const fence = () => locks.forEach((l) => l.verify());
     const stamp = new Date(o.clock.now()).toISOString().replace(/[:.]/g, '-');
     const archive = path.join(base.archive, `${stamp}-merge`);
     fs.mkdirSync(archive, { recursive: true });

@@ -5,19 +5,26 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import { UserError } from '../errors';
 import { fsyncDir } from './atomicFile';
-import { isAlive, procStartTime } from './process';
+import { isAlive, isStopped, procStartTime } from './process';
 import { STORE_SCHEMA_VERSION } from './schemaVersion';
 
 export const LOCK_STALE_MS = 120_000;
+/** A lock file that is empty or not JSON this long after its last write has no writer left. */
+export const LOCK_WRITE_GRACE_MS = 2_000;
+
+/** Who holds a lock: a runner, or a `repair` / `merge` that rewrites the run's files. */
+export type LockRole = 'run' | 'repair' | 'merge';
 
 export interface LockInfo {
   readonly schemaVersion: number;
   readonly pid: number;
   readonly host: string;
   readonly startedAt: number;
+  /** Random per acquisition: the fence that cannot be reused (an inode number can). */
   readonly token: string;
   /** Process start time (/proc ticks), so a recycled pid does not look alive. */
   readonly pst?: number;
+  readonly role?: LockRole;
 }
 
 export interface Takeover { readonly holder: LockInfo | undefined; readonly reason: string; readonly holderMayBeAlive: boolean }
@@ -27,67 +34,85 @@ export class LockLostError extends Error {
 }
 
 /**
- * The run's lock: created with O_EXCL; its mtime is the heartbeat. Whether we still hold
- * it is checked by inode before every journal write: a takeover replaces the file, so the
- * check costs one stat and needs no read.
+ * The run's lock: created with O_EXCL; its mtime is the heartbeat. The holder keeps its
+ * lock file open, so the file's inode stays allocated while it lives: a lock made by a
+ * takeover can never get the same inode number (on ext4 a freed one was reused 5 times in
+ * 5). `check` (one stat) runs before every dispatch; `verify` also reads the token and runs
+ * before every journal write and heartbeat, which holds on filesystems where another host
+ * made the new lock. See docs/reliability.md, "Two runners".
  */
 export class HeldLock {
-  private constructor(readonly file: string, readonly info: LockInfo, private readonly ino: number, private readonly clock: Clock) {}
+  private closed = false;
 
-  static async acquire(file: string, clock: Clock, staleMs = LOCK_STALE_MS): Promise<{ lock: HeldLock; takeover?: Takeover }> {
+  private constructor(readonly file: string, readonly info: LockInfo, private readonly fd: number, private readonly ino: number, private readonly clock: Clock) {}
+
+  static async acquire(file: string, clock: Clock, o: { staleMs?: number; role?: LockRole } = {}): Promise<{ lock: HeldLock; takeover?: Takeover }> {
+    const staleMs = o.staleMs ?? LOCK_STALE_MS;
     let takeover: Takeover | undefined;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const info: LockInfo = { schemaVersion: STORE_SCHEMA_VERSION, pid: process.pid, host: os.hostname(), startedAt: clock.now(), token: randomUUID(), pst: procStartTime(process.pid) };
+      const info: LockInfo = { schemaVersion: STORE_SCHEMA_VERSION, pid: process.pid, host: os.hostname(), startedAt: clock.now(), token: randomUUID(), pst: procStartTime(process.pid), role: o.role ?? 'run' };
       const created = tryCreate(file, info);
       if (created !== undefined) {
-        const lock = new HeldLock(file, info, created, clock);
+        const lock = new HeldLock(file, info, created.fd, created.ino, clock);
         lock.heartbeat();
         return { lock, takeover };
       }
-      const holder = readLock(file);
-      const stale = staleness(file, holder, clock, staleMs);
+      const read = readLockFile(file);
+      if (read.error) throw unreadableLockError(file, read.error);
+      const stale = staleness(file, read.info, clock, staleMs);
       if (!stale) {
-        if (holder) throw lockedError(file, holder, clock);
+        if (read.info) throw lockedError(file, read.info, clock);
         // Being written by another starter right now: give it a moment.
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
-      if (moveAside(file, holder)) takeover = stale;
+      if (moveAside(file, read.info)) takeover = stale;
     }
-    throw new UserError('Could not take the run lock after 20 tries: another runner keeps racing for it', { file });
+    throw new UserError('Could not take the run lock after 20 tries: other runners kept creating it at the same moment', { file }, ['Run the command again; if this repeats, see who starts runners of this run (`resumable status`).']);
   }
 
-  /** Throws LockLostError when another runner has taken the lock over. */
+  /** Throws LockLostError when the lock file is no longer ours (taken over, or removed). */
   check(): void {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(this.file);
-    } catch {
-      throw new LockLostError(`The run lock ${this.file} was removed: another runner may have taken over. Stopping without writing.`);
-    }
-    if (st.ino !== this.ino) {
-      const now = readLock(this.file);
-      throw new LockLostError(`Lost the run lock to pid ${now?.pid ?? '?'} on ${now?.host ?? '?'} (our heartbeat went stale). Stopping without writing.`);
-    }
+    if (this.closed) throw new LockLostError(`The run lock ${this.file} was already released. Stopping without writing.`);
+    const st = fs.statSync(this.file, { throwIfNoEntry: false });
+    if (!st) throw new LockLostError(`The run lock ${this.file} was removed by someone else while this runner held it. Stopping without writing or starting anything.`);
+    if (st.ino !== this.ino) throw this.lost(readLock(this.file));
+  }
+
+  /** `check`, and the token in the file is ours (another host may have made a file with our inode number). */
+  verify(): void {
+    this.check();
+    const now = readLock(this.file);
+    if (now?.token !== this.info.token) throw this.lost(now);
+  }
+
+  private lost(now: LockInfo | undefined): LockLostError {
+    const who = now ? `pid ${now.pid} on ${now.host}` : 'another process';
+    return new LockLostError(`Lost the run lock to ${who}: this runner's heartbeat went stale (was it paused, e.g. Ctrl+Z or a frozen VM?) and the run was taken over. Stopping at once: no new unit is started and nothing more is written.`);
   }
 
   heartbeat(): void {
-    this.check();
+    this.verify();
     const t = new Date(this.clock.now());
-    fs.utimesSync(this.file, t, t);
+    // Through our own descriptor: never touches a lock file that is not ours.
+    fs.futimesSync(this.fd, t, t);
   }
 
   release(): void {
+    if (this.closed) return;
     try {
-      this.check();
+      this.verify();
       fs.rmSync(this.file);
     } catch {
       // Not ours any more: leave the new holder's lock alone.
+    } finally {
+      this.closed = true;
+      fs.closeSync(this.fd);
     }
   }
 }
 
-function tryCreate(file: string, info: LockInfo): number | undefined {
+function tryCreate(file: string, info: LockInfo): { fd: number; ino: number } | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'wx');
@@ -100,19 +125,34 @@ function tryCreate(file: string, info: LockInfo): number | undefined {
     fs.fsyncSync(fd);
     const ino = fs.fstatSync(fd).ino;
     fsyncDir(path.dirname(file));
-    return ino;
-  } finally {
+    return { fd, ino };
+  } catch (e) {
+    // A lock we made but could not write (disk full) would block every runner: it is ours, remove it.
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw e;
+  }
+}
+
+/** The lock's holder; `error` when the file exists but cannot be read at all (a folder, EACCES). */
+function readLockFile(file: string): { info?: LockInfo; error?: NodeJS.ErrnoException } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    return err.code === 'ENOENT' ? {} : { error: err };
+  }
+  try {
+    const v = JSON.parse(text) as LockInfo;
+    return typeof v.pid === 'number' && typeof v.token === 'string' ? { info: v } : {};
+  } catch {
+    return {};
   }
 }
 
 export function readLock(file: string): LockInfo | undefined {
-  try {
-    const v = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo;
-    return typeof v.pid === 'number' && typeof v.token === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  return readLockFile(file).info;
 }
 
 export function lockHeartbeat(file: string): number | undefined {
@@ -134,11 +174,20 @@ function staleness(file: string, holder: LockInfo | undefined, clock: Clock, sta
   const beat = lockHeartbeat(file);
   if (beat === undefined) return undefined; // vanished: just retry the create
   const age = clock.now() - beat;
-  if (holder && holder.host === os.hostname() && !isAlive(holder.pid, holder.pst)) {
-    return { holder, reason: `its runner (pid ${holder.pid}) is gone`, holderMayBeAlive: false };
+  if (!holder) {
+    // Empty or not JSON: its writer died between creating and writing it (a full disk).
+    // Judged by the file's own age, so a starter writing it right now is left alone.
+    if (age > LOCK_WRITE_GRACE_MS) return { holder, reason: 'the lock file was empty or damaged (its writer died before writing it, e.g. on a full disk)', holderMayBeAlive: false };
+    return undefined;
+  }
+  if (holder.host === os.hostname()) {
+    // On this host the pid decides, never the heartbeat: a live holder is never stale, even
+    // when our clock runs ahead of the one that wrote the heartbeat.
+    if (!isAlive(holder.pid, holder.pst)) return { holder, reason: `its runner (pid ${holder.pid}) is gone`, holderMayBeAlive: false };
+    return undefined;
   }
   if (age > staleMs) {
-    return { holder, reason: `no heartbeat for ${Math.round(age / 1000)} s`, holderMayBeAlive: true };
+    return { holder, reason: `no heartbeat for ${Math.round(age / 1000)} s from ${holder.host}`, holderMayBeAlive: true };
   }
   return undefined;
 }
@@ -172,12 +221,27 @@ function moveAside(file: string, judged: LockInfo | undefined): boolean {
 function lockedError(file: string, holder: LockInfo, clock: Clock): UserError {
   const beat = lockHeartbeat(file);
   const ago = beat === undefined ? '?' : `${Math.max(0, Math.round((clock.now() - beat) / 1000))} s`;
+  const doing = holder.role === 'repair' ? 'being repaired' : holder.role === 'merge' ? 'being merged' : 'already being run';
+  const by = holder.role === 'repair' ? '`resumable repair`' : holder.role === 'merge' ? '`resumable merge`' : 'that runner';
+  const here = holder.host === os.hostname();
+  const stopped = here && isStopped(holder.pid);
   return new UserError(
-    `This run is already being run by pid ${holder.pid} on ${holder.host} (since ${new Date(holder.startedAt).toISOString()}, heartbeat ${ago} ago).`,
+    `This run is ${doing} by pid ${holder.pid} on ${holder.host} (since ${new Date(holder.startedAt).toISOString()}, heartbeat ${ago} ago${stopped ? '; that process is stopped, e.g. by Ctrl+Z' : ''}).`,
     { file },
     [
-      `Stop that runner first (Ctrl+C in its terminal, or kill -INT ${holder.pid} on ${holder.host}).`,
-      'A lock whose heartbeat is older than 2 minutes is taken over automatically.',
+      stopped
+        ? `Continue it (\`fg\` in its terminal, or kill -CONT ${holder.pid}) or stop it (kill -INT ${holder.pid}, then kill -CONT ${holder.pid}).`
+        : `Wait for ${by} to finish, or stop it (Ctrl+C in its terminal, or kill -INT ${holder.pid} on ${holder.host}).`,
+      here
+        ? 'A lock held by a live process on this host is never taken over; one whose process is gone is taken over at once.'
+        : 'A lock whose heartbeat is older than 2 minutes is taken over automatically.',
     ],
   );
+}
+
+function unreadableLockError(file: string, e: NodeJS.ErrnoException): UserError {
+  const what = e.code === 'EISDIR' ? 'is a folder, not a file' : e.code === 'EACCES' || e.code === 'EPERM' ? `cannot be read (${e.code}: permission denied)` : `cannot be read (${e.code ?? e.message})`;
+  return new UserError(`Expected the run lock to be a readable file, but it ${what}`, { file }, [
+    'No runner can tell whether this run is in use. If none is, move it out of the run folder, then run again.',
+  ]);
 }

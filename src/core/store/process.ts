@@ -30,13 +30,23 @@ export function isAlive(pid: number, startTime?: number): boolean {
   return !isZombie(pid);
 }
 
-function isZombie(pid: number): boolean {
+function procState(pid: number): string | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function isZombie(pid: number): boolean {
+  return procState(pid) === 'Z';
+}
+
+/** Stopped by a signal (Ctrl+Z, SIGSTOP) or a debugger: alive, but it does nothing until continued. */
+export function isStopped(pid: number): boolean {
+  const s = procState(pid);
+  return s === 'T' || s === 't';
 }
 
 /**
