@@ -285,3 +285,20 @@ test('the fence is asked before every dispatch: once it refuses, nothing more st
   assert.equal(f.log.length, 6, 'exactly the dispatches the fence allowed');
   assert.deepEqual(failures, ['Lost the run lock']);
 });
+
+test('while the journal is behind (backlog), nothing new is dispatched; units in flight go on', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, () => ({}));
+  let release!: () => void;
+  let behind: Promise<void> | undefined = new Promise<void>((r) => (release = r));
+  const s = options(clock, f.exec, { concurrency: 2, backlog: () => (f.log.length >= 2 ? behind : undefined) });
+  const end = new Scheduler(units(6), s.o).run();
+  await clock.advance(5_000);
+  assert.equal(f.log.length, 2, 'the first two ran; then dispatch waited for the journal');
+  assert.equal(s.ends.length, 2, 'the units in flight ended meanwhile');
+  behind = undefined;
+  release();
+  await clock.advance(5_000);
+  assert.deepEqual(await end, { reason: 'completed' });
+  assert.equal(f.log.length, 6);
+});

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir, writeFiles } from '../helpers/tmp';
+import { spawn } from 'node:child_process';
 import { cliStart, journalRecords, runDirOf } from '../helpers/cli';
 import { waitUntil } from '../helpers/wait';
-import { FULL, report } from './torture';
+import { FULL, libExperiment, report } from './torture';
 
 /** Counts the lines of a growing file, reading only what was appended since the last call. */
 function lineCounter(file: string): () => number {
@@ -98,4 +99,27 @@ test('units of a few ms: the journal keeps up, state.json is written while runni
   assert.ok(figures.finishedAfterInterrupt <= 2 * concurrency, `${figures.finishedAfterInterrupt} units finished after Ctrl+C`);
   assert.equal(figures.finishedNotJournaled, 0);
   assert.equal(figures.startedTwice, 0);
+});
+
+test('in-process units that return at once: state.json is written while the run goes on, and Ctrl+C stops it', { timeout: FULL ? 900_000 : 180_000 }, async () => {
+  const n = FULL ? 1_000_000 : 100_000;
+  const dir = tmpDir();
+  const file = libExperiment(dir, n);
+  const child = spawn(process.execPath, [path.join(__dirname, 'instantRunner.cjs'), file, '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let exited: string | undefined;
+  void done.then((code) => (exited = `the runner exited (${code}) before its snapshot counted anything: ${stderr.slice(-300)}`));
+  const runDir = await waitUntil('the run folder', () => fs.existsSync(path.join(dir, '.resumable')) && runDirOf(dir), 120_000, () => exited);
+  const passed = () => (JSON.parse(fs.readFileSync(path.join(runDir, 'state.json'), 'utf8')) as { counts: { passed: number } }).counts.passed;
+  const seen = await waitUntil('state.json to count passed units while the run goes on', () => passed() > 0 && passed(), 120_000, () => exited);
+  child.kill('SIGINT');
+  const code = await done;
+  const recs = journalRecords(runDir);
+  const ends = recs.filter((r) => r.t === 'end').length;
+  report('instantUnits', { units: n, snapshotPassedWhileRunning: seen, journaledAtExit: ends, exitCode: code });
+  assert.equal(code, 130, stderr);
+  assert.ok(ends < n, `Ctrl+C stopped the run before its end (${ends} of ${n} journaled)`);
+  assert.equal(recs.at(-1)?.t, 'runner_end');
 });

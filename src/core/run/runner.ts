@@ -44,6 +44,8 @@ export interface RunOptions {
 
 export const SNAPSHOT_EVERY_MS = 1000;
 export const HEARTBEAT_EVERY_MS = 15_000;
+/** Unit ends not yet durable before dispatch waits, per unit of concurrency: what a crash may lose stays a few batches. */
+const UNDURABLE_ENDS_PER_SLOT = 4;
 
 /**
  * One run of an experiment: opens (or resumes) its run folder, recovers what a crash left,
@@ -65,6 +67,8 @@ export class Run {
   private snapshotting: Promise<void> | undefined;
   private snapshotAgain = false;
   private timers: TimerHandle[] = [];
+  /** Unit end records queued but not yet durable. */
+  private undurableEnds = 0;
   private startedAt = 0;
   private exp: LoadedExperiment | undefined;
 
@@ -147,6 +151,7 @@ export class Run {
         probe,
         // One stat per dispatch: a runner that was paused and taken over starts nothing when it wakes.
         fence: () => lock!.check(),
+        backlog: () => (this.undurableEnds >= Math.max(16, UNDURABLE_ENDS_PER_SLOT * this.concurrency(exp)) ? this.journal!.whenDurable() : undefined),
         hooks: {
           started: (unit, a, pid, pst) => this.record({ t: 'start', ts: this.clock.now(), u: unit.id, a, pid, pst }),
           ended: (unit, a, r, why) => this.unitEnded(unit, a, r, why),
@@ -219,7 +224,11 @@ export class Run {
   private record(r: JournalRecord): void {
     if (this.failure) return;
     applyRecord(this.opened!.view, r);
-    this.journal!.append(r).catch((e: Error) => this.fail(e));
+    const durable = this.journal!.append(r);
+    if (r.t === 'end') {
+      this.undurableEnds++;
+      durable.then(() => this.undurableEnds--, (e: Error) => this.fail(e));
+    } else durable.catch((e: Error) => this.fail(e));
   }
 
   private fail(e: Error): void {
