@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -77,7 +78,7 @@ test('an empty lock (its writer died before writing it, e.g. on a full disk) is 
 test('a lock that cannot be read says what it is instead of "another runner keeps racing"', async () => {
   const file = path.join(tmpDir(), 'lock');
   fs.mkdirSync(file);
-  await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /lock\b.*is a folder, not a file/.test(e.message) && !/racing/.test(e.message));
+  await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /lock\b.*is a folder, not a regular file/.test(e.message) && !/racing/.test(e.message));
 });
 
 test('a lock held by repair names repair, not a runner', async () => {
@@ -85,4 +86,10 @@ test('a lock held by repair names repair, not a runner', async () => {
   const { lock } = await HeldLock.acquire(file, systemClock, { role: 'repair' });
   await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /being repaired by pid \d+/.test(e.message) && /`resumable repair`/.test(e.hints.join(' ')));
   lock.release();
+});
+
+test('a lock that is a FIFO is reported, never waited on', async () => {
+  const file = path.join(tmpDir(), 'lock');
+  execFileSync('mkfifo', [file]);
+  await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /is a FIFO \(named pipe\), not a regular file/.test(e.message));
 });

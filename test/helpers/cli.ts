@@ -8,7 +8,8 @@ export const CLI = path.resolve(__dirname, '../../dist/cli.js');
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
 export function cliSync(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000 });
+  // SIGKILL on timeout: a wedged runner may ignore SIGTERM, and the suite must not hang on it.
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpDir, writeFiles } from '../helpers/tmp';
-import { cliSync, runDirOf } from '../helpers/cli';
+import { CLI, cliStart, cliSync, journalRecords, makeExperiment, runDirOf, type CliResult } from '../helpers/cli';
 import { loadExperimentText } from '../../src/core/config/load';
 import { isUserError } from '../../src/core/errors';
 import { parseLine } from '../../src/core/store/journalReader';
@@ -99,4 +100,95 @@ test('a hostile id in a real run: `../`, absolute and NUL ids are refused with t
   const ok = cliSync(['run', 'e.experiment.json'], dir);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(fs.readdirSync(path.join(runDirOf(dir), 'units')).length, 5);
+});
+
+/** A CLI call that a wedged runner cannot turn into a hung suite (it ignores SIGTERM then). */
+function boundedCli(args: string[], cwd: string, timeoutMs: number): { code: number | null; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
+  assert.equal(r.signal, null, `resumable ${args.join(' ')} hung (killed after ${timeoutMs} ms)`);
+  return { code: r.status, stderr: r.stderr };
+}
+
+test('failed starts at scale: items and arguments over the kernel\'s limit end as errors naming them, and leak no descriptor', { timeout: 300_000 }, () => {
+  const n = FULL ? 300 : 30;
+  const dir = tmpDir();
+  // Half the units pass a 200 KiB field as an argument (refused, named); half only carry a big item (passed by file).
+  const items = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `u${i}`, big: i % 2 === 0 ? 'b'.repeat(200 * 1024) : '', blob: 'c'.repeat(100 * 1024) })).join('\n') + '\n';
+  writeFiles(dir, {
+    'items.jsonl': items,
+    'unit.sh': 'test -s "$RESUMABLE_ITEM_FILE" && echo \'{"passed": true}\' > "$RESUMABLE_UNIT_DIR/result.json"\n',
+    'e.experiment.json': JSON.stringify({ name: 'fds', items: { file: 'items.jsonl' }, run: { command: ['sh', 'unit.sh', '${item.big}'] }, concurrency: 8, retries: { maxAttempts: 1 } }),
+  });
+  const out = execFileSync(process.execPath, [path.join(__dirname, '../cli/fdRunner.cjs'), path.join(dir, 'e.experiment.json')], { encoding: 'utf8', timeout: 280_000 });
+  const f = JSON.parse(out) as { before: number; after: number; counts: Record<string, number> };
+  const recs = journalRecords(runDirOf(dir)).filter((r) => r.t === 'end');
+  const named = recs.filter((r) => r.s === 'error' && /argument 2 of the command is 200\.0 KiB; one argument may be at most 128 KiB \(E2BIG\)/.test(String(r.why))).length;
+  report('hostileFailedStarts', { units: n, refusedNamed: named, passedByItemFile: f.counts.passed, fdsBefore: f.before, fdsAfter: f.after });
+  assert.equal(named, n / 2);
+  assert.equal(f.counts.passed, n / 2);
+  assert.ok(f.after - f.before <= 8, `fds ${f.before} → ${f.after}`);
+});
+
+test('a FIFO for every unit: results that are FIFOs are errors, FIFOs planted in pending units are not adopted; run, --dry-run, repair and status never hang', { timeout: 600_000 }, () => {
+  const n = FULL ? 100 : 10;
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n, concurrency: 8, script: 'mkfifo "$RESUMABLE_RESULT_FILE"', extra: { retries: { maxAttempts: 1 } } });
+  const t = 60_000;
+  assert.equal(boundedCli(['run', file], dir, t).code, 0);
+  const runDir = runDirOf(dir);
+  const fifoErrors = journalRecords(runDir).filter((r) => r.t === 'end' && /is a FIFO \(named pipe\)/.test(String(r.why))).length;
+  // Every unit pending again with its FIFO still there, state.json a FIFO too.
+  const j = path.join(runDir, 'journal.jsonl');
+  fs.writeFileSync(j, fs.readFileSync(j, 'utf8').split('\n').filter((l) => !/"t":"(start|end)"/.test(l)).join('\n'));
+  fs.rmSync(path.join(runDir, 'state.json'));
+  execFileSync('mkfifo', [path.join(runDir, 'state.json')]);
+  const dry = boundedCli(['run', file, '--dry-run'], dir, t);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(boundedCli(['status', file, '--json'], dir, t).code, 0);
+  assert.equal(boundedCli(['repair', runDir, '--dry-run'], dir, t).code, 0);
+  assert.equal(boundedCli(['repair', runDir], dir, t).code, 0);
+  const adopted = journalRecords(runDir).filter((r) => r.t === 'adopt').length;
+  const again = boundedCli(['run', file], dir, t);
+  assert.equal(again.code, 0, again.stderr);
+  report('hostileFifos', { units: n, fifoErrors, adopted });
+  assert.equal(fifoErrors, n);
+  assert.equal(adopted, 0);
+});
+
+test('chatty units: output.log stays near maxLogBytes whatever they write', { timeout: 600_000 }, async () => {
+  const perUnit = FULL ? 500_000_000 : 20_000_000;
+  const cap = 1_048_576;
+  const dir = tmpDir();
+  const script = 'echo HEAD; yes 0123456789abcdef | head -c ' + perUnit + '; echo; echo TAIL; echo \'{"passed": true}\' > "$RESUMABLE_UNIT_DIR/result.json"\n';
+  const file = makeExperiment(dir, { n: 4, concurrency: 4, script, extra: { maxLogBytes: cap } });
+  const { done } = cliStart(['run', file], dir);
+  let exit: CliResult | undefined;
+  void done.then((x) => (exit = x));
+  // A figure, not an assertion: the biggest log seen between the runner's checks.
+  let peak = 0;
+  const root = path.join(dir, '.resumable');
+  while (!exit) {
+    for (const run of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+      const units = path.join(root, run, 'units');
+      for (const u of fs.existsSync(units) ? fs.readdirSync(units) : []) {
+        try {
+          peak = Math.max(peak, fs.statSync(path.join(units, u, 'output.log')).size);
+        } catch {
+          // not made yet
+        }
+      }
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(exit.code, 0, exit.stderr);
+  const units = path.join(runDirOf(dir), 'units');
+  const sizes = fs.readdirSync(units).map((u) => fs.statSync(path.join(units, u, 'output.log')).size);
+  report('hostileChattyLogs', { units: 4, writtenPerUnit: perUnit, cap, logSizes: sizes, peakLogBytesSeen: peak });
+  for (const u of fs.readdirSync(units)) {
+    const log = fs.readFileSync(path.join(units, u, 'output.log'), 'utf8');
+    assert.ok(log.length <= cap + 4096, `${u}: ${log.length} bytes`);
+    assert.match(log, /\nHEAD\n/);
+    assert.match(log, /\[resumable\] \d+ bytes of this attempt's output cut here/);
+    assert.match(log, /\nTAIL\n$/);
+  }
 });

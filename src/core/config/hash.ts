@@ -4,7 +4,7 @@ import type { Experiment } from './schema';
 
 /**
  * What decides a unit's results. Runtime knobs (concurrency, timeouts, retries, rate-limit
- * waits, grace) are left out on purpose: a resume may change them freely.
+ * waits, grace, maxLogBytes) are left out on purpose: a resume may change them freely.
  */
 export interface ResultKey {
   readonly items: { readonly count: number; readonly digest: string };

@@ -84,6 +84,7 @@ export const experimentSchema = z
       })
       .default({ exitCodes: [], patterns: [], maxWaitSeconds: 21600, defaultWaitSeconds: 60, bufferSeconds: 5 }),
     seed: z.int().default(0),
+    maxLogBytes: z.int().min(65536).default(33554432).describe('Output one attempt may keep in its output.log (32 MiB): its first and last halves, with a line saying how many bytes were cut between. Checked every 0.5 s while the unit runs.'),
     graceSeconds: z.number().min(0).default(30).describe('On the first Ctrl+C, how long units in flight may finish before their process groups are killed.'),
     runRoot: z.string().default('.resumable').describe('Folder of run folders, relative to the experiment file.'),
   })

@@ -17,6 +17,8 @@ export interface AttemptFacts {
   readonly output: string;
   /** The result file's text, or undefined when there is none. */
   readonly resultText: string | undefined;
+  /** Why the result file was not read (a FIFO, a symlink, too big): an error, said as such. */
+  readonly resultProblem?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export function judgeAttempt(f: AttemptFacts, config: Pick<Experiment, 'result' 
   if (f.spawnError) return { status: 'error', why: `could not start: ${f.spawnError}` };
   if (f.signal) return { status: 'error', why: `killed by ${f.signal}` };
   if (f.exitCode !== 0) return { status: 'error', why: `exit code ${f.exitCode}` };
+  if (f.resultProblem !== undefined) return { status: 'error', why: f.resultProblem };
   if (f.resultText === undefined) return { status: 'error', why: `exit 0 but no ${config.result.file}` };
   return judgeResult(f.resultText, config.result);
 }

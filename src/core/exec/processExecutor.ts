@@ -7,12 +7,27 @@ import type { Unit } from '../config/units';
 import { unitSeed } from '../ids';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../run/attempt';
 import type { RunPaths } from '../store/paths';
+import { kindOf, MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
+import { DEFAULT_MAX_LOG_BYTES, LogCapper } from './logCap';
 import { judgeAttempt } from './outcome';
+import { RUNNER_FAULT_CODES } from './spawnLimits';
 import { spawnUnit, type RunningUnit } from './spawnUnit';
+
+/**
+ * An item whose JSON is longer than this reaches the unit as a file (RESUMABLE_ITEM_FILE),
+ * not in RESUMABLE_ITEM: the kernel refuses a variable over 128 KiB (E2BIG), and a few
+ * big ones fill the whole argument space. Small items stay in the environment: no file to
+ * write per unit, so dispatching stays fast.
+ */
+export const MAX_ITEM_ENV_BYTES = 32 * 1024;
 
 /** Runs each attempt as the experiment's command, in its own process group. */
 export class ProcessExecutor implements AttemptExecutor {
-  constructor(private readonly exp: LoadedExperiment, private readonly paths: RunPaths, private readonly clock: Clock) {}
+  private readonly logCap: LogCapper;
+
+  constructor(private readonly exp: LoadedExperiment, private readonly paths: RunPaths, private readonly clock: Clock) {
+    this.logCap = new LogCapper(clock, exp.config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
+  }
 
   start(unit: Unit, attempt: number, onSpawn: (pid: number, pst: number | undefined) => void): StartedAttempt {
     const { config, templates } = this.exp;
@@ -20,11 +35,19 @@ export class ProcessExecutor implements AttemptExecutor {
     const resultFile = path.join(unitDir, config.result.file);
     const lookup = placeholderLookup(this.exp, this.paths, unit, attempt, unitDir);
     const argv = templates.command.map((t) => render(t, lookup));
-    const env = { ...process.env, ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])), ...unitEnv(this.exp, this.paths, unit, attempt, unitDir) };
+    const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])), ...unitEnv(this.exp, this.paths, unit, attempt, unitDir) };
+    const itemJson = JSON.stringify(unit.item.fields);
+    const itemByFile = itemJson.length > MAX_ITEM_ENV_BYTES / 3 && Buffer.byteLength(itemJson, 'utf8') > MAX_ITEM_ENV_BYTES;
+    // One of the two, never both, nor one inherited from a runner that is itself a unit.
+    delete env.RESUMABLE_ITEM;
+    delete env.RESUMABLE_ITEM_FILE;
+    if (itemByFile) env.RESUMABLE_ITEM_FILE = path.join(unitDir, 'item.json');
+    else env.RESUMABLE_ITEM = itemJson;
     let running: RunningUnit;
     try {
-      fs.mkdirSync(unitDir, { recursive: true });
+      prepareUnitDir(this.paths.units, unitDir);
       setAsidePreviousResult(resultFile, attempt);
+      if (itemByFile) writeItemFile(env.RESUMABLE_ITEM_FILE!, itemJson);
       // Throws only before the process exists (its log could not be made); spawn errors are results.
       running = spawnUnit({
         argv,
@@ -35,17 +58,28 @@ export class ProcessExecutor implements AttemptExecutor {
         timeoutMs: config.run.timeoutSeconds !== undefined ? config.run.timeoutSeconds * 1000 : undefined,
         clock: this.clock,
         onSpawn,
+        logCap: this.logCap,
       });
     } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // Out of descriptors or memory: the runner's fault, not the unit's folder.
+      if (code !== undefined && RUNNER_FAULT_CODES.has(code)) return runnerFault(code, `could not prepare the unit: ${(e as Error).message}`);
       throw unitFolderError(unit, unitDir, e);
     }
     const done = running.done.then((r): AttemptResult => {
-      const resultText = readIfExists(resultFile);
-      const v = judgeAttempt({ ...r, resultText }, config, this.clock.now());
-      return { status: v.status, why: v.why, resetAt: v.resetAt, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs };
+      // A command that never started wrote no result: anything there is an earlier one's, set aside next time.
+      const read = r.spawnError === undefined ? readResultFile(resultFile, config.result.file) : {};
+      const v = judgeAttempt({ ...r, resultText: read.resultText, resultProblem: read.resultProblem }, config, this.clock.now());
+      const fault = r.spawnErrorCode !== undefined && RUNNER_FAULT_CODES.has(r.spawnErrorCode) ? r.spawnErrorCode : read.fault;
+      return { status: v.status, why: v.why, resetAt: v.resetAt, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, runnerFault: fault };
     });
     return { done, kill: (s) => running.kill(s) };
   }
+}
+
+/** An attempt that never started because the runner ran out of something: not the unit's attempt. */
+function runnerFault(code: string, why: string): StartedAttempt {
+  return { done: Promise.resolve({ status: 'error', why, durationMs: 0, runnerFault: code }), kill: () => undefined };
 }
 
 export function placeholderLookup(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: number, unitDir: string): (ref: string) => string {
@@ -73,7 +107,6 @@ function unitEnv(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: nu
     RESUMABLE_REPEAT: String(unit.repeat ?? 1),
     RESUMABLE_ATTEMPT: String(attempt),
     RESUMABLE_ITEM_ID: unit.item.id,
-    RESUMABLE_ITEM: JSON.stringify(unit.item.fields),
     RESUMABLE_RESULT_FILE: path.join(unitDir, exp.config.result.file),
     // Lets a later runner find this process (and its children) if this runner dies.
     RESUMABLE_RUN_DIR: paths.root,
@@ -91,7 +124,8 @@ function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
 
 /**
  * A result left by an earlier attempt that did not count (an error after writing it, or an
- * interrupt) must not be judged as this attempt's result. Nothing is deleted: it is renamed.
+ * interrupt) must not be judged as this attempt's result. Nothing is deleted: it is renamed
+ * (a symlink or a FIFO there is renamed itself; nothing is followed).
  */
 function setAsidePreviousResult(resultFile: string, attempt: number): void {
   try {
@@ -101,12 +135,38 @@ function setAsidePreviousResult(resultFile: string, attempt: number): void {
   }
 }
 
-export function readIfExists(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
+/**
+ * units/ and the unit's folder, made if missing, and refused when they are symlinks: the
+ * runner would write the unit's log, and the unit its result, wherever the link points.
+ */
+function prepareUnitDir(unitsDir: string, unitDir: string): void {
+  for (const dir of [unitsDir, unitDir]) {
+    const d = realDir(dir);
+    if (d.kind === 'dir') continue;
+    if (d.kind === 'refused' && d.link) throw Object.assign(new Error(`${dir} ${d.why}`), { code: 'ELOOP' });
+    // Absent: made. Anything else in its place: mkdir says so (EEXIST), as it always did.
+    fs.mkdirSync(dir, { recursive: true });
   }
+}
+
+/** item.json for a big item; O_NOFOLLOW and O_NONBLOCK: neither a planted link nor a FIFO is written through (or waited on). */
+function writeItemFile(file: string, json: string): void {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o666);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(`${file} is ${kindOf(st)}, not a regular file`), { code: 'ENOTREG' });
+    fs.writeSync(fd, json);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The result as judgeAttempt takes it: its text, or why it was not read (`name` is how the user calls it). */
+function readResultFile(file: string, name: string): { resultText?: string; resultProblem?: string; fault?: string } {
+  const r = readRegularFile(file, { maxBytes: MAX_RESULT_BYTES, what: 'a result' });
+  if (r.kind === 'text') return { resultText: r.text };
+  if (r.kind === 'absent') return {};
+  return { resultProblem: `${name} ${r.why}`, fault: r.code !== undefined && RUNNER_FAULT_CODES.has(r.code) ? r.code : undefined };
 }
 
 function quoteArg(a: string): string {

@@ -7,6 +7,7 @@ import { unitFolderName } from '../ids';
 import type { AdoptRecord } from '../store/events';
 import type { RunPaths } from '../store/paths';
 import { findRunProcesses, isAlive, killGroup } from '../store/process';
+import { MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
 import type { RunView } from './view';
 
 /**
@@ -36,12 +37,17 @@ export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock
 
 /**
  * Invariant 1: a result file on disk is always counted. Units the journal does not show as
- * finished but whose folder holds a valid result are adopted instead of run again.
+ * finished but whose folder holds a valid result are adopted instead of run again. Only real
+ * folders and regular files count: a symlink (units/, a unit folder, the result) would adopt
+ * a file outside the run folder, and a FIFO would block here forever. Those units run again,
+ * and their executor refuses the link or sets the odd file aside.
  */
 export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunView, now: number): AdoptRecord[] {
+  if (realDir(paths.units).kind !== 'dir') return [];
   let folders: Set<string>;
   try {
-    folders = new Set(fs.readdirSync(paths.units));
+    // The entry types come with the listing: no stat per unit to skip links.
+    folders = new Set(fs.readdirSync(paths.units, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name));
   } catch {
     return [];
   }
@@ -52,13 +58,9 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
     if (!v || !(v.status === 'pending' || v.status === 'running' || v.status === 'rate_limited')) continue;
     const folder = unitFolderName(unit.id);
     if (!folders.has(folder)) continue;
-    let text: string;
-    try {
-      text = fs.readFileSync(path.join(paths.units, folder, exp.config.result.file), 'utf8');
-    } catch {
-      continue;
-    }
-    const verdict = judgeResult(text, exp.config.result);
+    const read = readRegularFile(path.join(paths.units, folder, exp.config.result.file), { maxBytes: MAX_RESULT_BYTES, what: 'a result' });
+    if (read.kind !== 'text') continue;
+    const verdict = judgeResult(read.text, exp.config.result);
     // A result that does not parse was cut short: the unit runs again (the file is set aside).
     if (verdict.status === 'error') continue;
     out.push({ t: 'adopt', ts: now, u: unit.id, s: verdict.status, why: 'result file on disk, not in the journal' });

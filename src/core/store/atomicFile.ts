@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { readRegularFileOrThrow } from './safeRead';
 
 /**
  * write-file-atomic writes a temp file, fsyncs it and renames it over the target, but never
@@ -43,14 +44,11 @@ export function removeOrphanTemps(dir: string, targets: readonly string[]): stri
   return removed;
 }
 
-/** Reads a JSON file; undefined when absent. Throws a message naming the file when it does not parse. */
+/**
+ * Reads a JSON file; undefined when absent. Throws a message naming the file when it does not
+ * parse or is not a regular file: a FIFO as state.json hung `status`, `list` and the editor.
+ */
 export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  return JSON.parse(text);
+  const text = readRegularFileOrThrow(file);
+  return text === undefined ? undefined : JSON.parse(text);
 }

@@ -6,6 +6,7 @@ import type { Clock } from '../clock';
 import { UserError } from '../errors';
 import { fsyncDir } from './atomicFile';
 import { isAlive, isStopped, procStartTime } from './process';
+import { readRegularFile } from './safeRead';
 import { STORE_SCHEMA_VERSION } from './schemaVersion';
 
 export const LOCK_STALE_MS = 120_000;
@@ -134,17 +135,13 @@ function tryCreate(file: string, info: LockInfo): { fd: number; ino: number } | 
   }
 }
 
-/** The lock's holder; `error` when the file exists but cannot be read at all (a folder, EACCES). */
-function readLockFile(file: string): { info?: LockInfo; error?: NodeJS.ErrnoException } {
-  let text: string;
+/** The lock's holder; `error` when the file exists but cannot be read (a folder, a FIFO, EACCES). */
+function readLockFile(file: string): { info?: LockInfo; error?: { code?: string; why: string } } {
+  const read = readRegularFile(file, { maxBytes: 64 * 1024, what: 'a lock' });
+  if (read.kind === 'absent') return {};
+  if (read.kind === 'refused') return { error: { code: read.code, why: read.why } };
   try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    return err.code === 'ENOENT' ? {} : { error: err };
-  }
-  try {
-    const v = JSON.parse(text) as LockInfo;
+    const v = JSON.parse(read.text) as LockInfo;
     return typeof v.pid === 'number' && typeof v.token === 'string' ? { info: v } : {};
   } catch {
     return {};
@@ -239,9 +236,8 @@ function lockedError(file: string, holder: LockInfo, clock: Clock): UserError {
   );
 }
 
-function unreadableLockError(file: string, e: NodeJS.ErrnoException): UserError {
-  const what = e.code === 'EISDIR' ? 'is a folder, not a file' : e.code === 'EACCES' || e.code === 'EPERM' ? `cannot be read (${e.code}: permission denied)` : `cannot be read (${e.code ?? e.message})`;
-  return new UserError(`Expected the run lock to be a readable file, but it ${what}`, { file }, [
+function unreadableLockError(file: string, e: { code?: string; why: string }): UserError {
+  return new UserError(`Expected the run lock to be a readable file, but it ${e.why}`, { file }, [
     'No runner can tell whether this run is in use. If none is, move it out of the run folder, then run again.',
   ]);
 }
