@@ -39,6 +39,7 @@ slurm
 
 Ctrl+C once: stop dispatching, let units in flight finish (graceSeconds), save, exit 130.
 Ctrl+C twice: kill units now; finished work is still kept.
+Terminal closed (SIGHUP): one Ctrl+C; ignored by a runner started with no terminal (nohup).
 
 Exit codes:
   0    every unit has an outcome (passed, failed or error)

@@ -7,6 +7,7 @@ import { slurmCommand } from './commands/slurm';
 import { repairCommand } from './commands/repair';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
+import { drained, err, guardStdio, out, stdoutLost } from './stdio';
 
 declare const RESUMABLE_VERSION: string | undefined;
 
@@ -14,13 +15,13 @@ async function main(argv: string[]): Promise<number> {
   const c = parseCommand(argv);
   switch (c.cmd) {
     case 'help':
-      process.stdout.write(HELP);
+      out(HELP);
       return 0;
     case 'version':
-      process.stdout.write(`${typeof RESUMABLE_VERSION === 'string' ? RESUMABLE_VERSION : 'dev'}\n`);
+      out(`${typeof RESUMABLE_VERSION === 'string' ? RESUMABLE_VERSION : 'dev'}\n`);
       return 0;
     case 'schema':
-      process.stdout.write(JSON.stringify(experimentJsonSchema(), null, 2) + '\n');
+      out(JSON.stringify(experimentJsonSchema(), null, 2) + '\n');
       return 0;
     case 'run':
       return runCommand(c);
@@ -37,25 +38,40 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (isUserError(e)) {
-      // A user's mistake: the message names file, line and path; no stack trace.
-      process.stderr.write(`resumable: ${e.message}\n${e.hints.map((h) => `  ${h}\n`).join('')}`);
-      process.exitCode = 1;
-      return;
-    }
-    const code = (e as NodeJS.ErrnoException)?.code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-      // The system said no (disk full, I/O error, permission): not a bug, and nothing finished is lost.
-      process.stderr.write(`resumable: ${(e as Error).message}\n  Nothing finished was lost: fix the cause (${code}) and run the same command again to resume.\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`resumable: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
+guardStdio();
+main(process.argv.slice(2)).then(ended, (e: unknown) => ended(reportError(e)));
+
+async function ended(code: number): Promise<void> {
+  process.exitCode = code;
+  // A failed write is reported on a later tick.
+  await new Promise((r) => setImmediate(r));
+  const lost = stdoutLost();
+  // What `status`, `list` or `merge` print is the answer: lost to a full disk, it is a failure.
+  // A run's answer is its run folder: its exit code stays.
+  if (lost && code === 0 && process.argv[2] !== 'run') {
+    err(`resumable: could not write the output to stdout (${lost.code ?? lost.message}).\n`);
     process.exitCode = 1;
-  },
-);
+  }
+  if (process.argv[2] !== 'run') return;
+  // Exit now rather than when the event loop drains: on the way out Node closes the signal
+  // handles first, and a SIGTERM landing after that (a storm of them) killed the process with
+  // exit 143 after the summary had said 130 or 0. process.exit keeps the handlers to the end.
+  await drained();
+  process.exit(process.exitCode);
+}
+
+function reportError(e: unknown): number {
+  if (isUserError(e)) {
+    // A user's mistake: the message names file, line and path; no stack trace.
+    err(`resumable: ${e.message}\n${e.hints.map((h) => `  ${h}\n`).join('')}`);
+    return 1;
+  }
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    // The system said no (disk full, I/O error, permission): not a bug, and nothing finished is lost.
+    err(`resumable: ${(e as Error).message}\n  Nothing finished was lost: fix the cause (${code}) and run the same command again to resume.\n`);
+    return 1;
+  }
+  err(`resumable: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}

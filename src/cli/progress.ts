@@ -2,6 +2,7 @@ import type { RunEvent } from '../core/run/events';
 import type { Counts } from '../core/run/view';
 import { doneCount, emptyCounts } from '../core/run/view';
 import { formatClock, formatDuration, progressLine } from './format';
+import { out, write } from './stdio';
 
 type Mode = 'tty' | 'plain' | 'json';
 
@@ -25,7 +26,7 @@ export class ProgressRenderer {
 
   handle(e: RunEvent): void {
     if (this.mode === 'json') {
-      process.stdout.write(JSON.stringify({ ...e, ts: this.now() }) + '\n');
+      out(JSON.stringify({ ...e, ts: this.now() }) + '\n');
       return;
     }
     switch (e.type) {
@@ -74,22 +75,22 @@ export class ProgressRenderer {
       if (!tick && now - this.lastDraw < 100) return;
       this.lastDraw = now;
       const cols = this.out.columns || 120;
-      this.out.write(`\r\x1b[2K${this.line().slice(0, cols - 1)}`);
+      write(this.out, `\r\x1b[2K${this.line().slice(0, cols - 1)}`);
       this.lineShown = true;
     } else if (now - this.lastPlain >= 5000 || (tick && this.pausedUntil !== null && now - this.lastPlain >= 5000)) {
       this.lastPlain = now;
-      this.out.write(this.line() + '\n');
+      write(this.out, this.line() + '\n');
     }
   }
 
   private clearLine(): void {
-    if (this.lineShown) this.out.write('\r\x1b[2K');
+    if (this.lineShown) write(this.out, '\r\x1b[2K');
     this.lineShown = false;
   }
 
   private say(text: string): void {
     this.clearLine();
-    this.out.write(text + '\n');
+    write(this.out, text + '\n');
     if (this.mode === 'tty') this.draw(true);
   }
 }

@@ -183,10 +183,7 @@ test('a FIFO as state.json or another shard\'s pause file: status, list and run 
   assert.equal(s2.code, 0, s2.stderr);
 });
 
-// readFrozen (src/core/run/frozen.ts) reads experiment.json with readFileSync since its rewrite:
-// it must read it with readRegularFile (src/core/store/safeRead.ts) for this to pass. Skipped,
-// not todo: a hang costs the suite its whole timeout.
-test('a FIFO as experiment.json: status is a clear error (exit 1), never a hang', { skip: 'needs readFrozen to use readRegularFile' }, () => {
+test('a FIFO as experiment.json: status is a clear error (exit 1), never a hang', () => {
   const { dir, runDir } = finishedRun(1, []);
   const frozen = path.join(runDir, 'experiment.json');
   fs.rmSync(frozen);
@@ -195,6 +192,21 @@ test('a FIFO as experiment.json: status is a clear error (exit 1), never a hang'
   assert.equal(bad.code, 1, bad.stderr);
   assert.match(bad.stderr, /experiment\.json.*is a FIFO \(named pipe\), not a regular file/);
   noStack(bad);
+});
+
+test('a FIFO as the journal: run is a clear error (exit 1), status returns; never a hang', () => {
+  const { dir, file, runDir } = finishedRun(1, []);
+  const journal = path.join(runDir, 'journal.jsonl');
+  fs.rmSync(journal);
+  mkfifo(journal);
+  const bad = cli(['run', file], dir, 20_000);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /journal\.jsonl.*expected a regular file, found a FIFO/);
+  noStack(bad);
+  // status reads nothing from it (a FIFO has no size), and returns.
+  const status = cli(['status', runDir], dir, 20_000);
+  assert.equal(status.signal, null, 'status returned');
+  noStack(status);
 });
 
 // Fix 3: symlinks planted in the run folder.

@@ -1,22 +1,22 @@
 import { systemClock } from '../../core/clock';
 import { repairRun } from '../../core/repair/repair';
+import { out } from '../stdio';
 
 export async function repairCommand(dir: string, dryRun: boolean): Promise<number> {
   const preview = await repairRun(dir, { dryRun: true, clock: systemClock });
-  const out = process.stdout;
-  out.write(`Repair of ${dir}: ${preview.summary}\n`);
-  if (preview.plan.dropped.length) out.write(`  damaged journal lines left out: ${preview.plan.dropped.slice(0, 10).join(', ')}${preview.plan.dropped.length > 10 ? ', ...' : ''}\n`);
-  if (preview.plan.droppedTornTail) out.write('  torn last line left out\n');
-  if (preview.plan.adopted.length) out.write(`  adopted: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', ...' : ''}\n`);
+  out(`Repair of ${dir}: ${preview.summary}\n`);
+  if (preview.plan.dropped.length) out(`  damaged journal lines left out: ${preview.plan.dropped.slice(0, 10).join(', ')}${preview.plan.dropped.length > 10 ? ', ...' : ''}\n`);
+  if (preview.plan.droppedTornTail) out('  torn last line left out\n');
+  if (preview.plan.adopted.length) out(`  adopted: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', ...' : ''}\n`);
   if (!preview.plan.changed) {
-    out.write('Nothing to repair.\n');
+    out('Nothing to repair.\n');
     return 0;
   }
   if (dryRun) {
-    out.write('Dry run: nothing written. Run without --dry-run to apply (the current journal is backed up first).\n');
+    out('Dry run: nothing written. Run without --dry-run to apply (the current journal is backed up first).\n');
     return 0;
   }
   const done = await repairRun(dir, { clock: systemClock });
-  out.write(done.written ? `Repaired (${done.summary}). Backup of the previous journal and state: ${done.backup}\n` : 'Nothing to repair.\n');
+  out(done.written ? `Repaired (${done.summary}). Backup of the previous journal and state: ${done.backup}\n` : 'Nothing to repair.\n');
   return 0;
 }

@@ -5,9 +5,13 @@ import { chooseShard } from '../../core/shard/detect';
 import type { RunSummary } from '../../core/run/events';
 import { formatClock, formatCounts, formatDuration } from '../format';
 import { ProgressRenderer } from '../progress';
+import { Interrupts } from '../signals';
+import { err } from '../stdio';
 import type { Command } from '../args';
 
 export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<number> {
+  // First: a signal while a large dataset loads must not kill with the default action either.
+  const stopper = new Interrupts();
   const { shard, source } = chooseShard(c.shard, process.env);
   const exp = await loadExperiment(c.file);
   const run = new Run({
@@ -15,52 +19,41 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
     concurrency: c.concurrency, argv: process.argv.slice(2), shard, shardSource: source,
   });
   const mode = c.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
-  const renderer = new ProgressRenderer(exp.config.name, mode);
-  run.onEvent((e) => renderer.handle(e));
-
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    run.stop();
-    if (signals >= 2) {
-      // The second interrupt must end the process even if something hangs; the journal was flushed by stop().
-      setTimeout(() => process.exit(130), 2000).unref();
-    }
-    void sig;
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const shown = new ProgressRenderer(exp.config.name, mode);
+  run.onEvent((e) => shown.handle(e));
+  stopper.attach(run, (message) => shown.handle({ type: 'note', message }));
   try {
     const summary = await run.run();
+    stopper.ended(summary.exitCode);
     if (!c.json) printSummary(summary, exp.config.name, c.dryRun);
     return summary.exitCode;
+  } catch (e) {
+    stopper.ended(1);
+    throw e;
   } finally {
-    renderer.stopTicker();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    // The signal handlers stay: removed, a late SIGTERM would kill the process with the
+    // default action (exit 143) after the summary said otherwise.
+    shown.stopTicker();
   }
 }
 
 function printSummary(s: RunSummary, name: string, dryRun: boolean): void {
-  const out = process.stderr;
   if (dryRun && s.plan) {
-    out.write(`Dry run of ${name} (${path.relative(process.cwd(), s.runDir) || s.runDir}): nothing was run or written.\n`);
-    out.write(`  would run ${s.plan.run.length}, skip ${s.plan.skip}, adopt ${s.plan.adopt.length} result(s) found on disk, retry ${s.plan.retry.length}\n`);
-    for (const [why, n] of Object.entries(s.plan.reasons).sort()) out.write(`  ${String(n).padStart(7)}  ${why}\n`);
-    if (s.plan.adopt.length) out.write(`  adopt: ${s.plan.adopt.slice(0, 5).join(', ')}${s.plan.adopt.length > 5 ? ', ...' : ''}\n`);
+    err(`Dry run of ${name} (${path.relative(process.cwd(), s.runDir) || s.runDir}): nothing was run or written.\n`);
+    err(`  would run ${s.plan.run.length}, skip ${s.plan.skip}, adopt ${s.plan.adopt.length} result(s) found on disk, retry ${s.plan.retry.length}\n`);
+    for (const [why, n] of Object.entries(s.plan.reasons).sort()) err(`  ${String(n).padStart(7)}  ${why}\n`);
+    if (s.plan.adopt.length) err(`  adopt: ${s.plan.adopt.slice(0, 5).join(', ')}${s.plan.adopt.length > 5 ? ', ...' : ''}\n`);
     return;
   }
   const done = s.counts.passed + s.counts.failed + s.counts.error;
   const head: Record<string, string> = {
     completed: '✔ Completed', interrupted: '■ Interrupted', paused_rate_limit: '⏸ Paused on a rate limit', failed: '✖ Failed', running: '…', dry_run: '',
   };
-  out.write(`${head[s.status]}: ${name} ${done}/${s.total} · ${formatCounts(s.counts)}\n`);
-  if (s.message) out.write(`  ${s.message}\n`);
+  err(`${head[s.status]}: ${name} ${done}/${s.total} · ${formatCounts(s.counts)}\n`);
+  if (s.message) err(`  ${s.message}\n`);
   if (s.status === 'paused_rate_limit' && s.rateLimitedUntil) {
-    out.write(`  Resets at ${formatClock(s.rateLimitedUntil)} (in ${formatDuration(s.rateLimitedUntil - Date.now())}). Exit code 2.\n`);
+    err(`  Resets at ${formatClock(s.rateLimitedUntil)} (in ${formatDuration(s.rateLimitedUntil - Date.now())}). Exit code 2.\n`);
   }
-  if (s.status === 'interrupted') out.write('  Nothing finished was lost. Run the same command again to resume.\n');
-  out.write(`  Run folder: ${path.relative(process.cwd(), s.runDir) || s.runDir}\n`);
+  if (s.status === 'interrupted') err('  Nothing finished was lost. Run the same command again to resume.\n');
+  err(`  Run folder: ${path.relative(process.cwd(), s.runDir) || s.runDir}\n`);
 }

@@ -6,6 +6,7 @@ import { UserError } from '../../core/errors';
 import { slurmScript } from '../../core/shard/slurmScript';
 import { runFolderFor } from '../../core/store/paths';
 import type { Command } from '../args';
+import { out } from '../stdio';
 
 /** `resumable slurm`: an sbatch job array whose tasks run the shards; prints how to watch it. */
 export async function slurmCommand(c: Extract<Command, { cmd: 'slurm' }>): Promise<number> {
@@ -19,24 +20,23 @@ export async function slurmCommand(c: Extract<Command, { cmd: 'slurm' }>): Promi
     command: [process.execPath, path.resolve(process.argv[1]!)],
   });
   if (c.dryRun) {
-    process.stdout.write(script);
+    out(script);
     return 0;
   }
   fs.mkdirSync(logDir, { recursive: true });
   const file = path.join(logDir, `${exp.config.name}.sbatch`);
   fs.writeFileSync(file, script, { mode: 0o755 });
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
-  const out = process.stdout;
-  out.write(`Wrote ${rel(file)}: job array 0-${c.shards - 1}${c.throttle ? `%${c.throttle}` : ''}, task i runs shard i+1 of ${c.shards}${c.throttle ? `, ${c.throttle} at a time` : ''}.\n`);
+  out(`Wrote ${rel(file)}: job array 0-${c.shards - 1}${c.throttle ? `%${c.throttle}` : ''}, task i runs shard i+1 of ${c.shards}${c.throttle ? `, ${c.throttle} at a time` : ''}.\n`);
   let job = '<job id>';
   if (c.submit) {
     const r = spawnSync('sbatch', ['--parsable', file], { encoding: 'utf8' });
     if (r.error) throw new UserError(`Could not run sbatch (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}): is Slurm's client on PATH?`, { file: rel(file) }, [`Submit it yourself with \`sbatch ${rel(file)}\`.`]);
     if (r.status !== 0) throw new UserError(`sbatch refused the script (exit ${r.status}): ${r.stderr.trim()}`, { file: rel(file) });
     job = r.stdout.trim().split(';')[0]!;
-    out.write(`Submitted batch job ${job}.\n`);
-  } else out.write(`Submit it with: sbatch ${rel(file)}\n`);
-  out.write([
+    out(`Submitted batch job ${job}.\n`);
+  } else out(`Submit it with: sbatch ${rel(file)}\n`);
+  out([
     'Watch it:',
     `  resumable status ${rel(exp.file)}      every shard's progress, host and state`,
     `  squeue -r -j ${job}                     the array's tasks`,

@@ -1,28 +1,29 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fg from 'fast-glob';
-import { systemClock } from '../../core/clock';
 import { loadExperiment } from '../../core/config/load';
 import { UserError } from '../../core/errors';
 import { runFolderFor } from '../../core/store/paths';
-import { listRunDirs, readRunReport, type RunReport } from '../../core/status/report';
+import { listRunDirs, type RunReport } from '../../core/status/report';
 import { doneCount } from '../../core/run/view';
 import { formatClock, formatCounts, formatDuration } from '../format';
+import { readReports } from '../reports';
+import { out } from '../stdio';
 
 export async function statusCommand(target: string | undefined, json: boolean): Promise<number> {
   const dirs = await resolveRunDirs(target);
-  const reports: RunReport[] = [];
-  for (const d of dirs) reports.push(await readRunReport(d, systemClock));
+  const { reports, failed } = await readReports(dirs, dirs.length === 1);
+  const code = failed > 0 ? 1 : 0;
   if (json) {
-    process.stdout.write(JSON.stringify(target && reports.length === 1 ? reports[0] : reports, null, 2) + '\n');
-    return 0;
+    out(JSON.stringify(target && dirs.length === 1 ? reports[0] : reports, null, 2) + '\n');
+    return code;
   }
-  if (reports.length === 0) {
-    process.stdout.write(target ? 'Not started yet: no run folder for this experiment.\n' : 'No runs found under this folder.\n');
-    return 0;
+  if (dirs.length === 0) {
+    out(target ? 'Not started yet: no run folder for this experiment.\n' : 'No runs found under this folder.\n');
+    return code;
   }
-  process.stdout.write(reports.map(renderReport).join('\n'));
-  return 0;
+  out(reports.map(renderReport).join('\n'));
+  return code;
 }
 
 /** An experiment file → its run folder; a run folder → itself; a folder of runs → all; nothing → every run below cwd. */

@@ -54,11 +54,16 @@ export class HandlerExecutor implements AttemptExecutor {
     const done = (async (): Promise<AttemptResult> => {
       try {
         const out = await this.handler(ctx);
-        const passed = typeof out === 'boolean' ? out : out.passed === true;
-        return { status: passed ? 'passed' : 'failed', value: typeof out === 'boolean' ? undefined : out, durationMs: this.clock.now() - started };
+        if (typeof out === 'boolean') return { status: out ? 'passed' : 'failed', durationMs: this.clock.now() - started };
+        const unsavable = resultProblem(out);
+        if (unsavable) return { status: 'error', why: unsavable, durationMs: this.clock.now() - started };
+        return { status: out.passed === true ? 'passed' : 'failed', value: out, durationMs: this.clock.now() - started };
       } catch (e) {
-        if (e instanceof RateLimitError) return { status: 'rate_limited', why: e.message, resetAt: e.resetAt, durationMs: this.clock.now() - started };
-        const why = abortedWith ? abortedWith.message : (e as Error)?.message ?? String(e);
+        if (e instanceof RateLimitError) {
+          const resetAt = typeof e.resetAt === 'number' && Number.isFinite(e.resetAt) ? e.resetAt : undefined;
+          return { status: 'rate_limited', why: whyOf(e), resetAt, durationMs: this.clock.now() - started };
+        }
+        const why = abortedWith ? abortedWith.message : whyOf(e);
         return { status: 'error', why, durationMs: this.clock.now() - started };
       } finally {
         if (timer) this.clock.clearTimeout(timer);
@@ -66,4 +71,67 @@ export class HandlerExecutor implements AttemptExecutor {
     })();
     return { done, kill: () => abort(new Error('interrupted')) };
   }
+}
+
+/** A handler's result goes into the journal line of its unit: past this, it belongs in a file in the unit's folder. */
+export const MAX_RESULT_BYTES = 1 << 20;
+/** Deeper than this, JSON.stringify's recursion is at the mercy of the stack left where the journal line is written. */
+export const MAX_RESULT_DEPTH = 1000;
+const MAX_WHY_CHARS = 4000;
+
+/**
+ * Why a handler's result cannot go into the journal, or undefined when it can. Thrown at the
+ * journal write instead, it crashed the runner, and the same unit again on every resume.
+ */
+export function resultProblem(out: unknown): string | undefined {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(out);
+  } catch (e) {
+    const why = e instanceof RangeError && /call stack/i.test(e.message) ? `it is nested too deeply (at most ${MAX_RESULT_DEPTH} levels)` : whyOf(e);
+    return `the handler's result cannot be saved as JSON: ${why}`;
+  }
+  if (json === undefined) return undefined;
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_RESULT_BYTES) {
+    return `the handler's result is ${mib(bytes)} of JSON, over the ${mib(MAX_RESULT_BYTES)} cap for a result in the journal: write large outputs to a file in the unit's folder and return its path`;
+  }
+  // Nesting needs two characters a level: a short result cannot be too deep (the common case costs nothing).
+  if (json.length > 2 * MAX_RESULT_DEPTH && depthOf(json) > MAX_RESULT_DEPTH) {
+    return `the handler's result cannot be saved as JSON: it is nested more than ${MAX_RESULT_DEPTH} levels deep`;
+  }
+  return undefined;
+}
+
+/** Deepest nesting of arrays and objects in a JSON text (brackets inside strings do not count). */
+function depthOf(json: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* backslash: skip the escaped character */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) max = Math.max(max, ++depth);
+    else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return max;
+}
+
+/** A thrown value as text for the journal, whatever was thrown (a BigInt in `message`, an object without a prototype). */
+function whyOf(e: unknown): string {
+  let why: string;
+  try {
+    const m = (e as { message?: unknown } | null)?.message;
+    why = typeof m === 'string' ? m : String(m ?? e);
+  } catch {
+    why = 'the handler threw a value that cannot be shown as text';
+  }
+  return why.length > MAX_WHY_CHARS ? `${why.slice(0, MAX_WHY_CHARS)}… (${why.length} characters)` : why;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1 << 20)).toFixed(bytes % (1 << 20) === 0 ? 0 : 1)} MiB`;
 }

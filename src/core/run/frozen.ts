@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
 import type { LoadedExperiment } from '../config/load';
 import type { ResultKey } from '../config/hash';
-import type { Experiment } from '../config/schema';
+import { experimentSchema, type Experiment } from '../config/schema';
 import type { Item, ItemFields } from '../config/items';
 import { expandUnits, type Unit } from '../config/units';
-import { UserError } from '../errors';
-import { readJsonFile, writeJsonAtomic } from '../store/atomicFile';
+import { jsonPath, UserError } from '../errors';
+import { writeJsonAtomic } from '../store/atomicFile';
+import { readRegularFile } from '../store/safeRead';
 import { checkSchemaVersion, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
 
 /** experiment.json in the run folder: the resolved config the run was started with. */
@@ -20,6 +23,20 @@ export interface FrozenExperiment {
   readonly items: readonly { id: string; fields: ItemFields }[];
 }
 
+/**
+ * A frozen config that cannot be used as it is (torn by a crash, edited by hand, a folder in
+ * its place). `run` given the experiment file can rebuild it (openRun); everything else says how.
+ */
+export class DamagedFrozenError extends UserError {
+  constructor(readonly reason: string, where: { file: string; path?: string }, readonly experimentFile: string | undefined) {
+    super(`${reason}; the run's frozen config is damaged`, where, [
+      `Rebuild it from the experiment file: resumable run ${experimentFile ?? '<experiment file>'}`,
+      '  (it checks that the run\'s journal is of the same config, keeps every finished unit and the damaged copy in archive/)',
+      `or start the run over: resumable run ${experimentFile ?? '<experiment file>'} --fresh   (the old state moves to archive/)`,
+    ]);
+  }
+}
+
 export function freeze(exp: LoadedExperiment, now: number): FrozenExperiment {
   return {
     schemaVersion: STORE_SCHEMA_VERSION, name: exp.config.name, hash: exp.hash, key: exp.key,
@@ -28,15 +45,66 @@ export function freeze(exp: LoadedExperiment, now: number): FrozenExperiment {
   };
 }
 
+/**
+ * What status, repair, merge and the drift check read of a frozen config; checked so that a
+ * damaged one is a message naming the JSON path, not a TypeError deep inside. Unknown keys are
+ * kept (a later version may add some); the items are checked by hand below (a million-item
+ * run should not pay zod's per-object cost on every `status`).
+ */
+const frozenShape = z.looseObject({
+  name: z.string(),
+  hash: z.string().regex(/^[0-9a-f]{8,}$/),
+  experimentFile: z.string(),
+  createdAt: z.number(),
+  key: z.looseObject({ items: z.looseObject({ count: z.number(), digest: z.string() }) }),
+  config: z.looseObject({
+    name: z.string(),
+    matrix: experimentSchema.shape.matrix.unwrap(),
+    run: z.looseObject({ command: z.array(z.string()), cwd: z.string(), env: z.record(z.string(), z.string()) }),
+    result: z.looseObject({ file: z.string(), passed: z.string().optional() }),
+    seed: z.number(),
+  }),
+  items: z.array(z.unknown()),
+});
+
 export function readFrozen(file: string): FrozenExperiment | undefined {
+  const shown = path.relative(process.cwd(), file) || file;
+  // Only a regular file: a FIFO here would hang status, run and the extension host.
+  const read = readRegularFile(file, { what: 'a frozen config' });
+  if (read.kind === 'absent') return undefined;
+  if (read.kind === 'refused') {
+    if (read.code === 'EISDIR') throw new DamagedFrozenError('expected a file, found a folder', { file: shown }, undefined);
+    if (read.code === 'ENOTREG' || read.code === 'ELOOP') throw new DamagedFrozenError(`expected a regular file, but it ${read.why}`, { file: shown }, undefined);
+    throw Object.assign(new Error(`${shown} ${read.why}`), { code: read.code });
+  }
+  const text = read.text;
   let v: unknown;
   try {
-    v = readJsonFile(file);
+    v = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`Expected the run's frozen config to be valid JSON: ${(e as Error).message}`, { file }, ['Run `resumable repair <run folder>` to rebuild it from the experiment file.']);
+    throw new DamagedFrozenError(`expected valid JSON: ${(e as Error).message}`, { file: shown }, experimentFileOf(text));
   }
-  if (v === undefined) return undefined;
-  checkSchemaVersion((v as { schemaVersion?: unknown }).schemaVersion, file);
+  const exp = experimentFileOf(v);
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DamagedFrozenError(`expected an object, found ${describe(v)}`, { file: shown, path: '$' }, exp);
+  const version = (v as { schemaVersion?: unknown }).schemaVersion;
+  // A newer version is not damage: this build cannot read it, and must not overwrite it.
+  if (typeof version === 'number' && Number.isInteger(version) && version > STORE_SCHEMA_VERSION) checkSchemaVersion(version, shown);
+  if (version !== STORE_SCHEMA_VERSION) throw new DamagedFrozenError(`expected a schemaVersion (an integer ≥ 1), found ${describe(version)}`, { file: shown, path: '$.schemaVersion' }, exp);
+  const parsed = frozenShape.safeParse(v);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const at = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
+    throw new DamagedFrozenError(issueText(issue, valueAt(v, at)), { file: shown, path: jsonPath(at) }, exp);
+  }
+  const items = (v as { items: unknown[] }).items;
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as { id?: unknown; fields?: unknown } | null;
+    if (!it || typeof it !== 'object') throw new DamagedFrozenError(`expected an object, found ${describe(it)}`, { file: shown, path: `$.items[${i}]` }, exp);
+    if (typeof it.id !== 'string') throw new DamagedFrozenError(`expected a string, found ${describe(it.id)}`, { file: shown, path: `$.items[${i}].id` }, exp);
+    if (!it.fields || typeof it.fields !== 'object' || Array.isArray(it.fields)) {
+      throw new DamagedFrozenError(`expected an object, found ${describe(it.fields)}`, { file: shown, path: `$.items[${i}].fields` }, exp);
+    }
+  }
   return v as FrozenExperiment;
 }
 
@@ -49,4 +117,41 @@ export async function writeFrozen(file: string, frozen: FrozenExperiment): Promi
 export function unitsOfFrozen(frozen: FrozenExperiment): Unit[] {
   const items: Item[] = frozen.items.map((i) => ({ id: i.id, fields: i.fields, where: {} }));
   return expandUnits(items, frozen.config.matrix);
+}
+
+/** The experiment file the frozen config names, for the way forward; from a torn file too if its text still has it. */
+function experimentFileOf(v: unknown): string | undefined {
+  let f: unknown;
+  if (typeof v === 'string') f = /"experimentFile":\s*("(?:[^"\\]|\\.)*")/.exec(v)?.[1];
+  else if (v && typeof v === 'object') f = JSON.stringify((v as { experimentFile?: unknown }).experimentFile);
+  if (typeof f !== 'string') return undefined;
+  try {
+    const file = JSON.parse(f) as unknown;
+    return typeof file === 'string' && file !== '' ? path.relative(process.cwd(), file) || file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function valueAt(v: unknown, at: readonly (string | number)[]): unknown {
+  let cur = v;
+  for (const k of at) cur = cur && typeof cur === 'object' ? (cur as Record<string | number, unknown>)[k] : undefined;
+  return cur;
+}
+
+function issueText(issue: z.core.$ZodIssue, found: unknown): string {
+  if (issue.code === 'invalid_type') {
+    const what = String(issue.expected);
+    return `expected ${/^[aeiou]/.test(what) ? 'an' : 'a'} ${what}, found ${describe(found)}`;
+  }
+  return `${issue.message.replace(/^Invalid input: e/, 'e').replace(/^Invalid/, 'invalid')}, found ${describe(found)}`;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (the key is missing)';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  const s = JSON.stringify(v);
+  return `${typeof v} ${s.length > 40 ? s.slice(0, 37) + '...' : s}`;
 }

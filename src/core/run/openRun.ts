@@ -11,7 +11,7 @@ import { checkShardAgreement, liveHolders } from '../shard/layout';
 import { inShard } from '../shard/partition';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
-import { freeze, readFrozen, writeFrozen } from './frozen';
+import { DamagedFrozenError, freeze, readFrozen, writeFrozen, type FrozenExperiment } from './frozen';
 import { applyRecord, newView, type RunView } from './view';
 
 export interface OpenedRun {
@@ -42,13 +42,16 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
     ]);
   }
   const others = otherRuns(exp, paths.root);
-  if (others.length > 0 && !o.fresh) throw driftError(exp, others[0]!);
+  if (others.length > 0 && !o.fresh) throw driftOf(exp, others[0]!);
   for (const other of others) {
     const live = liveHolders(other.dir, o.clock)[0];
     if (live) throw new UserError(`Cannot archive run ${path.basename(other.dir)}: it is being run by pid ${live.holder.pid} on ${live.holder.host} (${live.file}). Stop it first.`, { file: other.dir });
   }
   checkShardAgreement(paths.root, o.shard, o.clock);
-  if (o.readOnly) return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
+  if (o.readOnly) {
+    if (frozenNeedsRebuild(exp, paths)) notes.push('The run\'s frozen config (experiment.json) is damaged: `run` rebuilds it from the experiment file (its journal is of the same config).');
+    return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
+  }
 
   fs.mkdirSync(paths.units, { recursive: true });
   const { lock, takeover } = await HeldLock.acquire(paths.lock, o.clock);
@@ -65,7 +68,7 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
     // A shard cleans only its own temp files: another shard may be writing experiment.json right now.
     const own = [path.basename(paths.state), ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json'])];
     removeOrphanTemps(paths.root, own);
-    const frozen = readFrozen(paths.experiment);
+    const frozen = readFrozenOrRebuild(exp, paths, stamp, notes);
     if (frozen && frozen.hash !== exp.hash) throw driftError(exp, { dir: paths.root, hash: frozen.hash });
     await writeFrozen(paths.experiment, freeze(exp, o.clock.now()));
     if (takeover?.holderMayBeAlive) fenceJournal(paths.journal, notes);
@@ -74,6 +77,94 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
   } catch (e) {
     lock.release();
     throw e;
+  }
+}
+
+/**
+ * A damaged frozen config (torn by a crash, edited by hand) is only a copy of what the
+ * experiment file resolves to: when every journal of the run folder is of this very config,
+ * it is rebuilt from the experiment file (under the lock), the damaged copy kept in archive/.
+ * A journal of another config means the experiment file changed: that is refused.
+ */
+function readFrozenOrRebuild(exp: LoadedExperiment, paths: RunPaths, stamp: string, notes: string[]): FrozenExperiment | undefined {
+  try {
+    return readFrozen(paths.experiment);
+  } catch (e) {
+    if (!(e instanceof DamagedFrozenError)) throw e;
+    refuseRebuildOfOtherConfig(e, exp, paths);
+    const dest = path.join(paths.archive, `${stamp}-damaged-experiment.json`);
+    fs.mkdirSync(paths.archive, { recursive: true });
+    try {
+      fs.renameSync(paths.experiment, dest);
+    } catch (err) {
+      // Another shard of this run rebuilt it a moment ago.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    fsyncDir(paths.root);
+    const shown = path.relative(process.cwd(), exp.file) || exp.file;
+    notes.push(`Rebuilt the run's frozen config (experiment.json) from ${shown}: it was damaged (${e.where.path ? `${e.where.path}: ` : ''}${e.reason}); the journal is of the same config, so nothing is lost. The damaged copy is in ${path.relative(paths.root, dest)}.`);
+    return undefined;
+  }
+}
+
+/** Dry run: would `run` rebuild the frozen config? (Throws when it would refuse.) */
+function frozenNeedsRebuild(exp: LoadedExperiment, paths: RunPaths): boolean {
+  try {
+    readFrozen(paths.experiment);
+    return false;
+  } catch (e) {
+    if (!(e instanceof DamagedFrozenError)) throw e;
+    refuseRebuildOfOtherConfig(e, exp, paths);
+    return true;
+  }
+}
+
+function refuseRebuildOfOtherConfig(e: DamagedFrozenError, exp: LoadedExperiment, paths: RunPaths): void {
+  const other = journalOfOtherConfig(paths.root, exp.hash);
+  if (!other) return;
+  const shown = path.relative(process.cwd(), exp.file) || exp.file;
+  throw new UserError(e.detail, e.where, [
+    `It cannot be rebuilt from ${shown}: the run's ${other.name} is of config ${other.hash.slice(0, 8)}, this experiment file is config ${exp.hash.slice(0, 8)}.`,
+    `Put back the experiment file the run was started with and run it again, or start over with \`resumable run ${shown} --fresh\` (the old state moves to archive/).`,
+  ]);
+}
+
+/** A journal of the run folder whose header names another config hash (the first line is enough). */
+function journalOfOtherConfig(root: string, hash: string): { name: string; hash: string } | undefined {
+  for (const name of fs.readdirSync(root).filter((n) => /^journal(\.\d+of\d+)?\.jsonl$/.test(n)).sort()) {
+    let head: { t?: unknown; hash?: unknown } | undefined;
+    try {
+      const fd = fs.openSync(path.join(root, name), 'r');
+      try {
+        const buf = Buffer.alloc(64 * 1024);
+        const n = fs.readSync(fd, buf, 0, buf.length, 0);
+        const nl = buf.subarray(0, n).indexOf(10);
+        head = JSON.parse(buf.toString('utf8', 0, nl === -1 ? n : nl)) as typeof head;
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      // Unreadable or no header: no evidence either way (reading the journal reports it next).
+      continue;
+    }
+    if (head?.t === 'header' && typeof head.hash === 'string' && head.hash !== hash) return { name, hash: head.hash };
+  }
+  return undefined;
+}
+
+/** The drift refusal; its diff needs the other run's frozen config, which may be damaged too. */
+function driftOf(exp: LoadedExperiment, other: { dir: string; hash: string }): UserError {
+  try {
+    return driftError(exp, other);
+  } catch (e) {
+    if (!(e instanceof DamagedFrozenError)) throw e;
+    const shown = path.relative(process.cwd(), exp.file) || exp.file;
+    return new UserError(`The experiment changed in fields that change results since run ${path.basename(other.dir)} was started (its frozen config is damaged, so no diff can be shown); refusing to mix results of two configs.`, { file: shown }, [
+      `  ${e.message}`,
+      'Ways forward:',
+      `  resumable run ${shown} --fresh   (archives the old run into the new one's archive/, nothing is deleted)`,
+      '  or give the experiment a new "name" to keep both runs side by side.',
+    ]);
   }
 }
 

@@ -1,5 +1,9 @@
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import * as path from 'node:path';
+import { UserError } from '../errors';
 import { asRecord, type JournalRecord } from './events';
+import { kindOf } from './safeRead';
 
 export interface JournalProblem { readonly line: number; readonly offset: number; readonly text: string }
 
@@ -23,21 +27,28 @@ export async function readJournal(
   onRecord: (r: JournalRecord, line: number) => void,
   opts: { from?: number; firstLine?: number } = {},
 ): Promise<JournalRead> {
-  const fh = await open(file, 'r').catch((e: NodeJS.ErrnoException) => {
+  // O_NONBLOCK: a FIFO planted as the journal must not block the open (and with it the run).
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return undefined;
-    throw e;
+    throw journalError(file, e);
   });
   const corrupt: JournalProblem[] = [];
   let pos = opts.from ?? 0;
   let line = (opts.firstLine ?? 1) - 1;
   if (!fh) return { goodLength: 0, corrupt, lines: 0 };
   try {
+    // A folder opens fine for reading; only the first read fails, with an EISDIR that names no path.
+    const st = await fh.stat();
+    if (st.isDirectory()) throw journalError(file, Object.assign(new Error('is a folder'), { code: 'EISDIR' }));
+    if (!st.isFile()) throw new UserError(`expected a regular file, found ${kindOf(st)}`, { file: path.relative(process.cwd(), file) || file }, ['Move it out of the run folder, then run the command again (`resumable repair <run folder>` rebuilds the journal from the unit folders).']);
     const buf = Buffer.allocUnsafe(1 << 20);
     let carry: Buffer | undefined;
     let lineStart = pos;
     let lastGoodLine = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos).catch((e: NodeJS.ErrnoException) => {
+        throw journalError(file, e);
+      });
       if (bytesRead === 0) break;
       pos += bytesRead;
       let chunk = buf.subarray(0, bytesRead);
@@ -71,6 +82,21 @@ export async function readJournal(
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * An error opening or reading a journal, naming it: a folder in its place is the user's to
+ * move (exit 1, no stack trace); anything else is the system refusing (its code kept).
+ */
+export function journalError(file: string, e: NodeJS.ErrnoException): Error {
+  const shown = path.relative(process.cwd(), file) || file;
+  if (e.code === 'EISDIR') {
+    return new UserError('expected a file, found a folder', { file: shown }, [
+      'Something made a folder where the run keeps its journal. Nothing was changed: move that folder out of the run folder, then run the command again (`resumable repair <run folder>` rebuilds the journal from the unit folders).',
+    ]);
+  }
+  if (e instanceof UserError || String(e.message).includes(file)) return e;
+  return Object.assign(new Error(`${shown}: ${e.message}`), { code: e.code });
 }
 
 export function parseLine(text: string): JournalRecord | undefined {

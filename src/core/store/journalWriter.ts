@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fsyncDir } from './atomicFile';
+import { journalError } from './journalReader';
 import type { JournalRecord } from './events';
 
 /**
@@ -35,7 +36,12 @@ export class JournalWriter {
    */
   static open(file: string, fence: () => void): JournalWriter {
     const created = !fs.existsSync(file);
-    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+    } catch (e) {
+      throw journalError(file, e as NodeJS.ErrnoException);
+    }
     // A new file's directory entry is not durable until its folder is fsynced: without this,
     // a power cut could lose the whole journal although fdatasync said its lines were on disk
     // (found by the crash model, test/torture/crashModel.test.ts).
