@@ -1,8 +1,9 @@
 // The VS Code part of `npm test`: the extension inside a real VS Code (code-server from npm,
-// VS Code 1.139) — extension-host suites (mocha) in a trusted and an untrusted workspace,
-// then a UI test in Chromium driven by playwright-core. The first run installs Node 24 and
+// VS Code 1.139) — extension-host suites (mocha) in a trusted, an untrusted and a multi-root
+// workspace, then a UI test in Chromium driven by playwright-core. The first run installs Node 24 and
 // code-server into .vscode-test/ (cached).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { build } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureVSCodeServer } from './vscode-test/setup.mjs';
@@ -39,8 +40,28 @@ async function step(name, fn) {
   }
 }
 
+/** Two folders in one .code-workspace: alpha (the fixture) and beta (an experiment and a tasks.json of its own). */
+function multiRootWorkspace() {
+  const dir = tempDir('resumable-ws-multi-');
+  fs.cpSync(path.join(root, 'test', 'fixtures', 'workspace'), path.join(dir, 'alpha'), { recursive: true });
+  const beta = path.join(dir, 'beta');
+  fs.mkdirSync(path.join(beta, '.vscode'), { recursive: true });
+  fs.cpSync(path.join(root, 'test', 'fixtures', 'workspace', 'data'), path.join(beta, 'data'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'test', 'fixtures', 'workspace', 'unit.js'), path.join(beta, 'unit.js'));
+  fs.writeFileSync(path.join(beta, 'second.experiment.json'), JSON.stringify({ name: 'second', items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4 }, null, 2));
+  fs.writeFileSync(path.join(beta, '.vscode', 'tasks.json'), JSON.stringify({ version: '2.0.0', tasks: [{ type: 'resumable', experiment: 'second.experiment.json', flags: ['--dry-run'], label: 'second dry run' }] }, null, 2));
+  const file = path.join(dir, 'multi.code-workspace');
+  fs.writeFileSync(file, JSON.stringify({ folders: [{ path: 'alpha' }, { path: 'beta' }] }, null, 2));
+  return file;
+}
+
 const env = await ensureVSCodeServer({ log });
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build-tests.mjs')], { cwd: root, stdio: 'inherit' });
+// The multi-root suite is bundled here, next to the others (scripts/build-tests.mjs lists only those).
+await build({
+  entryPoints: [path.join(root, 'test', 'extension', 'multiRoot.ts')], outdir: path.join(root, 'out', 'test', 'extension'),
+  bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', 'mocha'], sourcemap: true, logLevel: 'warning',
+});
 const testsPath = path.join(root, 'out', 'test', 'extension', 'index');
 
 await step('extension-host suite, trusted workspace', async () => {
@@ -60,6 +81,16 @@ await step('extension-host suite, untrusted workspace', async () => {
   const server = await startCodeServer({ ...env, log, disableWorkspaceTrust: false, env: { RESUMABLE_HOST_SUITE: 'untrusted' } });
   try {
     const code = await runExtensionHostTests({ server, extensionDevelopmentPath: root, extensionTestsPath: testsPath, workspace: ws, log });
+    if (code !== 0) throw new Error(`host tests exited with ${code}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+await step('extension-host suite, multi-root workspace', async () => {
+  const server = await startCodeServer({ ...env, log, env: { RESUMABLE_HOST_SUITE: 'multiRoot' } });
+  try {
+    const code = await runExtensionHostTests({ server, extensionDevelopmentPath: root, extensionTestsPath: testsPath, workspace: multiRootWorkspace(), log });
     if (code !== 0) throw new Error(`host tests exited with ${code}`);
   } finally {
     await server.stop();

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { format } from 'node:util';
 import { launchBrowser, closeBrowser } from './browser.mjs';
 
+// `workspace` is a folder, or a .code-workspace file (a multi-root workspace).
 export async function runExtensionHostTests({ server, extensionDevelopmentPath, extensionTestsPath, workspace, timeoutMs = 300_000, log = console.log }) {
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
   const payload = [
@@ -13,7 +14,8 @@ export async function runExtensionHostTests({ server, extensionDevelopmentPath, 
     ['skipWelcome', 'true'],
     ['skipReleaseNotes', 'true'],
   ];
-  const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const open = workspace.endsWith('.code-workspace') ? 'workspace' : 'folder';
+  const url = `${server.url}/?${open}=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const browser = await launchBrowser();
   const page = await browser.newPage();
   let timer;

@@ -1,10 +1,14 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Commands, TaskType } from './constants';
 import { engine } from './engine';
+import type { Log } from './log';
+import { stopPlan } from './model/stopPlan';
 import type { ExperimentEntry, TreeNode } from './model/treeModel';
 import type { RunRegistry } from './runs';
+import { registerSafeCommand } from './safeCommand';
 import { executionFor, type ResumableTaskProvider } from './tasks';
 import type { ExperimentsTree } from './tree';
 import type { RunWatcher } from './watcher';
@@ -14,35 +18,38 @@ interface Deps {
   readonly tasks: ResumableTaskProvider;
   readonly tree: ExperimentsTree;
   readonly watcher: RunWatcher;
+  readonly log: Log;
 }
 
 type Arg = TreeNode | vscode.Uri | undefined;
 
 export function registerCommands(d: Deps): vscode.Disposable[] {
   const run = (flags: string[]) => async (arg: Arg) => {
-    if (!trusted()) return;
+    if (!trusted(d.log, flags[0] ?? 'resume')) return;
     const entry = await pickExperiment(d.registry, arg, flags.length ? `Experiment to ${flags[0]!.slice(2).replace('-', ' ')}` : 'Experiment to resume');
     if (!entry) return;
     if (flags[0] === '--fresh' && !(await confirmFresh(entry))) return;
     return startRun(d, entry, flags);
   };
+  const register = (id: string, fn: (...args: never[]) => unknown) => registerSafeCommand(d.log, id, fn);
   return [
-    vscode.commands.registerCommand(Commands.resume, run([])),
-    vscode.commands.registerCommand(Commands.startFresh, run(['--fresh'])),
-    vscode.commands.registerCommand(Commands.retryErrors, run(['--retry-errors'])),
-    vscode.commands.registerCommand(Commands.retryFailed, run(['--retry-failed'])),
-    vscode.commands.registerCommand(Commands.repair, (arg: Arg) => repair(d, arg)),
-    vscode.commands.registerCommand(Commands.stop, (arg: Arg) => stop(d, arg)),
-    vscode.commands.registerCommand(Commands.openRunFolder, (arg: Arg) => openRunFolder(d, arg)),
-    vscode.commands.registerCommand(Commands.showUnitLog, (arg: Arg) => showUnitLog(d, arg)),
-    vscode.commands.registerCommand(Commands.showMore, (node: TreeNode) => d.tree.showMore(node)),
-    vscode.commands.registerCommand(Commands.refresh, () => d.registry.rescan()),
-    vscode.commands.registerCommand(Commands.newExperiment, () => newExperiment()),
+    register(Commands.resume, run([])),
+    register(Commands.startFresh, run(['--fresh'])),
+    register(Commands.retryErrors, run(['--retry-errors'])),
+    register(Commands.retryFailed, run(['--retry-failed'])),
+    register(Commands.repair, (arg: Arg) => repair(d, arg)),
+    register(Commands.stop, (arg: Arg) => stop(d, arg)),
+    register(Commands.openRunFolder, (arg: Arg) => openRunFolder(d, arg)),
+    register(Commands.showUnitLog, (arg: Arg) => showUnitLog(d, arg)),
+    register(Commands.showMore, (node: TreeNode) => d.tree.showMore(node)),
+    register(Commands.refresh, () => d.registry.rescan()),
+    register(Commands.newExperiment, () => newExperiment()),
   ];
 }
 
-function trusted(): boolean {
+function trusted(log: Log, what: string): boolean {
   if (vscode.workspace.isTrusted) return true;
+  log.info(`refused ${what}: the workspace is not trusted`);
   void vscode.window.showWarningMessage('Resumable runs no experiment in an untrusted workspace. Trust the workspace to run it; the views still show its state.');
   return false;
 }
@@ -69,11 +76,12 @@ async function confirmFresh(entry: ExperimentEntry): Promise<boolean> {
 }
 
 async function repair(d: Deps, arg: Arg): Promise<void> {
-  if (!trusted()) return;
+  if (!trusted(d.log, 'repair')) return;
   const entry = await pickExperiment(d.registry, arg, 'Experiment whose checkpoint to repair', true);
   const dir = entry?.report?.runDir;
   if (!dir) return;
   const core = engine();
+  const label = entry.label;
   try {
     const preview = await core.repairRun(dir, { dryRun: true, clock: core.systemClock });
     if (!preview.plan.changed) {
@@ -90,10 +98,17 @@ async function repair(d: Deps, arg: Arg): Promise<void> {
     if (pick !== 'Repair') return;
     const done = await core.repairRun(dir, { clock: core.systemClock });
     d.watcher.queue(dir);
+    d.log.info(`repaired ${dir}: ${done.summary}; backup in ${done.backup ?? '(none)'}`);
     void vscode.window.showInformationMessage(`Resumable: repaired ${entry.label} (${done.summary}). Backup: ${vscode.workspace.asRelativePath(done.backup ?? dir)}`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Resumable: could not repair ${entry.label}: ${(e as Error).message}`);
+    throw withContext(`could not repair ${label}`, e);
   }
+}
+
+/** The error with what was being done in front of its message; its name (UserError or not) and stack kept for the log. */
+function withContext(context: string, e: unknown): Error {
+  const inner = e instanceof Error ? e : new Error(String(e));
+  return Object.assign(new Error(`${context}: ${inner.message}`), { name: inner.name, stack: inner.stack, hints: (inner as { hints?: unknown }).hints });
 }
 
 async function stop(d: Deps, arg: Arg): Promise<void> {
@@ -104,24 +119,33 @@ async function stop(d: Deps, arg: Arg): Promise<void> {
   if (exec) {
     // The task's process gets a signal: the CLI's clean interrupt path (units in flight finish).
     exec.terminate();
+    d.log.info(`stop: ended the task of ${entry.file}`);
     return;
   }
-  const runner = entry.report?.runner;
-  if (runner?.alive) {
-    try {
-      process.kill(runner.pid, 'SIGINT');
-      void vscode.window.showInformationMessage(`Resumable: asked ${entry.label} (pid ${runner.pid}) to stop; units in flight finish first.`);
-    } catch (e) {
-      void vscode.window.showErrorMessage(`Resumable: could not stop pid ${runner.pid} on ${runner.host}: ${(e as Error).message}`);
-    }
-    return;
+  const plan = stopPlan(entry.label, entry.report?.runner ?? null, os.hostname());
+  switch (plan.kind) {
+    case 'elsewhere':
+      d.log.info(`stop: ${plan.message}`);
+      void vscode.window.showWarningMessage(`Resumable: ${plan.message}`);
+      return;
+    case 'signal':
+      try {
+        process.kill(plan.pid, 'SIGINT');
+      } catch (e) {
+        throw withContext(`could not stop ${entry.label} (pid ${plan.pid} on this machine)`, e);
+      }
+      d.log.info(`stop: sent SIGINT to pid ${plan.pid}, the runner of ${entry.report?.runDir}`);
+      void vscode.window.showInformationMessage(`Resumable: asked ${entry.label} (pid ${plan.pid}) to stop; units in flight finish first.`);
+      return;
+    case 'notRunning':
+      void vscode.window.showInformationMessage(`Resumable: ${entry.label} is not running.`);
   }
-  void vscode.window.showInformationMessage(`Resumable: ${entry.label} is not running.`);
 }
 
 async function openRunFolder(d: Deps, arg: Arg): Promise<void> {
   let dir: string | undefined;
   if (arg instanceof vscode.Uri && fs.existsSync(path.join(arg.fsPath, 'experiment.json'))) dir = arg.fsPath;
+  else if (arg && !(arg instanceof vscode.Uri) && arg.kind === 'unreadable') dir = arg.run.runDir;
   else dir = (await pickExperiment(d.registry, arg, 'Experiment whose run folder to open', true))?.report?.runDir;
   if (!dir) return;
   await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
@@ -153,6 +177,9 @@ async function showUnitLog(d: Deps, arg: Arg): Promise<void> {
 
 /** The experiment an argument names (tree node, file, run folder), or one the user picks. */
 async function pickExperiment(registry: RunRegistry, arg: Arg, title: string, needsRun = false, among?: readonly ExperimentEntry[]): Promise<ExperimentEntry | undefined> {
+  if (arg && !(arg instanceof vscode.Uri) && arg.kind === 'unreadable') {
+    throw new Error(`${vscode.workspace.asRelativePath(arg.run.runDir)} cannot be read: ${arg.run.detail}`);
+  }
   if (arg && !(arg instanceof vscode.Uri) && arg.kind !== 'more') return arg.entry;
   if (arg instanceof vscode.Uri) {
     const found = registry.current.find((e) => e.file === arg.fsPath || e.report?.runDir === arg.fsPath);

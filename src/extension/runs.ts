@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunFollower, RunReport } from '../core/index';
 import { engine } from './engine';
+import type { Log } from './log';
 import type { Bucket, ExperimentEntry } from './model/treeModel';
+import { unreadable, type Unreadable } from './model/unreadable';
 
 export interface RunsChange {
   readonly entries: readonly ExperimentEntry[];
@@ -26,13 +28,22 @@ export class RunRegistry implements vscode.Disposable {
   private readonly followers = new Map<string, RunFollower>();
   private readonly reports = new Map<string, RunReport>();
   private entries: ExperimentEntry[] = [];
+  /** Run folders that failed to read, with the experiment.json they failed on (not re-parsed until it changes). */
+  private readonly unreadableDirs = new Map<string, { run: Unreadable; stamp: string | undefined }>();
+
+  constructor(private readonly log: Log) {}
 
   get current(): readonly ExperimentEntry[] {
     return this.entries;
   }
 
+  /** Run folders shown as "cannot read" rows, with why. */
+  get unreadable(): readonly Unreadable[] {
+    return [...this.unreadableDirs.values()].map((u) => u.run).sort((a, b) => a.runDir.localeCompare(b.runDir));
+  }
+
   get allReports(): RunReport[] {
-    return [...this.reports.values()];
+    return [...this.reports.values()].filter((r) => !this.unreadableDirs.has(r.runDir));
   }
 
   /** Finds experiment files and run folders anew (new files, deleted folders), then reads every run. */
@@ -43,12 +54,14 @@ export class RunRegistry implements vscode.Disposable {
     ]);
     this.experimentFiles = files.map((f) => f.fsPath).sort();
     const dirs = new Set(runs.map((r) => path.dirname(r.fsPath)));
-    for (const d of [...this.followers.keys()]) {
+    for (const d of new Set([...this.followers.keys(), ...this.reports.keys(), ...this.unreadableDirs.keys()])) {
       if (!dirs.has(d)) {
         this.followers.delete(d);
         this.reports.delete(d);
+        this.unreadableDirs.delete(d);
       }
     }
+    this.log.trace(`rescan: ${this.experimentFiles.length} experiment file(s), ${dirs.size} run folder(s)`);
     await this.refresh(dirs);
   }
 
@@ -56,23 +69,53 @@ export class RunRegistry implements vscode.Disposable {
   async refresh(runDirs: Iterable<string>): Promise<void> {
     const changed: { prev: RunReport | undefined; next: RunReport }[] = [];
     for (const dir of runDirs) {
-      let f = this.followers.get(dir);
+      let next: RunReport;
       try {
+        let f = this.followers.get(dir);
         if (!f) {
-          if (!fs.existsSync(path.join(dir, 'experiment.json'))) continue;
-          f = engine().RunFollower.open(dir);
+          const stamp = stampOf(path.join(dir, 'experiment.json'));
+          if (stamp === undefined) continue;
+          // Refused already and unchanged since: a newer version's config is not parsed again on every event.
+          if (this.unreadableDirs.get(dir)?.stamp === stamp) continue;
+          try {
+            f = engine().RunFollower.open(dir);
+          } catch (e) {
+            // An I/O error may pass (EMFILE, a folder being moved): only a refusal waits for the file to change.
+            this.refuse(dir, e, (e as Error | undefined)?.name === 'UserError' ? stamp : undefined);
+            continue;
+          }
           this.followers.set(dir, f);
         }
         await f.poll();
-      } catch {
-        continue; // half-written folder or damaged config: the next event retries
+        next = f.report(engine().systemClock);
+      } catch (e) {
+        // A journal or state.json it cannot read: said on the row, retried on the next event.
+        this.refuse(dir, e, undefined);
+        continue;
       }
-      const next = f.report(engine().systemClock);
-      changed.push({ prev: this.reports.get(dir), next });
+      const prev = this.reports.get(dir);
+      if (this.unreadableDirs.delete(dir)) this.log.info(`${dir} can be read again`);
+      this.logRead(prev, next);
+      changed.push({ prev, next });
       this.reports.set(dir, next);
     }
     this.entries = this.buildEntries();
     this.emitter.fire({ entries: this.entries, changed });
+  }
+
+  private refuse(dir: string, e: unknown, stamp: string | undefined): void {
+    const run = unreadable(dir, e);
+    const before = this.unreadableDirs.get(dir)?.run.detail;
+    this.unreadableDirs.set(dir, { run, stamp });
+    if (before !== run.detail) this.log.warn(`cannot read ${dir}: ${run.detail}`);
+  }
+
+  private logRead(prev: RunReport | undefined, next: RunReport): void {
+    const what = `${next.runDir}: ${next.status.replace(/_/g, ' ')}, ${next.done}/${next.total}${next.runner ? ` (runner pid ${next.runner.pid} on ${next.runner.host}${next.runner.alive ? '' : ', gone'})` : ''}`;
+    const runner = (r: RunReport) => (r.runner ? `${r.runner.pid}@${r.runner.host}:${r.runner.alive}` : '');
+    if (!prev || prev.status !== next.status || runner(prev) !== runner(next)) this.log.info(`read ${what}`);
+    else this.log.trace(`read ${what}`);
+    for (const n of next.notes) if (!prev?.notes.includes(n)) this.log.warn(`${next.runDir}: ${n}`);
   }
 
   /** Run folders whose runner is alive: re-read on a timer too, in case a watcher event is missed. */
@@ -87,6 +130,7 @@ export class RunRegistry implements vscode.Disposable {
   private buildEntries(): ExperimentEntry[] {
     const byFile = new Map<string, RunReport>();
     for (const r of this.reports.values()) {
+      if (this.unreadableDirs.has(r.runDir)) continue;
       const prev = byFile.get(r.experimentFile);
       if (!prev || (r.lastActivity ?? 0) > (prev.lastActivity ?? 0)) byFile.set(r.experimentFile, r);
     }
@@ -101,6 +145,12 @@ export class RunRegistry implements vscode.Disposable {
   dispose(): void {
     this.emitter.dispose();
   }
+}
+
+/** Changes when the file is replaced or rewritten; undefined when it is not there. */
+function stampOf(file: string): string | undefined {
+  const st = fs.statSync(file, { throwIfNoEntry: false });
+  return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : undefined;
 }
 
 function entry(file: string, report: RunReport | undefined, follower: RunFollower | undefined): ExperimentEntry {

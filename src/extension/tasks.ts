@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { Settings, TaskType } from './constants';
+import { resolveExperiment, taskExperiment } from './model/taskPaths';
 
 /** What a `resumable` task runs: `resumable run <experiment> [flags]`. */
 export interface ResumableTaskDefinition extends vscode.TaskDefinition {
   readonly type: typeof TaskType;
-  /** The experiment file, relative to the workspace folder (or absolute). */
+  /** The experiment file, relative to the task's workspace folder (or absolute). */
   readonly experiment: string;
   readonly flags?: readonly string[];
 }
@@ -23,7 +24,10 @@ export class ResumableTaskProvider implements vscode.TaskProvider {
 
   provideTasks(): vscode.Task[] {
     if (!vscode.workspace.isTrusted) return [];
-    return this.experiments().map((file) => this.build({ type: TaskType, experiment: relative(file) }));
+    return this.experiments().map((file) => {
+      const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
+      return this.build({ type: TaskType, experiment: taskExperiment(file, folder?.uri.fsPath) }, folder);
+    });
   }
 
   resolveTask(task: vscode.Task): vscode.Task | undefined {
@@ -33,8 +37,8 @@ export class ResumableTaskProvider implements vscode.TaskProvider {
   }
 
   build(def: ResumableTaskDefinition, scope?: vscode.Task['scope']): vscode.Task {
-    const abs = absolute(def.experiment);
-    const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(abs));
+    const abs = absolute(def.experiment, scope);
+    const folder = folderScope(scope) ?? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(abs));
     const nodePath = vscode.workspace.getConfiguration(Settings.section).get<string>(Settings.nodePath) || process.execPath;
     const exec = new vscode.ProcessExecution(nodePath, [this.cliPath, 'run', abs, ...(def.flags ?? [])], {
       cwd: folder?.uri.fsPath ?? path.dirname(abs),
@@ -48,21 +52,20 @@ export class ResumableTaskProvider implements vscode.TaskProvider {
   }
 }
 
-function relative(file: string): string {
-  const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
-  return folder ? path.relative(folder.uri.fsPath, file) : file;
+function folderScope(scope: vscode.Task['scope']): vscode.WorkspaceFolder | undefined {
+  return typeof scope === 'object' && scope !== null ? scope : undefined;
 }
 
-export function absolute(experiment: string): string {
-  if (path.isAbsolute(experiment)) return experiment;
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
-  return path.join(root, experiment);
+/** A task's experiment file: against the task's own workspace folder, else the first folder (a workspace-wide task). */
+export function absolute(experiment: string, scope?: vscode.Task['scope']): string {
+  const fallback = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  return resolveExperiment(experiment, folderScope(scope)?.uri.fsPath, fallback);
 }
 
 /** The running task execution of an experiment, if VS Code started one. */
 export function executionFor(experimentFile: string): vscode.TaskExecution | undefined {
   return vscode.tasks.taskExecutions.find((e) => {
     const d = e.task.definition as Partial<ResumableTaskDefinition>;
-    return d.type === TaskType && typeof d.experiment === 'string' && absolute(d.experiment) === experimentFile;
+    return d.type === TaskType && typeof d.experiment === 'string' && absolute(d.experiment, e.task.scope) === experimentFile;
   });
 }

@@ -54,7 +54,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
-    return childrenOf(node, this.registry.current, this.pages, this.pageSize());
+    return childrenOf(node, this.registry.current, this.pages, this.pageSize(), this.registry.unreadable);
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -107,6 +107,16 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         ].filter(Boolean).join('\n');
         item.id = node.id;
         item.contextValue = `shard.${s.state}`;
+        return item;
+      }
+      case 'unreadable': {
+        const item = new vscode.TreeItem(path.basename(node.run.runDir), vscode.TreeItemCollapsibleState.None);
+        item.description = `cannot read: ${node.run.reason}`;
+        item.tooltip = `${vscode.workspace.asRelativePath(node.run.runDir)}\n\n${node.run.detail}`;
+        item.iconPath = icon(['warning', 'list.warningForeground']);
+        item.id = node.id;
+        item.contextValue = 'run.unreadable';
+        item.command = { command: Commands.openRunFolder, title: 'Open Run Folder', arguments: [node] };
         return item;
       }
       case 'more': {

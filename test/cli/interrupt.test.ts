@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
-import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
+import type { ChildProcess } from 'node:child_process';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, unitRuns } from '../helpers/cli';
+import { journalSoFar, waitUntil } from '../helpers/wait';
+
+/** Waits until the run's journal has `n` records of type `t`; gives up if the CLI exits first. */
+function journalHas(dir: string, child: ChildProcess, t: string, n: number): Promise<unknown> {
+  return waitUntil(`${n} "${t}" line(s) in the journal`, () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).filter((r) => r.t === t).length >= n, 60_000,
+    () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined));
+}
 
 function resultsOnDisk(runDir: string): number {
   const units = path.join(runDir, 'units');
@@ -14,7 +22,8 @@ test('Ctrl+C while workers are busy keeps every finished unit (the 590-runs fail
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 300, concurrency: 16, sleep: '0.3' });
   const { child, done } = cliStart(['run', file], dir);
-  await sleep(1500);
+  // More than one slot's worth done: the interrupt comes with workers busy and work behind them.
+  await journalHas(dir, child, 'end', 17);
   child.kill('SIGINT');
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
@@ -38,7 +47,7 @@ test('units still running after the grace period are killed (whole process group
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 6, concurrency: 3, sleep: '30', extra: { graceSeconds: 1 } });
   const { child, done } = cliStart(['run', file], dir);
-  await sleep(800);
+  await journalHas(dir, child, 'start', 3);
   const t = Date.now();
   child.kill('SIGTERM');
   const r = await done;
@@ -57,9 +66,12 @@ test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_00
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 200, concurrency: 8, sleep: '0.4', extra: { graceSeconds: 60 } });
   const { child, done } = cliStart(['run', file], dir);
-  await sleep(1500);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  await journalHas(dir, child, 'end', 8);
   child.kill('SIGINT');
-  await sleep(50);
+  // Two signals sent together may arrive as one: the second goes once the first was taken.
+  await waitUntil('the CLI to take the first interrupt', () => /finishing units in flight/.test(stderr), 60_000, () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined));
   const t = Date.now();
   child.kill('SIGINT');
   const r = await done;

@@ -5,13 +5,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
-import { cliStart, cliSync, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
+import { cliStart, cliSync, makeExperiment, runDirOf, unitRuns } from '../helpers/cli';
+import { journalSoFar, waitUntil } from '../helpers/wait';
 
 test('a second runner on the same run is refused, naming the holder (invariant 3)', { timeout: 60_000 }, async () => {
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 30, concurrency: 2, sleep: '0.2' });
   const first = cliStart(['run', file], dir);
-  await sleep(700);
+  // It holds the lock once it has started a unit.
+  await waitUntil('the first runner to start a unit', () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'start'), 60_000, () => (first.child.exitCode !== null ? `it exited (${first.child.exitCode})` : undefined));
   const second = cliSync(['run', file], dir);
   assert.equal(second.code, 1);
   assert.match(second.stderr, new RegExp(`already being run by pid ${first.child.pid} on ${os.hostname()}`));

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
-import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, unitRuns } from '../helpers/cli';
+import { journalSoFar, waitUntil } from '../helpers/wait';
 import { shardOf } from '../../src/core/shard/partition';
 
 interface ShardJson { k: number; n: number; state: string; total: number; done: number; host: string | null; stale: boolean }
@@ -27,7 +28,7 @@ test('4 shards as plain processes on one run folder, one SIGKILLed and resumed: 
       return 0;
     }
   };
-  for (let i = 0; i < 600 && ends3() < 5; i++) await sleep(50);
+  await waitUntil('shard 3 to finish 5 units', () => ends3() >= 5, 60_000, () => (shards[2]!.child.exitCode !== null ? `shard 3 exited (${shards[2]!.child.exitCode})` : undefined));
   shards[2]!.child.kill('SIGKILL');
   const killed = await shards[2]!.done;
   assert.equal(killed.signal, 'SIGKILL');
@@ -100,7 +101,7 @@ test('shards that disagree are refused naming both: another N, another config ha
   // One at a time (~10 s), so it is still running through the refusals below even on a loaded machine.
   const running = cliStart(['run', file, '--shard', '1/2', '--concurrency', '1'], dir);
   const started = () => fs.existsSync(path.join(dir, '.resumable')) && fs.readdirSync(path.join(dir, '.resumable')).some((d) => fs.existsSync(path.join(dir, '.resumable', d, 'journal.1of2.jsonl')));
-  for (let i = 0; i < 400 && !started(); i++) await sleep(50);
+  await waitUntil('shard 1/2 to start', started, 60_000, () => (running.child.exitCode !== null ? `it exited (${running.child.exitCode})` : undefined));
   const other = cliSync(['run', file, '--shard', '1/3'], dir);
   assert.equal(other.code, 1);
   assert.match(other.stderr, /Shard 1 of 3 cannot join this run: it is split into 2 shards/);
@@ -160,8 +161,10 @@ test('a Slurm array task picks its shard from the environment and says so; a rat
   const file = makeExperiment(dir, { n, concurrency: 2, script, extra: { rateLimit: { patterns: ['HTTP 429', 'Retry-After: (?<reset>\\d+)'], bufferSeconds: 0.5 } } });
   // Shard 2 first, already busy when shard 1 meets the limit.
   const env2 = { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_MAX: '1', SLURM_ARRAY_TASK_COUNT: '2', SLURM_ARRAY_TASK_STEP: '1' };
-  const two = cliStart(['run', file], dir, env2).done;
-  await sleep(800);
+  const shard2 = cliStart(['run', file], dir, env2);
+  const two = shard2.done;
+  await waitUntil('shard 2 to start a unit', () => journalSoFar(path.join(runDirOf(dir), 'journal.2of2.jsonl')).some((r) => r.t === 'start'), 60_000,
+    () => (shard2.child.exitCode !== null ? `shard 2 exited (${shard2.child.exitCode})` : undefined));
   const one = cliSync(['run', file, '--shard', '1/2'], dir);
   assert.equal(one.code, 0, one.stderr);
   const r2 = await two;

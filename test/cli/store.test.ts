@@ -4,16 +4,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { unitFolderName } from '../../src/core/ids';
 import { tmpDir } from '../helpers/tmp';
-import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, unitRuns } from '../helpers/cli';
+import { journalSoFar, waitUntil } from '../helpers/wait';
 
 /** A run stopped halfway (Ctrl+C), to damage in each test. */
 async function halfRun(n = 40): Promise<{ dir: string; file: string; runDir: string }> {
   const dir = tmpDir();
   const file = makeExperiment(dir, { n, concurrency: 4, sleep: '0.1' });
   const { child, done } = cliStart(['run', file], dir);
-  await sleep(900);
+  // A unit has ended: the CLI is past its start-up (its signal handlers are in place) and mid-run.
+  await waitUntil('the first unit end in the journal', () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'end'), 60_000, () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined));
   child.kill('SIGINT');
-  assert.equal((await done).code, 130);
+  const r = await done;
+  assert.equal(r.code, 130, r.stderr);
   return { dir, file, runDir: runDirOf(dir) };
 }
 
@@ -125,7 +128,7 @@ test('a unit folder the run folder refuses mid-run stops the run with a clear me
   // A file where the last unit's folder goes: its mkdir fails (as a full disk or a read-only mount would).
   const units = path.join(dir, '.resumable');
   const ready = (n: string) => fs.existsSync(path.join(units, n, 'units')) && fs.existsSync(path.join(units, n, 'experiment.json'));
-  while (!fs.existsSync(units) || !fs.readdirSync(units).some(ready)) await sleep(20);
+  await waitUntil('the run folder with its units/ folder', () => fs.readdirSync(units).some(ready));
   const runDir = runDirOf(dir);
   const blocked = path.join(runDir, 'units', unitFolderName('item-00029'));
   fs.writeFileSync(blocked, 'not a folder');

@@ -68,3 +68,37 @@ export function waitForTaskEnd(execution: vscode.TaskExecution): Promise<number 
     });
   });
 }
+
+export interface Shown { readonly message: string; readonly items: readonly string[] }
+
+/**
+ * Records what the extension shows with one window function. The call still goes to VS Code
+ * (the notification is really shown) unless `answer` is given: then it is what the user clicked.
+ * `dispose` puts the function back.
+ */
+export function recordShown(kind: 'showErrorMessage' | 'showWarningMessage' | 'showInformationMessage', answer?: string): { shown: Shown[]; dispose(): void } {
+  const w = vscode.window as unknown as Record<string, (...a: unknown[]) => Thenable<unknown>>;
+  const original = w[kind]!;
+  const shown: Shown[] = [];
+  w[kind] = (message: unknown, ...rest: unknown[]) => {
+    shown.push({ message: String(message), items: rest.filter((r): r is string => typeof r === 'string') });
+    return answer !== undefined ? Promise.resolve(answer) : original.call(vscode.window, message, ...rest);
+  };
+  return { shown, dispose: () => void (w[kind] = original) };
+}
+
+/** The "Resumable" output channel as written to disk so far. */
+export function logText(a: ResumableApi): string {
+  try {
+    return fs.readFileSync(a.logFile.fsPath, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Writes an experiment over the fixture's items and unit into the workspace; returns its path. */
+export function writeExperiment(name: string, extra: Record<string, unknown> = {}): string {
+  const file = path.join(workspaceDir(), `${name}.experiment.json`);
+  fs.writeFileSync(file, JSON.stringify({ name, items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4, ...extra }));
+  return file;
+}

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { diagnosticsSuite } from './diagnostics';
 import { answerNextPrompt, api, cli, runDirOf, until, waitForTaskEnd, workspaceDir } from './helpers';
 
 const EVALS = () => path.join(workspaceDir(), 'evals.experiment.json');
@@ -143,4 +144,6 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     assert.equal((await cli(['run', 'sharded.experiment.json', '--shard', '3/3'])).code, 0);
     await until('all three shards done in the tree', () => a.registry.current.find((e) => e.label === 'sharded' && e.report?.status === 'completed' && e.report.shards.every((s) => s.state === 'done')), 15_000);
   });
+
+  describe('log, errors, other hosts', diagnosticsSuite);
 });

@@ -1,6 +1,7 @@
 import type { RunReport } from '../../core/status/report';
 import type { ShardReport } from '../../core/status/shards';
 import type { Counts } from '../../core/run/view';
+import type { Unreadable } from './unreadable';
 
 /**
  * The Experiments tree as plain data: experiment → matrix groups → status buckets → units.
@@ -25,10 +26,17 @@ export type TreeNode =
   | { kind: 'unit'; id: string; entry: ExperimentEntry; unitId: string; bucket: Bucket; why?: string; attempts: number }
   | { kind: 'more'; id: string; bucketId: string; shown: number; left: number; pageSize: number }
   | { kind: 'shards'; id: string; entry: ExperimentEntry; shards: readonly ShardReport[] }
-  | { kind: 'shard'; id: string; entry: ExperimentEntry; shard: ShardReport };
+  | { kind: 'shard'; id: string; entry: ExperimentEntry; shard: ShardReport }
+  /** A run folder this build cannot read (e.g. written by a newer Resumable): shown, not dropped. */
+  | { kind: 'unreadable'; id: string; run: Unreadable };
 
-export function childrenOf(node: TreeNode | undefined, entries: readonly ExperimentEntry[], pages: ReadonlyMap<string, number>, pageSize: number): TreeNode[] {
-  if (!node) return entries.map((entry) => ({ kind: 'experiment', id: `exp:${entry.file}`, entry }));
+export function childrenOf(node: TreeNode | undefined, entries: readonly ExperimentEntry[], pages: ReadonlyMap<string, number>, pageSize: number, unreadable: readonly Unreadable[] = []): TreeNode[] {
+  if (!node) {
+    return [
+      ...entries.map((entry): TreeNode => ({ kind: 'experiment', id: `exp:${entry.file}`, entry })),
+      ...unreadable.map((run): TreeNode => ({ kind: 'unreadable', id: `unreadable:${run.runDir}`, run })),
+    ];
+  }
   switch (node.kind) {
     case 'experiment': {
       const report = node.entry.report;
