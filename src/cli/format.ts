@@ -1,20 +1,8 @@
-import type { Counts } from '../core/run/view';
+import type { Counts } from '../core/model/view';
+import { formatClock, formatDuration } from '../core/time';
 
-/** 75 → "1m15s"; for ETAs and countdowns. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  return `${h}h${String(m % 60).padStart(2, '0')}m`;
-}
-
-/** Local wall-clock time of an instant, HH:MM:SS. */
-export function formatClock(t: number): string {
-  const d = new Date(t);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-}
+// One formatter for both faces: src/core/time.ts.
+export { formatClock, formatDuration };
 
 export function formatCounts(c: Counts): string {
   const parts = [`passed ${c.passed}`, `failed ${c.failed}`, `error ${c.error}`];

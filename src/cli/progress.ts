@@ -1,6 +1,6 @@
 import type { RunEvent } from '../core/run/events';
-import type { Counts } from '../core/run/view';
-import { doneCount, emptyCounts } from '../core/run/view';
+import type { Counts } from '../core/model/view';
+import { doneCount, emptyCounts } from '../core/model/view';
 import { formatClock, formatDuration, progressLine } from './format';
 import { out, write } from './stdio';
 

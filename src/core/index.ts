@@ -20,6 +20,6 @@ export { UserError, isUserError } from './errors';
 export { systemClock, type Clock } from './clock';
 export type { Disposable, Event } from './disposable';
 export { readJournal } from './store/journalReader';
-export { applyRecord, newView, type RunView, type Counts } from './run/view';
+export { applyRecord, newView, type RunView, type Counts } from './model/view';
 export type { JournalRecord, RunStatus, Outcome } from './store/events';
 export { RunPaths, type Shard } from './store/paths';

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { RunFollower, RunReport } from '../core/index';
 import { engine } from './engine';
 import type { Log } from './log';
-import type { Bucket, ExperimentEntry } from './model/treeModel';
+import type { ExperimentEntry } from './model/treeModel';
 import { unreadable, type Unreadable } from './model/unreadable';
 
 export interface RunsChange {
@@ -81,6 +81,7 @@ export class RunRegistry implements vscode.Disposable {
             f = engine().RunFollower.open(dir);
           } catch (e) {
             // An I/O error may pass (EMFILE, a folder being moved): only a refusal waits for the file to change.
+            // By name: errors come from the engine's own bundle (dist/core.js), another UserError class.
             this.refuse(dir, e, (e as Error | undefined)?.name === 'UserError' ? stamp : undefined);
             continue;
           }
@@ -164,7 +165,7 @@ function entry(file: string, report: RunReport | undefined, follower: RunFollowe
       if (!follower) return undefined;
       units ??= follower.units.map((u) => {
         const v = follower.view.units.get(u.id)!;
-        return { id: u.id, group: u.group, status: v.status as Bucket, why: v.why, attempts: v.attempts };
+        return { id: u.id, group: u.group, status: v.status, why: v.why, attempts: v.attempts };
       });
       return units;
     },

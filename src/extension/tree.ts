@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatDuration } from '../cli/format';
+import { formatDuration } from '../core/time';
 import { Commands } from './constants';
 import { BUCKET_LABELS, childrenOf, experimentDescription, shardDescription, shardsDescription, type Bucket, type ExperimentEntry, type TreeNode } from './model/treeModel';
 import type { ShardReport } from '../core/status/shards';

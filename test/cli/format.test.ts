@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Experiment } from '../../src/core/config/schema';
 import { judgeAttempt, judgeResult, type AttemptFacts } from '../../src/core/exec/outcome';
 import { backoffMs, defaultPauseMs } from '../../src/core/run/backoff';
-import { emptyCounts, type Counts } from '../../src/core/run/view';
+import { emptyCounts, type Counts } from '../../src/core/model/view';
 import { formatClock, formatCounts, formatDuration, progressLine, type ProgressFacts } from '../../src/cli/format';
 
 // ---- formatDuration ----------------------------------------------------------------

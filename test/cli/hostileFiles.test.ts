@@ -91,7 +91,7 @@ test('an argument or variable over 128 KiB, or with a NUL byte, is that unit\'s 
     const runDir = runDirOf(dir);
     const [end] = endsOf(runDir, 'huge');
     assert.equal(end?.s, 'error', JSON.stringify(end));
-    assert.match(String(end!.why), c.why);
+    assert.match(String(end.why), c.why);
     assert.equal(endsOf(runDir, 'fine')[0]?.s, 'passed');
     assert.match(fs.readFileSync(path.join(runDir, 'units', unitFolderName('huge'), 'output.log'), 'utf8'), c.why, 'the log says why too');
   }
@@ -155,7 +155,7 @@ test('a result over 64 MiB is the unit\'s error saying its size and the cap', ()
   assert.equal(r.code, 0, r.stderr);
   const [end] = endsOf(runDirOf(dir), 'item-00000');
   assert.equal(end?.s, 'error');
-  assert.match(String(end!.why), /result\.json is 100\.0 MiB; a result may be at most 64 MiB/);
+  assert.match(String(end.why), /result\.json is 100\.0 MiB; a result may be at most 64 MiB/);
 });
 
 test('a FIFO as state.json or another shard\'s pause file: status, list and run answer (a note), never hang', { timeout: 180_000 }, () => {
@@ -290,7 +290,7 @@ test('a unit that leaves its result as a symlink to a file outside is an error; 
   assert.equal(r.code, 0, r.stderr);
   const [end] = endsOf(runDirOf(dir), 'item-00000');
   assert.equal(end?.s, 'error');
-  assert.match(String(end!.why), /result\.json is a symbolic link; not followed/);
+  assert.match(String(end.why), /result\.json is a symbolic link; not followed/);
 });
 
 // Fix 4: output.log is capped per attempt.

@@ -91,10 +91,10 @@ test('a runner started with every stream redirected ignores SIGHUP, says so once
 /** Runs the CLI with its stdout (and stderr) read by nobody: the pipe's read end is closed at once. */
 function withClosedOutput(args: string[], cwd: string, closeStderr: boolean): Promise<CliResult> {
   const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout!.destroy();
+  child.stdout.destroy();
   let stderr = '';
-  if (closeStderr) child.stderr!.destroy();
-  else child.stderr!.on('data', (d) => (stderr += d));
+  if (closeStderr) child.stderr.destroy();
+  else child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout: '', stderr })));
 }
 

@@ -57,7 +57,7 @@ test('4 shards as plain processes on one run folder, one SIGKILLed and resumed: 
     for (const r of journalRecords(runDir, `journal.${k}of4.jsonl`)) {
       if (r.t !== 'end' && r.t !== 'adopt') continue;
       if (r.s === 'interrupted') continue;
-      assert.equal(shardOf(r.u as string, 4), k, `${r.u} ended in shard ${k}`);
+      assert.equal(shardOf(r.u as string, 4), k, `${String(r.u)} ended in shard ${k}`);
       assert.ok(!owner.has(r.u as string) || owner.get(r.u as string) === k);
       owner.set(r.u as string, k);
     }
@@ -177,8 +177,8 @@ test('a Slurm array task picks its shard from the environment and says so; a rat
   const recs2 = journalRecords(runDir, 'journal.2of2.jsonl');
   const pause2 = recs2.find((r) => r.t === 'pause');
   assert.ok(pause2, `shard 2 honoured shard 1's pause: ${JSON.stringify(recs2.filter((r) => r.t !== 'start' && r.t !== 'end'))}`);
-  assert.equal(pause2!.src, 'shard 1of2');
-  assert.ok(Math.abs((pause2!.until as number) - (pause1.until as number)) < 50, `same reset: ${pause2!.until} vs ${pause1.until}`);
+  assert.equal(pause2.src, 'shard 1of2');
+  assert.ok(Math.abs((pause2.until as number) - (pause1.until as number)) < 50, `same reset: ${String(pause2.until)} vs ${String(pause1.until)}`);
   // Within a poll (1 s) of the pause, shard 2 dispatched nothing until the reset.
   const lateStarts = recs2.filter((r) => r.t === 'start' && (r.ts as number) > (pause1.ts as number) + 1100 && (r.ts as number) < (pause1.until as number));
   assert.deepEqual(lateStarts, [], 'no dispatch in shard 2 during the shared pause');

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { systemClock } from '../../src/core/clock';
 import { loadExperiment } from '../../src/core/config/load';
 import { ProcessExecutor } from '../../src/core/exec/processExecutor';
-import type { AttemptResult } from '../../src/core/run/attempt';
+import type { AttemptResult } from '../../src/core/exec/attempt';
 import { RunPaths } from '../../src/core/store/paths';
 
 async function main(): Promise<void> {

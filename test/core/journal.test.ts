@@ -179,7 +179,7 @@ test('readJournal reports a corrupt middle line by its 1-based number and still 
   assert.deepEqual(records.map((x) => x.r), [header, endRec(1), endRec(2)]);
   assert.deepEqual(records.map((x) => x.line), [1, 3, 7]);
   assert.deepEqual(read.corrupt.map((c) => c.line), [2, 4, 5]);
-  const b = Buffer.byteLength;
+  const b = (s: string) => Buffer.byteLength(s);
   assert.deepEqual(read.corrupt.map((c) => c.offset), [b(l1), b(l1 + l2 + l3), b(l1 + l2 + l3 + l4)]);
   assert.equal(read.corrupt[0]!.text, l2.trimEnd());
   assert.equal(read.lines, 7);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { JournalRecord } from '../../src/core/store/events';
-import { applyRecord, newView, type RunView } from '../../src/core/run/view';
+import { applyRecord, newView, type RunView } from '../../src/core/model/view';
 import { describeRepair, planRepair, type FoundResult } from '../../src/core/repair/planRepair';
 
 const IDS = ['a', 'b', 'c', 'd', 'e'];

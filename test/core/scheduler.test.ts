@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Unit } from '../../src/core/config/units';
-import type { AttemptExecutor, AttemptResult } from '../../src/core/run/attempt';
+import type { AttemptExecutor, AttemptResult } from '../../src/core/exec/attempt';
 import { Scheduler, type SchedulerOptions } from '../../src/core/run/scheduler';
 import { FakeClock } from '../helpers/fakeClock';
 

@@ -5,7 +5,7 @@ import { shardOf } from '../../src/core/shard/partition';
 import { chooseShard, parseShardArg } from '../../src/core/shard/detect';
 import { planMerge } from '../../src/core/shard/mergePlan';
 import { aggregateShards } from '../../src/core/status/shards';
-import { applyRecord, newView } from '../../src/core/run/view';
+import { applyRecord, newView } from '../../src/core/model/view';
 import type { JournalRecord } from '../../src/core/store/events';
 import type { Unit } from '../../src/core/config/units';
 
@@ -30,7 +30,7 @@ test('partition: shards are balanced within a few percent (10k–50k units, N fr
   }), { numRuns: 25 });
   const sizes = new Array<number>(8).fill(0);
   for (let i = 0; i < 100_000; i++) sizes[shardOf(`item-${i}`, 8) - 1]!++;
-  for (const s of sizes) assert.ok(Math.abs(s - 12_500) / 12_500 < 0.02, `100k over 8: ${sizes}`);
+  for (const s of sizes) assert.ok(Math.abs(s - 12_500) / 12_500 < 0.02, `100k over 8: ${sizes.join(', ')}`);
 });
 
 test('shard from --shard, a Slurm array (any first index or step) and a Kubernetes Indexed Job', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { LoadedExperiment } from '../../src/core/config/load';
 import type { Unit } from '../../src/core/config/units';
 import type { EndStatus, JournalRecord } from '../../src/core/store/events';
-import { applyRecord, doneCount, emptyCounts, newView, type Counts, type RunView } from '../../src/core/run/view';
+import { applyRecord, doneCount, emptyCounts, newView, type Counts, type RunView } from '../../src/core/model/view';
 import { planRun } from '../../src/core/run/plan';
 
 const IDS = ['a', 'b', 'c'];

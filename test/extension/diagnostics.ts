@@ -19,7 +19,7 @@ export function diagnosticsSuite(): void {
     const item = a.tree.getTreeItem(row);
     assert.equal(item.label, 'future-1a2b3c4d');
     assert.equal(item.description, 'cannot read: written by a newer Resumable (schemaVersion 99)');
-    assert.match(String(item.tooltip), /this one reads up to 1\)\. Upgrade resumable to use this run; nothing was changed/);
+    assert.match(typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''), /this one reads up to 1\)\. Upgrade resumable to use this run; nothing was changed/);
     assert.ok(a.tree.getChildren().some((n) => n.kind === 'experiment' && n.entry.label === 'evals'), 'the readable runs are still there');
     await until('the log to say why', () => logText(a).match(new RegExp(`\\[warning\\] cannot read ${dir}: .*Written by a newer Resumable \\(schemaVersion 99`)));
     fs.rmSync(dir, { recursive: true });

@@ -24,7 +24,7 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const task = tasks.find((t) => t.definition.experiment === 'evals.experiment.json');
     assert.ok(task, `tasks: ${tasks.map((t) => t.name).join(', ')}`);
     assert.ok(task.execution instanceof vscode.ProcessExecution);
-    const exec = task.execution as vscode.ProcessExecution;
+    const exec = task.execution;
     assert.deepEqual(exec.args.slice(1), ['run', EVALS()]);
     const execution = await vscode.tasks.executeTask(task);
     assert.equal(await waitForTaskEnd(execution), 0);

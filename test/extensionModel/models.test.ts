@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunReport } from '../../src/core/status/report';
-import { emptyCounts, type Counts } from '../../src/core/run/view';
+import { emptyCounts, type Counts } from '../../src/core/model/view';
 import { childrenOf, experimentDescription, shardDescription, shardsDescription, type Bucket, type ExperimentEntry } from '../../src/extension/model/treeModel';
 import type { ShardReport } from '../../src/core/status/shards';
 import { countdown, statusBarState, statusBarText } from '../../src/extension/model/statusBarState';
@@ -23,7 +23,7 @@ function entry(units: { id: string; group: string; status: Bucket }[], r = repor
 }
 
 test('tree: experiment → status buckets (non-empty only) → units, with paging', () => {
-  const units = Array.from({ length: 1200 }, (_, i) => ({ id: `u${i}`, group: '', status: (i < 1100 ? 'passed' : 'error') as Bucket }));
+  const units = Array.from({ length: 1200 }, (_, i): { id: string; group: string; status: Bucket } => ({ id: `u${i}`, group: '', status: i < 1100 ? 'passed' : 'error' }));
   const counts = { ...emptyCounts(), passed: 1100, error: 100 };
   const e = entry(units, report({ total: 1200, counts, groups: [{ group: '', total: 1200, counts }] }));
   const [exp] = childrenOf(undefined, [e], new Map(), 500);

@@ -38,7 +38,7 @@ test('a Slurm job array of 4 shards (throttle 2), one task cancelled and requeue
   assert.match(sub.stdout, /resumable merge /);
 
   const runDir = path.join(dir, '.resumable', fs.readdirSync(path.join(dir, '.resumable'))[0]!);
-  const tasks = () => cluster.sh('squeue', ['-h', '-r', '-j', job!, '-o', '%i %T %r']).trim().split('\n').filter(Boolean).map((l) => l.split(' '));
+  const tasks = () => cluster.sh('squeue', ['-h', '-r', '-j', job, '-o', '%i %T %r']).trim().split('\n').filter(Boolean).map((l) => l.split(' '));
   let maxRunning = 0;
   let sawThrottle = false;
   const sample = () => {

@@ -16,7 +16,7 @@ function faulty(file: string, root: string, env: Record<string, string>): Promis
   const log = path.join(root, '..', `${path.basename(root)}.fault.json`);
   const child = spawn(process.execPath, [RUNNER, file, '8'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FAULT_ROOT: root, FAULT_LOG: log, ...env } });
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) =>
     child.on('exit', (code) => {
       if (!fs.existsSync(log)) return reject(new Error(`the fault runner wrote no log (exit ${code}): ${stderr.slice(0, 500)}`));

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
 import { runDirOf } from '../helpers/cli';
 import { readJournal } from '../../src/core/store/journalReader';
-import { readSnapshot } from '../../src/core/run/snapshot';
+import { readSnapshot } from '../../src/core/model/snapshot';
 import { FULL, libExperiment, readRecords, report, rng, startLibRunner } from './torture';
 
 /** A finished run of `n` units made by the real engine; its journal and state bytes. */

@@ -41,7 +41,7 @@ export function startLibRunner(file: string, concurrency: number, env: NodeJS.Pr
   const t0 = performance.now();
   const child = spawn(process.execPath, [LIB_RUNNER, file, String(concurrency)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr += d));
   const done = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - t0 })));
   return { done, killAfter: (ms) => void setTimeout(() => child.kill('SIGKILL'), ms) };
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import fg from 'fast-glob';
-import { doneCount } from '../../core/run/view';
+import { doneCount } from '../../core/model/view';
 import { readReports } from '../reports';
 import { out } from '../stdio';
 

@@ -5,7 +5,7 @@ import { loadExperiment } from '../../core/config/load';
 import { UserError } from '../../core/errors';
 import { runFolderFor } from '../../core/store/paths';
 import { listRunDirs, type RunReport } from '../../core/status/report';
-import { doneCount } from '../../core/run/view';
+import { doneCount } from '../../core/model/view';
 import { formatClock, formatCounts, formatDuration } from '../format';
 import { readReports } from '../reports';
 import { out } from '../stdio';

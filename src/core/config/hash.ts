@@ -56,7 +56,7 @@ export function diffResultKeys(before: ResultKey, after: ResultKey): FieldChange
     if (canonicalJson(a) === canonicalJson(b)) return;
     const bothObjects = a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b) && !Array.isArray(a);
     if (bothObjects) {
-      const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+      const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
       for (const k of [...keys].sort()) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);
       return;
     }

@@ -97,7 +97,7 @@ function jsonlRows(text: string, file: string) {
 function csvRows(text: string, file: string) {
   let records: { record: Record<string, string>; info: { lines: number } }[];
   try {
-    records = parseCsv(text, { columns: true, skip_empty_lines: true, bom: true, info: true, trim: false }) as typeof records;
+    records = parseCsv<(typeof records)[number]>(text, { columns: true, skip_empty_lines: true, bom: true, info: true, trim: false });
   } catch (e) {
     const err = e as Error & { lines?: number };
     throw new UserError(`Expected valid CSV with a header row: ${err.message}`, { file, line: err.lines });
@@ -114,7 +114,7 @@ function jsonArrayRows(text: string, file: string) {
     throw new UserError(`Expected a JSON array of items: ${(e as Error).message}`, { file });
   }
   if (!Array.isArray(value)) throw new UserError(`Expected a JSON array of items, got ${typeName(value)}`, { file, path: '$' });
-  return value.map((fields, i) => ({ fields, where: { file, path: jsonPath([i]) } }));
+  return (value as unknown[]).map((fields, i) => ({ fields, where: { file, path: jsonPath([i]) } }));
 }
 
 async function globRows(pattern: string, ctx: ItemsContext) {

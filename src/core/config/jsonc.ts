@@ -4,7 +4,8 @@ import { UserError, jsonPath } from '../errors';
 /** A parsed JSONC document that can say on which line a JSON path sits. */
 export interface JsoncDocument {
   readonly value: unknown;
-  lineOf(path: readonly (string | number)[]): number | undefined;
+  /** A function property (not a method): callers pass it on by itself. */
+  readonly lineOf: (path: readonly (string | number)[]) => number | undefined;
 }
 
 export function parseJsonc(text: string, file: string): JsoncDocument {
@@ -17,11 +18,11 @@ export function parseJsonc(text: string, file: string): JsoncDocument {
   const root = parseTree(text, [], { allowTrailingComma: true });
   return {
     value,
-    lineOf(path) {
+    lineOf: (path) => {
       if (!root) return undefined;
       // Walk up until a node exists: an issue about a missing key points at its parent.
       for (let n = path.length; n >= 0; n--) {
-        const node: Node | undefined = findNodeAtLocation(root, path.slice(0, n) as (string | number)[]);
+        const node: Node | undefined = findNodeAtLocation(root, path.slice(0, n));
         if (node) return lineAt(text, node.parent?.type === 'property' ? node.parent.offset : node.offset);
       }
       return undefined;

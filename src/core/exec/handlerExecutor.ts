@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Unit } from '../config/units';
 import { unitSeed } from '../ids';
-import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../run/attempt';
+import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
 
 /** What a library handler sees for one attempt. */
 export interface UnitContext {

@@ -22,7 +22,7 @@ export interface AttemptFacts {
 }
 
 /**
- * The outcome rules of DESIGN §1, as a pure function. Rate limits are checked first and
+ * The outcome rules (README, "Outcomes"), as a pure function. Rate limits are checked first and
  * only on an unsuccessful attempt: a passing unit may well print "429" in its own output.
  */
 export function judgeAttempt(f: AttemptFacts, config: Pick<Experiment, 'result' | 'rateLimit'>, now: number): Verdict {

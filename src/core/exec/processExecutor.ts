@@ -5,7 +5,7 @@ import type { LoadedExperiment } from '../config/load';
 import { itemField, render, stringify } from '../config/placeholders';
 import type { Unit } from '../config/units';
 import { unitSeed } from '../ids';
-import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../run/attempt';
+import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
 import type { RunPaths } from '../store/paths';
 import { kindOf, MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
 import { DEFAULT_MAX_LOG_BYTES, LogCapper } from './logCap';

@@ -1,5 +1,5 @@
 import type { Outcome, JournalRecord } from '../store/events';
-import { isFinal, type RunView } from '../run/view';
+import { isFinal, type RunView } from '../model/view';
 
 export interface FoundResult { readonly unitId: string; readonly status: Outcome | 'unreadable'; readonly why?: string }
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { diffResultKeys } from '../config/hash';
 import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
-import { readFrozen } from './frozen';
+import { readFrozen } from '../model/frozen';
 
 export interface OtherRun { readonly dir: string; readonly hash: string }
 
@@ -22,7 +22,7 @@ export function otherRuns(exp: LoadedExperiment, runDir: string): OtherRun[] {
     .map((n) => ({ dir: path.join(root, n), hash: re.exec(n)![1]! }));
 }
 
-/** The refusal of DESIGN §3.5: what changed, field by field, and the two ways forward. */
+/** The refusal of invariant 5 (docs/architecture.md): what changed, field by field, and the two ways forward. */
 export function driftError(exp: LoadedExperiment, other: OtherRun): UserError {
   const frozen = readFrozen(path.join(other.dir, 'experiment.json'));
   const lines: string[] = [];

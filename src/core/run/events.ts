@@ -1,5 +1,5 @@
 import type { Outcome, RunStatus } from '../store/events';
-import type { Counts } from './view';
+import type { Counts } from '../model/view';
 
 /** What a run reports while it goes; the CLI renders these, `--json` prints them. */
 export type RunEvent =

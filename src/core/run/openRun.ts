@@ -11,8 +11,8 @@ import { checkShardAgreement, liveHolders } from '../shard/layout';
 import { inShard } from '../shard/partition';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
-import { DamagedFrozenError, freeze, readFrozen, writeFrozen, type FrozenExperiment } from './frozen';
-import { applyRecord, newView, type RunView } from './view';
+import { DamagedFrozenError, freeze, readFrozen, writeFrozen, type FrozenExperiment } from '../model/frozen';
+import { applyRecord, newView, type RunView } from '../model/view';
 
 export interface OpenedRun {
   readonly paths: RunPaths;

@@ -1,6 +1,6 @@
 import type { LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
-import type { RunView } from './view';
+import type { RunView } from '../model/view';
 
 export interface Plan {
   /** Units to dispatch, in config order. */

@@ -8,7 +8,7 @@ import type { AdoptRecord } from '../store/events';
 import type { RunPaths } from '../store/paths';
 import { findRunProcesses, isAlive, killGroup } from '../store/process';
 import { MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
-import type { RunView } from './view';
+import type { RunView } from '../model/view';
 
 /**
  * Unit processes of a dead runner that still run (it was SIGKILLed; its children were not).

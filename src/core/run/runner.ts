@@ -12,15 +12,15 @@ import { JournalWriter } from '../store/journalWriter';
 import { LockLostError } from '../store/lock';
 import { pauseOfOtherShards, publishPause } from '../shard/sharedPause';
 import type { Shard } from '../store/paths';
-import type { AttemptExecutor } from './attempt';
+import type { AttemptExecutor } from '../exec/attempt';
 import type { RunEvent, RunSummary } from './events';
 import { openRun, type OpenedRun } from './openRun';
 import { runPreflight } from './preflight';
 import { planRun } from './plan';
 import { findAdoptable, settleOrphans } from './recover';
 import { Scheduler, type SchedulerEnd } from './scheduler';
-import { buildSnapshot } from './snapshot';
-import { applyRecord, rateAndEta } from './view';
+import { buildSnapshot } from '../model/snapshot';
+import { applyRecord, rateAndEta } from '../model/view';
 
 export interface RunOptions {
   /** Path of an `*.experiment.json`, or one already loaded. */
@@ -50,7 +50,7 @@ const UNDURABLE_ENDS_PER_SLOT = 4;
 /**
  * One run of an experiment: opens (or resumes) its run folder, recovers what a crash left,
  * dispatches what is left, and keeps journal, snapshot and lock up to date. The single
- * writer of the run's state (invariant 3): units and handlers never write it.
+ * writer of the run's state (invariant 3, docs/architecture.md): units and handlers never write it.
  */
 export class Run {
   private readonly emitter = new Emitter<RunEvent>();

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../clock';
 import type { Unit } from '../config/units';
-import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
+import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../exec/attempt';
 import { backoffMs, defaultPauseMs } from './backoff';
 
 /** Signals a scheduler or a terminal sends to a whole job or group, the runner included. */

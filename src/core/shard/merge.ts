@@ -8,7 +8,7 @@ import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
 import { RunPaths, type Shard } from '../store/paths';
 import { rewriteJournal } from '../store/rewriteJournal';
-import { readFrozen, unitsOfFrozen } from '../run/frozen';
+import { readFrozen, unitsOfFrozen } from '../model/frozen';
 import { readLayout, shardCounts } from './layout';
 import { planMerge, type MergeInput, type MergePlan } from './mergePlan';
 

@@ -1,7 +1,7 @@
 import type { Unit } from '../config/units';
 import type { JournalRecord } from '../store/events';
 import type { Shard } from '../store/paths';
-import { applyRecord, isFinal, newView } from '../run/view';
+import { applyRecord, isFinal, newView } from '../model/view';
 import { shardOf } from './partition';
 
 /** One journal to merge: the whole run's (no shard) or a shard's, with its records in order. */

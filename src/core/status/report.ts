@@ -11,9 +11,9 @@ import { readLayout, shardCounts } from '../shard/layout';
 import { shardOf } from '../shard/partition';
 import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
-import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../run/frozen';
-import { readSnapshot } from '../run/snapshot';
-import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView } from '../run/view';
+import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
+import { readSnapshot } from '../model/snapshot';
+import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView } from '../model/view';
 import { JournalTail } from './tail';
 
 /** Where a run stands, read from its folder alone: what `status`, the tree and the status bar show. */

@@ -1,7 +1,7 @@
 import type { Unit } from '../config/units';
 import type { RunStatus } from '../store/events';
 import { LOCK_STALE_MS } from '../store/lock';
-import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView, type UnitView } from '../run/view';
+import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView, type UnitView } from '../model/view';
 
 /** Where one shard of a sharded run stands. */
 export interface ShardReport {
@@ -80,11 +80,11 @@ export function aggregateShards(units: readonly Unit[], shardOfUnit: ArrayLike<n
     else state = view.lastStatus === 'failed' ? 'failed' : 'interrupted';
     const shardRate = live && view ? rateAndEta(view, now, p.total).rate : 0;
     rate += shardRate;
-    if (paused && (rateLimitedUntil === null || view!.pause!.until > rateLimitedUntil)) rateLimitedUntil = view!.pause!.until;
+    if (paused && (rateLimitedUntil === null || view.pause!.until > rateLimitedUntil)) rateLimitedUntil = view.pause!.until;
     return {
       shard: `${k}of${n}`, k, n, state, stale: runner !== null && runner.heartbeatAgeMs !== null && runner.heartbeatAgeMs > LOCK_STALE_MS,
       total: p.total, done, counts: p.counts, host: runner?.host ?? view?.runner?.host ?? null, pid: runner?.pid ?? view?.runner?.pid ?? null,
-      heartbeatAgeMs: runner?.heartbeatAgeMs ?? null, rateLimitedUntil: paused ? view!.pause!.until : null, rate: shardRate,
+      heartbeatAgeMs: runner?.heartbeatAgeMs ?? null, rateLimitedUntil: paused ? view.pause!.until : null, rate: shardRate,
     };
   });
   let status: ShardedAggregate['status'];

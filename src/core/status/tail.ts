@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import type { Unit } from '../config/units';
 import { readJournal, type JournalProblem } from '../store/journalReader';
-import { applyRecord, newView, type RunView } from '../run/view';
+import { applyRecord, newView, type RunView } from '../model/view';
 
 /**
  * Follows a growing journal: each `poll()` reads only the bytes appended since the last

@@ -83,8 +83,10 @@ export class HeldLock {
   /** `check`, and the token in the file is ours (another host may have made a file with our inode number). */
   verify(): void {
     this.check();
-    const now = readLock(this.file);
-    if (now?.token !== this.info.token) throw this.lost(now);
+    const read = readLockFile(this.file);
+    // The file is there and ours by inode, but unreadable now (EIO, a full disk): the system's error, not a takeover.
+    if (read.error) throw Object.assign(new Error(`Could not read the run lock ${this.file}: it ${read.error.why}`), { code: read.error.code ?? 'EIO' });
+    if (read.info?.token !== this.info.token) throw this.lost(read.info);
   }
 
   private lost(now: LockInfo | undefined): LockLostError {

@@ -1,4 +1,8 @@
 import type { RunReport } from '../../core/status/report';
+import { formatCountdown as countdown, formatHhmm as hhmm } from '../../core/time';
+
+// One formatter for both faces (src/core/time.ts); these names are the extension's.
+export { countdown, hhmm };
 
 /**
  * The status bar's small state machine: hidden when nothing runs, `running` with progress,
@@ -34,16 +38,3 @@ export function statusBarText(s: StatusBarState, now: number): string {
   }
 }
 
-export function hhmm(t: number): string {
-  const d = new Date(t);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}
-
-/** 14m, 1h05m, 45s: coarse enough to read at a glance, fine enough to watch tick. */
-export function countdown(ms: number): string {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.ceil(s / 60);
-  if (m < 60) return `${m}m`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}

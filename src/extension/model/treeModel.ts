@@ -1,6 +1,6 @@
 import type { RunReport } from '../../core/status/report';
 import type { ShardReport } from '../../core/status/shards';
-import type { Counts } from '../../core/run/view';
+import type { Counts } from '../../core/model/view';
 import type { Unreadable } from './unreadable';
 
 /**

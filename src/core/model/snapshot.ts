@@ -1,8 +1,7 @@
 import * as os from 'node:os';
-import { UserError } from '../errors';
 import { readJsonFile } from '../store/atomicFile';
 import type { RunStatus } from '../store/events';
-import { checkSchemaVersion, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
+import { checkSchemaVersion, NewerSchemaError, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
 import { rateAndEta, type Counts, type RunView } from './view';
 
 /** state.json: a quick summary for readers (status, the tree, the status bar). The journal stays the truth. */
@@ -52,7 +51,7 @@ export function readSnapshot(file: string): { snapshot?: Snapshot; problem?: str
   try {
     checkSchemaVersion((v as Snapshot).schemaVersion, file);
   } catch (e) {
-    if (e instanceof UserError && /newer/.test(e.detail)) throw e;
+    if (e instanceof NewerSchemaError) throw e;
     return { problem: (e as Error).message };
   }
   return { snapshot: v as Snapshot };
