@@ -1,26 +1,29 @@
 import * as os from 'node:os';
-import { systemClock, type Clock, type TimerHandle } from '../clock';
+import { systemClock, type Clock } from '../clock';
 import { loadExperiment, type LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
-import { Emitter, type Event } from '../disposable';
+import { Emitter, type Disposable, type Event } from '../disposable';
+import type { AttemptExecutor } from '../exec/attempt';
 import { HandlerExecutor, type UnitHandler } from '../exec/handlerExecutor';
 import { ProcessExecutor } from '../exec/processExecutor';
-import { writeJsonAtomic } from '../store/atomicFile';
+import { applyRecord, rateAndEta } from '../model/view';
+import { publishPause } from '../shard/sharedPause';
 import type { JournalRecord, RunStatus } from '../store/events';
 import { JOURNAL_SCHEMA_VERSION } from '../store/events';
 import { JournalWriter } from '../store/journalWriter';
 import { LockLostError } from '../store/lock';
-import { pauseOfOtherShards, publishPause } from '../shard/sharedPause';
 import type { Shard } from '../store/paths';
-import type { AttemptExecutor } from '../exec/attempt';
+import { dryRun } from './dryRun';
+import { endOfRun } from './endOfRun';
 import type { RunEvent, RunSummary } from './events';
 import { openRun, type OpenedRun } from './openRun';
-import { runPreflight } from './preflight';
 import { planRun } from './plan';
+import { runPreflight } from './preflight';
 import { findAdoptable, settleOrphans } from './recover';
+import { repeat } from './repeat';
 import { Scheduler, type SchedulerEnd } from './scheduler';
-import { buildSnapshot } from '../model/snapshot';
-import { applyRecord, rateAndEta } from '../model/view';
+import { honourOtherShards } from './shardPauses';
+import { SnapshotWriter } from './snapshotWriter';
 
 export interface RunOptions {
   /** Path of an `*.experiment.json`, or one already loaded. */
@@ -64,9 +67,8 @@ export class Run {
   private failure: Error | undefined;
   /** A unit could not be prepared: the run ends failed, but the journal is sound and keeps being written. */
   private unitFailure: Error | undefined;
-  private snapshotting: Promise<void> | undefined;
-  private snapshotAgain = false;
-  private timers: TimerHandle[] = [];
+  private snapshots: SnapshotWriter | undefined;
+  private readonly timers: Disposable[] = [];
   /** Unit end records queued but not yet durable. */
   private undurableEnds = 0;
   private startedAt = 0;
@@ -94,14 +96,18 @@ export class Run {
   async run(): Promise<RunSummary> {
     const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
     this.exp = exp;
-    if (this.o.dryRun) return this.dryRun(exp);
+    if (this.o.dryRun) {
+      const summary = await dryRun(exp, { shard: this.o.shard, clock: this.clock, retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed, note: (m) => this.note(m) });
+      this.emitter.fire({ type: 'end', summary });
+      return summary;
+    }
     const opened = await openRun(exp, { fresh: this.o.fresh, shard: this.o.shard, clock: this.clock });
     this.opened = opened;
     for (const n of opened.notes) this.note(n);
     try {
       return await this.execute(exp, opened);
     } finally {
-      for (const t of this.timers) this.clock.clearTimeout(t);
+      for (const t of this.timers) t.dispose();
       await this.journal?.close().catch(() => undefined);
       // Safe after a lost lock too: release removes the file only while it is still ours.
       opened.lock?.release();
@@ -113,6 +119,11 @@ export class Run {
     const { paths, view, lock } = opened;
     this.journal = JournalWriter.open(paths.journal, () => lock!.verify());
     this.startedAt = this.clock.now();
+    const shardTag = paths.shard ? `${paths.shard.k}of${paths.shard.n}` : null;
+    this.snapshots = new SnapshotWriter(
+      { paths, view, lock: lock!, journal: this.journal, base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt }, status: () => this.status, now: () => this.clock.now() },
+      (e) => this.fail(e),
+    );
     if (opened.journalLength === 0) {
       this.record({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: paths.root.split(/[\\/]/).pop()!, hash: exp.hash, shard: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : undefined, ts: this.clock.now() });
     }
@@ -128,8 +139,8 @@ export class Run {
     const todo = plan.todo;
     this.emitter.fire({ type: 'start', runDir: paths.root, total: view.units.size, todo: todo.length, done: view.units.size - todo.length, concurrency: this.concurrency(exp) });
     await this.writeSnapshot();
-    this.every(SNAPSHOT_EVERY_MS, () => void this.writeSnapshot());
-    this.every(HEARTBEAT_EVERY_MS, () => this.guard(() => lock!.heartbeat()));
+    this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => void this.writeSnapshot()));
+    this.timers.push(repeat(this.clock, HEARTBEAT_EVERY_MS, () => this.guard(() => lock!.heartbeat())));
 
     let end: SchedulerEnd = { reason: 'completed' };
     if (todo.length > 0) {
@@ -177,23 +188,14 @@ export class Run {
         this.scheduler.rateLimited(firstAnswer.resetAt, 'preflight', firstAnswer.why);
       }
       if (paths.shard) {
-        this.honourOtherShards(exp);
-        this.every(SNAPSHOT_EVERY_MS, () => this.honourOtherShards(exp));
+        const scheduler = this.scheduler;
+        const follow = () => honourOtherShards(paths, view, scheduler, exp.config.rateLimit.bufferSeconds, this.clock.now());
+        follow();
+        this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, follow));
       }
       end = await this.scheduler.run();
     }
     return this.finish(exp, end);
-  }
-
-  /** Shards share the API key: a pause another shard took holds here too, before the next dispatch. */
-  private honourOtherShards(exp: LoadedExperiment): void {
-    const { paths, view } = this.opened!;
-    const now = this.clock.now();
-    const other = pauseOfOtherShards(paths, now);
-    if (!other || !this.scheduler || other.until <= (view.pause?.until ?? 0)) return;
-    // Its `until` already has the buffer: pass the reset so this shard resumes at the same time.
-    const reset = other.until - exp.config.rateLimit.bufferSeconds * 1000;
-    this.scheduler.rateLimited(reset, `shard ${other.shard}`, other.why ?? `rate limited (${other.src})`);
   }
 
   private concurrency(exp: LoadedExperiment): number {
@@ -254,74 +256,15 @@ export class Run {
     }
   }
 
-  private every(ms: number, fn: () => void): void {
-    const tick = () => {
-      fn();
-      const i = this.timers.indexOf(h);
-      h = this.clock.setTimeout(tick, ms);
-      if (i >= 0) this.timers[i] = h;
-    };
-    let h = this.clock.setTimeout(tick, ms);
-    this.timers.push(h);
-  }
-
-  /** Writes state.json once the journal holds everything it counts; calls made meanwhile coalesce. */
   private writeSnapshot(): Promise<void> {
-    if (this.snapshotting) {
-      this.snapshotAgain = true;
-      return this.snapshotting;
-    }
-    const go = async (): Promise<void> => {
-      do {
-        this.snapshotAgain = false;
-        if (this.failure || !this.journal || !this.opened) return;
-        const { view, paths, lock } = this.opened;
-        const offset = this.journal.queuedOffset;
-        const status: RunStatus = view.pause && this.status === 'running' ? 'paused_rate_limit' : this.status;
-        const snap = buildSnapshot(this.snapBase(), view, status, this.clock.now(), offset);
-        try {
-          await this.journal.whenDurable(offset);
-          lock!.verify();
-          await writeJsonAtomic(paths.state, snap);
-        } catch (e) {
-          this.fail(e as Error);
-          return;
-        }
-      } while (this.snapshotAgain);
-    };
-    this.snapshotting = go().finally(() => (this.snapshotting = undefined));
-    return this.snapshotting;
-  }
-
-  private snapBase() {
-    const exp = this.exp!;
-    const shard = this.opened!.paths.shard;
-    return { name: exp.config.name, hash: exp.hash, shard: shard ? `${shard.k}of${shard.n}` : null, startedAt: this.startedAt };
+    return this.failure ? Promise.resolve() : this.snapshots!.write();
   }
 
   private async finish(exp: LoadedExperiment, end: SchedulerEnd): Promise<RunSummary> {
     const { view, paths } = this.opened!;
-    let exitCode: RunSummary['exitCode'];
-    let message: string | undefined;
-    if (this.failure) {
-      this.status = 'failed';
-      exitCode = 1;
-      message = this.failure.message;
-    } else if (this.unitFailure) {
-      this.status = 'failed';
-      exitCode = 1;
-      message = this.unitFailure.message;
-    } else if (end.reason === 'paused_rate_limit') {
-      this.status = 'paused_rate_limit';
-      exitCode = 2;
-      message = `Paused on a rate limit until ${new Date(end.rateLimitedUntil!).toISOString()} (more than rateLimit.maxWaitSeconds = ${exp.config.rateLimit.maxWaitSeconds} s away). Run again after that to resume.`;
-    } else if (end.reason === 'interrupted' || this.stopRequests > 0) {
-      this.status = 'interrupted';
-      exitCode = 130;
-    } else {
-      this.status = 'completed';
-      exitCode = 0;
-    }
+    const decided = endOfRun({ failure: this.failure, unitFailure: this.unitFailure, end, stopRequests: this.stopRequests, maxWaitSeconds: exp.config.rateLimit.maxWaitSeconds });
+    this.status = decided.status;
+    const { exitCode, message } = decided;
     if (!this.failure) {
       this.record({ t: 'runner_end', ts: this.clock.now(), status: this.status, why: message });
       await this.writeSnapshot();
@@ -331,20 +274,6 @@ export class Run {
     const summary: RunSummary = {
       status: this.status, exitCode, runDir: paths.root, total: view.units.size, counts: { ...view.counts },
       rateLimitedUntil: this.status === 'paused_rate_limit' ? end.rateLimitedUntil ?? view.pause?.until ?? null : null, message,
-    };
-    this.emitter.fire({ type: 'end', summary });
-    return summary;
-  }
-
-  private async dryRun(exp: LoadedExperiment): Promise<RunSummary> {
-    const opened = await openRun(exp, { readOnly: true, shard: this.o.shard, clock: this.clock });
-    for (const n of opened.notes) this.note(n);
-    const adopt = findAdoptable(exp, opened.paths, opened.view, this.clock.now());
-    for (const a of adopt) applyRecord(opened.view, a);
-    const plan = planRun(exp, opened.view, { retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed });
-    const summary: RunSummary = {
-      status: 'dry_run', exitCode: 0, runDir: opened.paths.root, total: opened.view.units.size, counts: { ...opened.view.counts }, rateLimitedUntil: null,
-      plan: { run: plan.todo.map((u) => u.id), skip: opened.view.units.size - plan.todo.length, adopt: adopt.map((a) => a.u), retry: plan.requeue, reasons: plan.reasons },
     };
     this.emitter.fire({ type: 'end', summary });
     return summary;

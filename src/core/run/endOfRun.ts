@@ -1,0 +1,26 @@
+import type { RunStatus } from '../store/events';
+import type { SchedulerEnd } from './scheduler';
+
+export interface EndFacts {
+  /** The run itself failed (disk, lost lock): nothing more was journaled. */
+  readonly failure?: Error;
+  /** A unit could not be prepared: the journal is sound. */
+  readonly unitFailure?: Error;
+  readonly end: SchedulerEnd;
+  readonly stopRequests: number;
+  readonly maxWaitSeconds: number;
+}
+
+/** How a run ended, as the exit codes of the README say: 0, 1, 2 or 130. */
+export function endOfRun(f: EndFacts): { status: RunStatus; exitCode: 0 | 1 | 2 | 130; message?: string } {
+  if (f.failure) return { status: 'failed', exitCode: 1, message: f.failure.message };
+  if (f.unitFailure) return { status: 'failed', exitCode: 1, message: f.unitFailure.message };
+  if (f.end.reason === 'paused_rate_limit') {
+    return {
+      status: 'paused_rate_limit', exitCode: 2,
+      message: `Paused on a rate limit until ${new Date(f.end.rateLimitedUntil!).toISOString()} (more than rateLimit.maxWaitSeconds = ${f.maxWaitSeconds} s away). Run again after that to resume.`,
+    };
+  }
+  if (f.end.reason === 'interrupted' || f.stopRequests > 0) return { status: 'interrupted', exitCode: 130 };
+  return { status: 'completed', exitCode: 0 };
+}
