@@ -7,13 +7,7 @@ import tseslint from 'typescript-eslint';
  * base files and the folders of lower layers, never its own layer's peers or anything above:
  * no import runs back up, so no folder cycle can form.
  */
-const CORE_LAYERS = [
-  ['config', 'ratelimit', 'store'],
-  ['model'],
-  ['exec'],
-  ['shard'],
-  ['repair', 'status', 'run'],
-];
+const CORE_LAYERS = [['config', 'ratelimit', 'store'], ['model'], ['exec'], ['shard'], ['repair', 'status', 'run']];
 
 const vscodeBan = { name: 'vscode', message: 'src/core and src/cli must not know VS Code: put VS Code code in src/extension.' };
 
@@ -23,13 +17,19 @@ function layerRule(folder, layer) {
   return {
     files: [`src/core/${folder}/**/*.ts`],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [vscodeBan],
-        patterns: [
-          { group: banned.flatMap((n) => [`../${n}`, `../${n}/*`]), message: `src/core/${folder} is in layer ${layer + 1} of src/core (eslint.config.mjs, CORE_LAYERS): it may import only lower layers.` },
-          { group: ['../../cli/*', '../../extension/*'], message: 'src/core knows neither the CLI nor the extension.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [vscodeBan],
+          patterns: [
+            {
+              group: banned.flatMap((n) => [`../${n}`, `../${n}/*`]),
+              message: `src/core/${folder} is in layer ${layer + 1} of src/core (eslint.config.mjs, CORE_LAYERS): it may import only lower layers.`,
+            },
+            { group: ['../../cli/*', '../../extension/*'], message: 'src/core knows neither the CLI nor the extension.' },
+          ],
+        },
+      ],
     },
   };
 }
@@ -43,7 +43,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Fire-and-forget is said with `void`; node:test's test() and describe() are awaited by the runner.
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
+      ],
     },
   },
   {
@@ -67,16 +70,36 @@ export default tseslint.config(
   {
     files: ['src/core/*.ts'],
     ignores: ['src/core/index.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [vscodeBan], patterns: [{ group: ['./*/*'], message: 'The base files of src/core (clock, disposable, errors, ids, time) import no folder of it.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [vscodeBan],
+          patterns: [
+            { group: ['./*/*'], message: 'The base files of src/core (clock, disposable, errors, ids, time) import no folder of it.' },
+          ],
+        },
+      ],
+    },
   },
   ...CORE_LAYERS.flatMap((names, layer) => names.map((folder) => layerRule(folder, layer))),
   {
     files: ['src/cli/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [vscodeBan], patterns: [{ group: ['**/extension/*'], message: 'The CLI does not use the extension.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [vscodeBan], patterns: [{ group: ['**/extension/*'], message: 'The CLI does not use the extension.' }] },
+      ],
+    },
   },
   {
     files: ['src/extension/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli/*'], message: 'The extension uses src/core, not the CLI (shared code belongs in src/core).' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/cli/*'], message: 'The extension uses src/core, not the CLI (shared code belongs in src/core).' }] },
+      ],
+    },
   },
   {
     files: ['examples/**/*.js', 'test/fixtures/**/*.js', 'test/**/*.cjs'],
@@ -85,6 +108,18 @@ export default tseslint.config(
   },
   {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs', 'examples/**', 'test/fixtures/**'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly', URL: 'readonly', fetch: 'readonly', performance: 'readonly', setImmediate: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
+        setImmediate: 'readonly',
+      },
+    },
   },
 );

@@ -3,6 +3,12 @@ import { build } from 'esbuild';
 
 await build({
   entryPoints: ['test/extension/index.ts', 'test/extension/trusted.ts', 'test/extension/untrusted.ts'],
-  outdir: 'out/test/extension', bundle: true, platform: 'node', target: 'node20', format: 'cjs',
-  external: ['vscode', 'mocha'], sourcemap: true, logLevel: 'warning',
+  outdir: 'out/test/extension',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode', 'mocha'],
+  sourcemap: true,
+  logLevel: 'warning',
 });

@@ -48,8 +48,21 @@ function multiRootWorkspace() {
   fs.mkdirSync(path.join(beta, '.vscode'), { recursive: true });
   fs.cpSync(path.join(root, 'test', 'fixtures', 'workspace', 'data'), path.join(beta, 'data'), { recursive: true });
   fs.copyFileSync(path.join(root, 'test', 'fixtures', 'workspace', 'unit.js'), path.join(beta, 'unit.js'));
-  fs.writeFileSync(path.join(beta, 'second.experiment.json'), JSON.stringify({ name: 'second', items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4 }, null, 2));
-  fs.writeFileSync(path.join(beta, '.vscode', 'tasks.json'), JSON.stringify({ version: '2.0.0', tasks: [{ type: 'resumable', experiment: 'second.experiment.json', flags: ['--dry-run'], label: 'second dry run' }] }, null, 2));
+  fs.writeFileSync(
+    path.join(beta, 'second.experiment.json'),
+    JSON.stringify({ name: 'second', items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4 }, null, 2),
+  );
+  fs.writeFileSync(
+    path.join(beta, '.vscode', 'tasks.json'),
+    JSON.stringify(
+      {
+        version: '2.0.0',
+        tasks: [{ type: 'resumable', experiment: 'second.experiment.json', flags: ['--dry-run'], label: 'second dry run' }],
+      },
+      null,
+      2,
+    ),
+  );
   const file = path.join(dir, 'multi.code-workspace');
   fs.writeFileSync(file, JSON.stringify({ folders: [{ path: 'alpha' }, { path: 'beta' }] }, null, 2));
   return file;
@@ -59,15 +72,28 @@ const env = await ensureVSCodeServer({ log });
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build-tests.mjs')], { cwd: root, stdio: 'inherit' });
 // The multi-root suite is bundled here, next to the others (scripts/build-tests.mjs lists only those).
 await build({
-  entryPoints: [path.join(root, 'test', 'extension', 'multiRoot.ts')], outdir: path.join(root, 'out', 'test', 'extension'),
-  bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['vscode', 'mocha'], sourcemap: true, logLevel: 'warning',
+  entryPoints: [path.join(root, 'test', 'extension', 'multiRoot.ts')],
+  outdir: path.join(root, 'out', 'test', 'extension'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  external: ['vscode', 'mocha'],
+  sourcemap: true,
+  logLevel: 'warning',
 });
 const testsPath = path.join(root, 'out', 'test', 'extension', 'index');
 
 await step('extension-host suite, trusted workspace', async () => {
   const server = await startCodeServer({ ...env, log, env: { RESUMABLE_HOST_SUITE: 'trusted' } });
   try {
-    const code = await runExtensionHostTests({ server, extensionDevelopmentPath: root, extensionTestsPath: testsPath, workspace: workspaceCopy('trusted'), log });
+    const code = await runExtensionHostTests({
+      server,
+      extensionDevelopmentPath: root,
+      extensionTestsPath: testsPath,
+      workspace: workspaceCopy('trusted'),
+      log,
+    });
     if (code !== 0) throw new Error(`host tests exited with ${code}`);
   } finally {
     await server.stop();
@@ -76,7 +102,10 @@ await step('extension-host suite, trusted workspace', async () => {
 
 await step('extension-host suite, untrusted workspace', async () => {
   const ws = workspaceCopy('untrusted');
-  const cli = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'run', 'evals.experiment.json'], { cwd: ws, encoding: 'utf8' });
+  const cli = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'run', 'evals.experiment.json'], {
+    cwd: ws,
+    encoding: 'utf8',
+  });
   if (cli.status !== 0) throw new Error(`fixture run failed: ${cli.stderr}`);
   const server = await startCodeServer({ ...env, log, disableWorkspaceTrust: false, env: { RESUMABLE_HOST_SUITE: 'untrusted' } });
   try {
@@ -90,7 +119,13 @@ await step('extension-host suite, untrusted workspace', async () => {
 await step('extension-host suite, multi-root workspace', async () => {
   const server = await startCodeServer({ ...env, log, env: { RESUMABLE_HOST_SUITE: 'multiRoot' } });
   try {
-    const code = await runExtensionHostTests({ server, extensionDevelopmentPath: root, extensionTestsPath: testsPath, workspace: multiRootWorkspace(), log });
+    const code = await runExtensionHostTests({
+      server,
+      extensionDevelopmentPath: root,
+      extensionTestsPath: testsPath,
+      workspace: multiRootWorkspace(),
+      log,
+    });
     if (code !== 0) throw new Error(`host tests exited with ${code}`);
   } finally {
     await server.stop();
@@ -99,7 +134,10 @@ await step('extension-host suite, multi-root workspace', async () => {
 
 await step('UI: resume from the palette in the installed .vsix', async () => {
   const vsix = path.join(root, 'resumable.vsix');
-  execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], { cwd: root, stdio: 'inherit' });
+  execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const extensionsDir = tempDir('resumable-ext-');
   execFileSync(env.node24, [env.codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'inherit' });
   const server = await startCodeServer({ ...env, log, extensionsDir, smokeTestDriver: false });

@@ -33,7 +33,9 @@ let failed = count(/^# fail (\d+)/m, node.out) + (node.code !== 0 && !/^# fail [
 if (filters.length === 0) {
   const vscode = await run(['scripts/test-vscode.mjs']);
   passed += count(/^vscode: (\d+) passed/m, vscode.out);
-  failed += count(/^vscode: \d+ passed, (\d+) failed/m, vscode.out) + (vscode.code !== 0 && !/^vscode: \d+ passed, [1-9]/m.test(vscode.out) ? 1 : 0);
+  failed +=
+    count(/^vscode: \d+ passed, (\d+) failed/m, vscode.out) +
+    (vscode.code !== 0 && !/^vscode: \d+ passed, [1-9]/m.test(vscode.out) ? 1 : 0);
 }
 console.log(`\ntotal: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && node.code === 0 ? 0 : 1);

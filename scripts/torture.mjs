@@ -16,7 +16,11 @@ for (const s of suites) {
   const t = Date.now();
   process.stderr.write(`torture: ${s} …\n`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `test/torture/${s}.test.ts`], {
-    cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, TORTURE_SCALE: 'full', TORTURE_OUT: out }, maxBuffer: 256 << 20,
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    env: { ...process.env, TORTURE_SCALE: 'full', TORTURE_OUT: out },
+    maxBuffer: 256 << 20,
   });
   times[s] = (Date.now() - t) / 1000;
   fs.writeFileSync(path.join(out, `${s}.tap`), r.stdout ?? '');
@@ -38,7 +42,12 @@ function failureLines(stdout) {
   }
   return out;
 }
-const fig = Object.fromEntries(fs.readdirSync(out).filter((f) => f.endsWith('.json')).map((f) => [f.replace(/\.json$/, ''), JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'))]));
+const fig = Object.fromEntries(
+  fs
+    .readdirSync(out)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => [f.replace(/\.json$/, ''), JSON.parse(fs.readFileSync(path.join(out, f), 'utf8'))]),
+);
 const m = machine();
 const minutes = ((Date.now() - started) / 60_000).toFixed(1);
 const g = (name, key) => fig[name]?.[key] ?? '—';
@@ -155,7 +164,9 @@ Attacks a review tried with real processes on real filesystems (ext4, tmpfs, lib
 - **A second Ctrl+C could journal a unit's end before its start** (\`flushSync\` did not wait for the write in flight). The writer now writes every batch at its own offset, and \`flushSync\` rewrites the batch in flight in place. Regression test in \`test/core/journal.test.ts\`.
 - **Disk errors printed a stack trace** ("internal error") when they hit before the run started (opening the run folder): the CLI now reports any system error (ENOSPC, EIO, EACCES, …) as a clear message with exit 1 and says that nothing finished was lost. Found by fault injection.
 
-Timings per suite: ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(', ')}.
+Timings per suite: ${Object.entries(times)
+  .map(([k, v]) => `${k} ${v.toFixed(0)} s`)
+  .join(', ')}.
 `;
 fs.writeFileSync(path.join(root, 'docs', 'reliability.md'), doc);
 fs.writeFileSync(path.join(root, 'docs', 'reliability.json'), JSON.stringify({ machine: m, times, figures: fig }, null, 2) + '\n');

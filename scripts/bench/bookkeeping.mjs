@@ -58,15 +58,30 @@ export function run({ quick, log }) {
   for (const n of sizes) {
     for (const c of concs) {
       const reps = quick ? 1 : 3;
-      const p = pair(reps, () => inChild('bookkeeping', 'engine', { n, c }), () => inChild('bookkeeping', 'floor', { n, c }), (r) => r.ms);
+      const p = pair(
+        reps,
+        () => inChild('bookkeeping', 'engine', { n, c }),
+        () => inChild('bookkeeping', 'floor', { n, c }),
+        (r) => r.ms,
+      );
       const engineRate = (n / p.engine) * 1000;
       const floorRate = (n / p.baseline) * 1000;
       const ofFloor = engineRate / floorRate;
       const vsNaive = naive.has(n) ? naive.get(n) / p.engine : undefined;
       results.push({ n, c, engineMs: p.engine, floorMs: p.baseline, naiveMs: naive.get(n) ?? null, ofFloor, vsNaive: vsNaive ?? null });
-      log(`bookkeeping: ${n} units, concurrency ${c}: engine ${fmt.rate(engineRate)}, floor ${fmt.rate(floorRate)} (${fmt.pct(ofFloor)})${vsNaive ? `, ${fmt.ratio(vsNaive)} the naive design` : ''}`);
-      rows.push([n.toLocaleString('en-US'), c, `${fmt.ms(p.engine)} (${fmt.rate(engineRate)})`, `${fmt.ms(p.baseline)} (${fmt.rate(floorRate)})`, fmt.pct(ofFloor),
-        naive.has(n) ? fmt.ms(naive.get(n)) : '—', vsNaive ? fmt.ratio(vsNaive) : '—', ofFloor >= 0.5 && (n !== 10_000 || (vsNaive ?? 0) >= 50) ? 'met' : 'missed']);
+      log(
+        `bookkeeping: ${n} units, concurrency ${c}: engine ${fmt.rate(engineRate)}, floor ${fmt.rate(floorRate)} (${fmt.pct(ofFloor)})${vsNaive ? `, ${fmt.ratio(vsNaive)} the naive design` : ''}`,
+      );
+      rows.push([
+        n.toLocaleString('en-US'),
+        c,
+        `${fmt.ms(p.engine)} (${fmt.rate(engineRate)})`,
+        `${fmt.ms(p.baseline)} (${fmt.rate(floorRate)})`,
+        fmt.pct(ofFloor),
+        naive.has(n) ? fmt.ms(naive.get(n)) : '—',
+        vsNaive ? fmt.ratio(vsNaive) : '—',
+        ofFloor >= 0.5 && (n !== 10_000 || (vsNaive ?? 0) >= 50) ? 'met' : 'missed',
+      ]);
     }
   }
   const md = [
@@ -74,7 +89,10 @@ export function run({ quick, log }) {
     '',
     `In-process no-op handler, so the figure is the engine's own cost per unit (journal start + end with group commit, snapshots, scheduling). Floor: a leader-style group-commit log appending the same two records per unit, each unit waiting for its end record to be durable, with the same number in flight. Naive: one JSON checkpoint rewritten with write-file-atomic (fsync) after every unit, sequentially, measured once at ${naiveSizes.map((n) => n.toLocaleString('en-US')).join(' and ')} units only (it grows quadratically: 100k would take hours). Medians of ${quick ? 1 : 3} runs, each in its own process.`,
     '',
-    table(['units', 'concurrency', 'engine', 'floor', 'engine / floor (goal ≥ 50%)', 'naive', 'engine vs naive (goal ≥ 50× at 10k)', 'goal'], rows),
+    table(
+      ['units', 'concurrency', 'engine', 'floor', 'engine / floor (goal ≥ 50%)', 'naive', 'engine vs naive (goal ≥ 50× at 10k)', 'goal'],
+      rows,
+    ),
   ].join('\n');
   return { md, results };
 }

@@ -51,7 +51,8 @@ export async function child(kind, { n, c }) {
  * yet, sampled every 2 ms from another thread (the runner's own loop is what may starve).
  */
 function watchLag(journal, ended) {
-  const w = new Worker(`
+  const w = new Worker(
+    `
     const { workerData, parentPort } = require('node:worker_threads');
     const fs = require('node:fs');
     const ended = new Int32Array(workerData.buf);
@@ -74,8 +75,19 @@ function watchLag(journal, ended) {
       if (stop) parentPort.postMessage(max); else setTimeout(tick, 2);
     };
     tick();
-  `, { eval: true, workerData: { journal, buf: ended.buffer } });
-  return { stop: () => new Promise((resolve) => { w.once('message', (m) => { void w.terminate(); resolve(m); }); w.postMessage('stop'); }) };
+  `,
+    { eval: true, workerData: { journal, buf: ended.buffer } },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        w.once('message', (m) => {
+          void w.terminate();
+          resolve(m);
+        });
+        w.postMessage('stop');
+      }),
+  };
 }
 
 export function run({ quick, log }) {
@@ -90,12 +102,27 @@ export function run({ quick, log }) {
       lags.push(r.maxLag);
       return r;
     };
-    const p = pair(reps, engine, () => inChild('dispatch', 'raw', { n, c }), (r) => r.ms);
+    const p = pair(
+      reps,
+      engine,
+      () => inChild('dispatch', 'raw', { n, c }),
+      (r) => r.ms,
+    );
     const share = p.baseline / p.engine;
     const maxLag = Math.max(...lags);
     results.push({ n, c, engineMs: p.engine, rawMs: p.baseline, share, maxLag });
-    log(`dispatch: ${n} process units at ${c}: engine ${fmt.ms(p.engine)}, raw loop ${fmt.ms(p.baseline)} (${fmt.pct(share)} of raw speed), journal lag at most ${maxLag} units`);
-    rows.push([n.toLocaleString('en-US'), c, `${fmt.ms(p.engine)} (${fmt.rate((n / p.engine) * 1000)})`, `${fmt.ms(p.baseline)} (${fmt.rate((n / p.baseline) * 1000)})`, fmt.pct(share), share >= 0.9 ? 'met' : 'missed', `${maxLag} (${maxLag <= 4 * c ? 'met' : 'missed'})`]);
+    log(
+      `dispatch: ${n} process units at ${c}: engine ${fmt.ms(p.engine)}, raw loop ${fmt.ms(p.baseline)} (${fmt.pct(share)} of raw speed), journal lag at most ${maxLag} units`,
+    );
+    rows.push([
+      n.toLocaleString('en-US'),
+      c,
+      `${fmt.ms(p.engine)} (${fmt.rate((n / p.engine) * 1000)})`,
+      `${fmt.ms(p.baseline)} (${fmt.rate((n / p.baseline) * 1000)})`,
+      fmt.pct(share),
+      share >= 0.9 ? 'met' : 'missed',
+      `${maxLag} (${maxLag <= 4 * c ? 'met' : 'missed'})`,
+    ]);
   }
   const md = [
     '## Dispatch of process units',
@@ -105,7 +132,18 @@ export function run({ quick, log }) {
     '',
     'Journal lag: the most units at any moment that had ended in the runner but whose end line was not yet in the journal file (sampled every 2 ms from another thread). Units this short once starved the event loop: 1,320 units done against 131 journaled. Goal: at most a few group commits, ≤ 4 × concurrency.',
     '',
-    table(['units', 'concurrency', 'engine', 'raw loop', 'engine speed / raw (goal ≥ 90%)', 'goal', 'max journal lag, units (goal ≤ 4 × concurrency)'], rows),
+    table(
+      [
+        'units',
+        'concurrency',
+        'engine',
+        'raw loop',
+        'engine speed / raw (goal ≥ 90%)',
+        'goal',
+        'max journal lag, units (goal ≤ 4 × concurrency)',
+      ],
+      rows,
+    ),
   ].join('\n');
   return { md, results };
 }

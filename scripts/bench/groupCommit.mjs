@@ -26,18 +26,19 @@ export class GroupCommitLog {
     const waiters = this.waiters;
     this.queue = [];
     this.waiters = [];
-    const write = (from) => fs.write(this.fd, buf, from, buf.length - from, null, (err, n) => {
-      if (err) return waiters.forEach((w) => w.reject(err));
-      if (from + n < buf.length) return write(from + n);
-      fs.fdatasync(this.fd, (e) => {
-        this.flushing = false;
-        for (const w of waiters) {
-          if (e) w.reject(e);
-          else w.resolve();
-        }
-        this.kick();
+    const write = (from) =>
+      fs.write(this.fd, buf, from, buf.length - from, null, (err, n) => {
+        if (err) return waiters.forEach((w) => w.reject(err));
+        if (from + n < buf.length) return write(from + n);
+        fs.fdatasync(this.fd, (e) => {
+          this.flushing = false;
+          for (const w of waiters) {
+            if (e) w.reject(e);
+            else w.resolve();
+          }
+          this.kick();
+        });
       });
-    });
     write(0);
   }
 

@@ -14,7 +14,10 @@ export const core = async () => createRequire(import.meta.url)(path.join(root, '
 
 /** Runs `<module>.child(kind, args)` in a fresh node process; returns the JSON it printed last. */
 export function inChild(module, kind, args) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', path.join(here, 'child.mjs'), module, kind, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', path.join(here, 'child.mjs'), module, kind, JSON.stringify(args)], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${module} ${kind} ${JSON.stringify(args)} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const last = r.stdout.trim().split('\n').pop();
   return JSON.parse(last);
@@ -50,8 +53,12 @@ export function machine() {
     // not Linux
   }
   return {
-    cpu, cores: os.cpus().length, ramGiB: (os.totalmem() / 2 ** 30).toFixed(1), node: process.version,
-    os: `${os.type()} ${os.release()}`, tmp: `${os.tmpdir()} (${fsType})`,
+    cpu,
+    cores: os.cpus().length,
+    ramGiB: (os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    tmp: `${os.tmpdir()} (${fsType})`,
   };
 }
 
@@ -72,6 +79,9 @@ export function writeExperiment(dir, n, extra = {}) {
   const ids = Array.from({ length: n }, (_, i) => `u${String(i).padStart(7, '0')}`);
   fs.writeFileSync(path.join(dir, 'items.jsonl'), ids.map((id) => `{"id":"${id}"}`).join('\n') + '\n');
   const file = path.join(dir, 'bench.experiment.json');
-  fs.writeFileSync(file, JSON.stringify({ name: 'bench', items: { file: 'items.jsonl' }, run: { command: ['true'] }, concurrency: 8, ...extra }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ name: 'bench', items: { file: 'items.jsonl' }, run: { command: ['true'] }, concurrency: 8, ...extra }),
+  );
   return { file, ids };
 }

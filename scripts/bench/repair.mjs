@@ -29,7 +29,8 @@ export async function child(kind, { dir, runDir, n }) {
     const t0 = performance.now();
     const units = path.join(runDir, 'units');
     let passed = 0;
-    for (const f of await fg('*/result.json', { cwd: units, onlyFiles: true })) if (JSON.parse(fs.readFileSync(path.join(units, f), 'utf8')).passed) passed++;
+    for (const f of await fg('*/result.json', { cwd: units, onlyFiles: true }))
+      if (JSON.parse(fs.readFileSync(path.join(units, f), 'utf8')).passed) passed++;
     return { ms: performance.now() - t0, passed };
   }
   if (kind === 'cleanup') fs.rmSync(dir, { recursive: true, force: true });
@@ -44,7 +45,12 @@ export function run({ quick, log }) {
     inChild('repair', 'engine', setup);
     inChild('repair', 'floor', setup);
     const reps = quick ? 1 : 3;
-    const p = pair(reps, () => inChild('repair', 'engine', setup), () => inChild('repair', 'floor', setup), (r) => r.ms);
+    const p = pair(
+      reps,
+      () => inChild('repair', 'engine', setup),
+      () => inChild('repair', 'floor', setup),
+      (r) => r.ms,
+    );
     const ratio = p.engine / p.baseline;
     log(`repair: ${n} result files: engine ${fmt.ms(p.engine)}, floor ${fmt.ms(p.baseline)} (${fmt.ratio(ratio)})`);
     const md = [
@@ -52,7 +58,10 @@ export function run({ quick, log }) {
       '',
       `${n.toLocaleString('en-US')} unit folders each with a result.json that the journal does not know. Engine: \`repairRun(dir, { dryRun: true })\` — reads the journal and the frozen config, lists \`units/\` once, reads and judges the result file of every unit the journal has not finished (it knows their paths, so it reads no other folder), and plans the adoption (the diff \`resumable repair --dry-run\` prints). Floor: fast-glob + readFileSync + JSON.parse of the same tree. Warm page cache (one untimed run of each first), medians of ${reps} runs.`,
       '',
-      table(['result files', 'engine', 'floor', 'engine / floor (goal ≤ 1.3×)', 'goal'], [[n.toLocaleString('en-US'), fmt.ms(p.engine), fmt.ms(p.baseline), fmt.ratio(ratio), ratio <= 1.3 ? 'met' : 'missed']]),
+      table(
+        ['result files', 'engine', 'floor', 'engine / floor (goal ≤ 1.3×)', 'goal'],
+        [[n.toLocaleString('en-US'), fmt.ms(p.engine), fmt.ms(p.baseline), fmt.ratio(ratio), ratio <= 1.3 ? 'met' : 'missed']],
+      ),
     ].join('\n');
     return { md, results: [{ n, engineMs: p.engine, floorMs: p.baseline, ratio }] };
   } finally {

@@ -14,11 +14,15 @@ export async function child(kind, { dir, file, journal, n, left }) {
     const { Run } = await core();
     let first;
     const t0 = performance.now();
-    const run = new Run({ experiment: file, concurrency: 1, handler: async () => {
-      first ??= performance.now() - t0;
-      run.stop();
-      return { passed: true };
-    } });
+    const run = new Run({
+      experiment: file,
+      concurrency: 1,
+      handler: async () => {
+        first ??= performance.now() - t0;
+        run.stop();
+        return { passed: true };
+      },
+    });
     await run.run();
     if (first === undefined) throw new Error('no unit was dispatched');
     return { ms: first };
@@ -51,15 +55,39 @@ export function run({ quick, log }) {
     const setup = inChild('resume', 'setup', { n, left });
     try {
       const reps = quick || n < 1_000_000 ? 1 : 3;
-      const p = pair(reps, () => inChild('resume', 'engine', setup), () => inChild('resume', 'floor', setup), (r) => r);
+      const p = pair(
+        reps,
+        () => inChild('resume', 'engine', setup),
+        () => inChild('resume', 'floor', setup),
+        (r) => r,
+      );
       const e = { ms: p.engineRuns.map((r) => r.ms), rss: p.engineRuns.map((r) => r.peakRssMB) };
       const b = { ms: p.baselineRuns.map((r) => r.ms), rss: p.baselineRuns.map((r) => r.peakRssMB) };
       const med = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
-      const r = { n, engineMs: med(e.ms), floorMs: med(b.ms), engineRss: med(e.rss), floorRss: med(b.rss), journalMB: fs.statSync(setup.journal).size / 2 ** 20 };
+      const r = {
+        n,
+        engineMs: med(e.ms),
+        floorMs: med(b.ms),
+        engineRss: med(e.rss),
+        floorRss: med(b.rss),
+        journalMB: fs.statSync(setup.journal).size / 2 ** 20,
+      };
       r.ratio = r.engineMs / r.floorMs;
       results.push(r);
-      log(`resume: ${n} units: engine ${fmt.ms(r.engineMs)} / ${fmt.mb(r.engineRss)}, floor ${fmt.ms(r.floorMs)} / ${fmt.mb(r.floorRss)} (${fmt.ratio(r.ratio)})`);
-      rows.push([n.toLocaleString('en-US'), `${r.journalMB.toFixed(0)} MB`, fmt.ms(r.engineMs), fmt.ms(r.floorMs), fmt.ratio(r.ratio), fmt.mb(r.engineRss), fmt.mb(r.floorRss), `${((r.engineRss - r.floorRss) / (n / 1e6)).toFixed(0)} MB per 1M units`, r.ratio <= 1.5 ? 'met' : 'missed']);
+      log(
+        `resume: ${n} units: engine ${fmt.ms(r.engineMs)} / ${fmt.mb(r.engineRss)}, floor ${fmt.ms(r.floorMs)} / ${fmt.mb(r.floorRss)} (${fmt.ratio(r.ratio)})`,
+      );
+      rows.push([
+        n.toLocaleString('en-US'),
+        `${r.journalMB.toFixed(0)} MB`,
+        fmt.ms(r.engineMs),
+        fmt.ms(r.floorMs),
+        fmt.ratio(r.ratio),
+        fmt.mb(r.engineRss),
+        fmt.mb(r.floorRss),
+        `${((r.engineRss - r.floorRss) / (n / 1e6)).toFixed(0)} MB per 1M units`,
+        r.ratio <= 1.5 ? 'met' : 'missed',
+      ]);
     } finally {
       inChild('resume', 'cleanup', setup);
     }
@@ -69,7 +97,20 @@ export function run({ quick, log }) {
     '',
     `A run whose journal has every unit but the last ${200} finished (2 lines per unit, made by a real run then extended). Engine: \`new Run(...).run()\` from the call until the first new unit is handed to the handler — it loads and validates the experiment file and its items, checks the frozen config and its hash, takes the lock, replays the journal into the run's view, looks for orphaned processes and result files to adopt, and plans. Floor: stream the same journal and build a Map of unit → status. Peak RSS (VmHWM) of each process. Medians of ${quick ? 1 : 3} runs at 1M (1 run at 250k).`,
     '',
-    table(['units', 'journal', 'engine: first dispatch', 'floor: Map built', 'engine / floor (goal ≤ 1.5×)', 'engine peak RSS', 'floor peak RSS', 'engine − floor RSS', 'goal'], rows),
+    table(
+      [
+        'units',
+        'journal',
+        'engine: first dispatch',
+        'floor: Map built',
+        'engine / floor (goal ≤ 1.5×)',
+        'engine peak RSS',
+        'floor peak RSS',
+        'engine − floor RSS',
+        'goal',
+      ],
+      rows,
+    ),
   ].join('\n');
   return { md, results };
 }

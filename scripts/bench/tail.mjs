@@ -11,7 +11,8 @@ export async function child(kind, { n }) {
     const ids = Array.from({ length: n }, (_, i) => `u${String(i).padStart(7, '0')}`);
     const units = ids.map((id) => ({ id, group: '' }));
     const lines = [`{"t":"header","schemaVersion":1,"run":"bench","hash":"h","ts":1}`];
-    for (let i = 0; i < n - 500; i++) lines.push(`{"t":"start","ts":1,"u":"${ids[i]}","a":1}`, `{"t":"end","ts":2,"u":"${ids[i]}","a":1,"s":"passed","d":3}`);
+    for (let i = 0; i < n - 500; i++)
+      lines.push(`{"t":"start","ts":1,"u":"${ids[i]}","a":1}`, `{"t":"end","ts":2,"u":"${ids[i]}","a":1,"s":"passed","d":3}`);
     fs.writeFileSync(file, lines.join('\n') + '\n');
     const tailMs = [];
     const fullMs = [];
@@ -20,7 +21,11 @@ export async function child(kind, { n }) {
     for (let rep = 0; rep < 5; rep++) {
       // 1,000 new lines: 500 units start and end (the last 500 units, in turn each rep).
       const add = [];
-      for (let i = n - 500; i < n; i++) add.push(`{"t":"start","ts":3,"u":"${ids[i]}","a":${rep + 2}}`, `{"t":"end","ts":4,"u":"${ids[i]}","a":${rep + 2},"s":"passed","d":3}`);
+      for (let i = n - 500; i < n; i++)
+        add.push(
+          `{"t":"start","ts":3,"u":"${ids[i]}","a":${rep + 2}}`,
+          `{"t":"end","ts":4,"u":"${ids[i]}","a":${rep + 2},"s":"passed","d":3}`,
+        );
       fs.appendFileSync(file, add.join('\n') + '\n');
       let t0 = performance.now();
       const bytes = await tail.poll();
@@ -46,7 +51,10 @@ export function run({ quick, log }) {
     '',
     'The extension follows a run with `JournalTail`: each poll reads only the bytes appended since the last one. Here 1,000 lines (500 units starting and ending) are appended to the journal of a run of each size and read by a tail that had read the rest; the baseline re-reads the whole journal. Medians of 5 in one process per size.',
     '',
-    table(['run size', 'tail: 1,000 new lines', 're-read whole journal', 're-read / tail'], r.map((x) => [x.n.toLocaleString('en-US'), fmt.ms(x.tailMs), fmt.ms(x.fullMs), fmt.ratio(x.fullMs / x.tailMs)])),
+    table(
+      ['run size', 'tail: 1,000 new lines', 're-read whole journal', 're-read / tail'],
+      r.map((x) => [x.n.toLocaleString('en-US'), fmt.ms(x.tailMs), fmt.ms(x.fullMs), fmt.ratio(x.fullMs / x.tailMs)]),
+    ),
     '',
     `Tail cost at ${r[1].n.toLocaleString('en-US')} units / at ${r[0].n.toLocaleString('en-US')} units: ${fmt.ratio(growth)} for a run ${r[1].n / r[0].n}× larger (goal: independent of run size — ${growth < 2 ? 'met' : 'missed'}).`,
   ].join('\n');

@@ -28,22 +28,45 @@ const QUIET_SETTINGS = {
   'git.enabled': false,
 };
 
-export async function startCodeServer({ node24, codeServerEntry, extensionsDir, userDataDir, env = {}, smokeTestDriver = true, disableWorkspaceTrust = true, log = console.log }) {
+export async function startCodeServer({
+  node24,
+  codeServerEntry,
+  extensionsDir,
+  userDataDir,
+  env = {},
+  smokeTestDriver = true,
+  disableWorkspaceTrust = true,
+  log = console.log,
+}) {
   const tmp = tempDir('resumable-cs-');
   userDataDir ??= path.join(tmp, 'user');
   extensionsDir ??= path.join(tmp, 'ext');
   fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
   fs.mkdirSync(extensionsDir, { recursive: true });
-  const settings = { ...QUIET_SETTINGS, ...(disableWorkspaceTrust ? {} : { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }) };
+  const settings = {
+    ...QUIET_SETTINGS,
+    ...(disableWorkspaceTrust ? {} : { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' }),
+  };
   fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   // Without --config, code-server writes one under the home folder.
   const config = path.join(tmp, 'config.yaml');
   fs.writeFileSync(config, 'auth: none\ncert: false\n');
   const port = await freePort();
   const args = [
-    codeServerEntry, '--config', config, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
-    '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+    codeServerEntry,
+    '--config',
+    config,
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-getting-started-override',
   ];
   if (disableWorkspaceTrust) args.push('--disable-workspace-trust');
   if (smokeTestDriver) args.push('--vscode-option', 'enable-smoke-test-driver');
@@ -62,17 +85,36 @@ export async function startCodeServer({ node24, codeServerEntry, extensionsDir, 
     }
     if (child.exitCode !== null || Date.now() > deadline) {
       const tail = fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n');
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
       throw new Error(`code-server did not come up on ${url}:\n${tail}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   log(`code-server ${url} (log: ${logFile})`);
   async function stop() {
-    const alive = () => { try { process.kill(-child.pid, 0); return true; } catch { return false; } };
-    try { process.kill(-child.pid, 'SIGTERM'); } catch { return; }
+    const alive = () => {
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
     for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
-    try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   return { port, url, stop, userDataDir, extensionsDir, logFile };
 }

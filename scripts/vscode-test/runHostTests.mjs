@@ -6,7 +6,14 @@ import { format } from 'node:util';
 import { launchBrowser, closeBrowser } from './browser.mjs';
 
 // `workspace` is a folder, or a .code-workspace file (a multi-root workspace).
-export async function runExtensionHostTests({ server, extensionDevelopmentPath, extensionTestsPath, workspace, timeoutMs = 300_000, log = console.log }) {
+export async function runExtensionHostTests({
+  server,
+  extensionDevelopmentPath,
+  extensionTestsPath,
+  workspace,
+  timeoutMs = 300_000,
+  log = console.log,
+}) {
   const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
   const payload = [
     ['extensionDevelopmentPath', remote(extensionDevelopmentPath)],

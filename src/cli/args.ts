@@ -50,7 +50,17 @@ Exit codes:
 `;
 
 export type Command =
-  | { cmd: 'run'; file: string; fresh: boolean; retryErrors: boolean; retryFailed: boolean; dryRun: boolean; json: boolean; concurrency?: number; shard?: string }
+  | {
+      cmd: 'run';
+      file: string;
+      fresh: boolean;
+      retryErrors: boolean;
+      retryFailed: boolean;
+      dryRun: boolean;
+      json: boolean;
+      concurrency?: number;
+      shard?: string;
+    }
   | { cmd: 'merge'; dir: string; leaveOut: number[]; allowIncomplete: boolean; dryRun: boolean }
   | { cmd: 'slurm'; file: string; shards: number; throttle?: number; partition?: string; time?: string; submit: boolean; dryRun: boolean }
   | { cmd: 'status'; target?: string; json: boolean }
@@ -65,10 +75,21 @@ export function parseCommand(argv: readonly string[]): Command {
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
   if (cmd === '--version' || cmd === '-v') return { cmd: 'version' };
   const opts = {
-    fresh: { type: 'boolean' }, 'retry-errors': { type: 'boolean' }, 'retry-failed': { type: 'boolean' },
-    'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    shard: { type: 'string' }, 'leave-out': { type: 'string' }, 'allow-incomplete': { type: 'boolean' },
-    shards: { type: 'string' }, throttle: { type: 'string' }, partition: { type: 'string' }, time: { type: 'string' }, submit: { type: 'boolean' },
+    fresh: { type: 'boolean' },
+    'retry-errors': { type: 'boolean' },
+    'retry-failed': { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+    json: { type: 'boolean' },
+    concurrency: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    shard: { type: 'string' },
+    'leave-out': { type: 'string' },
+    'allow-incomplete': { type: 'boolean' },
+    shards: { type: 'string' },
+    throttle: { type: 'string' },
+    partition: { type: 'string' },
+    time: { type: 'string' },
+    submit: { type: 'boolean' },
   } as const;
   let parsed;
   try {
@@ -79,7 +100,8 @@ export function parseCommand(argv: readonly string[]): Command {
   const { values: v, positionals: pos } = parsed;
   if (v.help) return { cmd: 'help' };
   const allow = (names: string[]) => {
-    for (const k of Object.keys(v)) if (!names.includes(k)) throw new UserError(`Option --${k} does not apply to \`resumable ${cmd}\`; see \`resumable --help\``);
+    for (const k of Object.keys(v))
+      if (!names.includes(k)) throw new UserError(`Option --${k} does not apply to \`resumable ${cmd}\`; see \`resumable --help\``);
   };
   const one = (what: string, required: boolean) => {
     if (pos.length > 1) throw new UserError(`Expected one ${what}, got ${pos.length}: ${pos.join(' ')}`);
@@ -97,16 +119,30 @@ export function parseCommand(argv: readonly string[]): Command {
       allow(['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency', 'shard']);
       const file = one('an experiment file (…experiment.json)', true)!;
       const concurrency = count('concurrency', v.concurrency);
-      return { cmd, file, fresh: !!v.fresh, retryErrors: !!v['retry-errors'], retryFailed: !!v['retry-failed'], dryRun: !!v['dry-run'], json: !!v.json, concurrency, shard: v.shard };
+      return {
+        cmd,
+        file,
+        fresh: !!v.fresh,
+        retryErrors: !!v['retry-errors'],
+        retryFailed: !!v['retry-failed'],
+        dryRun: !!v['dry-run'],
+        json: !!v.json,
+        concurrency,
+        shard: v.shard,
+      };
     }
     case 'merge': {
       allow(['leave-out', 'allow-incomplete', 'dry-run']);
       const dir = one('a run folder (.resumable/<name>-<hash>)', true)!;
-      const leaveOut = v['leave-out'] === undefined ? [] : v['leave-out'].split(',').map((x) => {
-        const k = Number(x.trim());
-        if (!Number.isInteger(k) || k < 1) throw new UserError(`Expected --leave-out to list shard numbers (from 1), like 2,3; got ${JSON.stringify(v['leave-out'])}`);
-        return k;
-      });
+      const leaveOut =
+        v['leave-out'] === undefined
+          ? []
+          : v['leave-out'].split(',').map((x) => {
+              const k = Number(x.trim());
+              if (!Number.isInteger(k) || k < 1)
+                throw new UserError(`Expected --leave-out to list shard numbers (from 1), like 2,3; got ${JSON.stringify(v['leave-out'])}`);
+              return k;
+            });
       return { cmd, dir, leaveOut, allowIncomplete: !!v['allow-incomplete'], dryRun: !!v['dry-run'] };
     }
     case 'slurm': {
@@ -115,7 +151,16 @@ export function parseCommand(argv: readonly string[]): Command {
       const shards = count('shards', v.shards);
       if (shards === undefined) throw new UserError('Expected --shards N: how many array tasks (shards) to split the run into');
       if (v.submit && v['dry-run']) throw new UserError('Expected --submit or --dry-run, not both');
-      return { cmd, file, shards, throttle: count('throttle', v.throttle), partition: v.partition, time: v.time, submit: !!v.submit, dryRun: !!v['dry-run'] };
+      return {
+        cmd,
+        file,
+        shards,
+        throttle: count('throttle', v.throttle),
+        partition: v.partition,
+        time: v.time,
+        submit: !!v.submit,
+        dryRun: !!v['dry-run'],
+      };
     }
     case 'status':
       allow(['json']);
@@ -130,6 +175,8 @@ export function parseCommand(argv: readonly string[]): Command {
     case 'schema':
       return { cmd };
     default:
-      throw new UserError(`Unknown command "${cmd}"; expected run, status, repair, merge, slurm, list or schema (see \`resumable --help\`)`);
+      throw new UserError(
+        `Unknown command "${cmd}"; expected run, status, repair, merge, slurm, list or schema (see \`resumable --help\`)`,
+      );
   }
 }

@@ -69,7 +69,9 @@ function reportError(e: unknown): number {
   const code = (e as NodeJS.ErrnoException)?.code;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     // The system said no (disk full, I/O error, permission): not a bug, and nothing finished is lost.
-    err(`resumable: ${(e as Error).message}\n  Nothing finished was lost: fix the cause (${code}) and run the same command again to resume.\n`);
+    err(
+      `resumable: ${(e as Error).message}\n  Nothing finished was lost: fix the cause (${code}) and run the same command again to resume.\n`,
+    );
     return 1;
   }
   err(`resumable: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);

@@ -22,7 +22,12 @@ export class ProgressRenderer {
   private lineShown = false;
   private ticker: NodeJS.Timeout | undefined;
 
-  constructor(private readonly name: string, private readonly mode: Mode, private readonly out: NodeJS.WriteStream = process.stderr, private readonly now = () => Date.now()) {}
+  constructor(
+    private readonly name: string,
+    private readonly mode: Mode,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+    private readonly now = () => Date.now(),
+  ) {}
 
   handle(e: RunEvent): void {
     if (this.mode === 'json') {
@@ -36,7 +41,9 @@ export class ProgressRenderer {
         this.total = e.total;
         this.ticker ??= setInterval(() => this.draw(true), 1000);
         this.ticker.unref();
-        return this.say(`Run folder ${e.runDir}\n${e.done} of ${e.total} units already done; ${e.todo} to run, ${e.concurrency} at a time.`);
+        return this.say(
+          `Run folder ${e.runDir}\n${e.done} of ${e.total} units already done; ${e.todo} to run, ${e.concurrency} at a time.`,
+        );
       case 'progress':
         this.counts = e.counts;
         this.total = e.total;
@@ -45,7 +52,9 @@ export class ProgressRenderer {
         return this.draw(false);
       case 'pause':
         this.pausedUntil = e.until;
-        return this.say(`⏸ Rate limited (${e.why ?? e.src}): pausing all dispatching until ${formatClock(e.until)} (${formatDuration(e.until - this.now())}).`);
+        return this.say(
+          `⏸ Rate limited (${e.why ?? e.src}): pausing all dispatching until ${formatClock(e.until)} (${formatDuration(e.until - this.now())}).`,
+        );
       case 'unpause':
         this.pausedUntil = null;
         return this.say('▶ Rate limit reset: dispatching again.');
@@ -66,7 +75,16 @@ export class ProgressRenderer {
   }
 
   private line(): string {
-    return progressLine({ name: this.name, done: doneCount(this.counts), total: this.total, counts: this.counts, rate: this.rate, etaMs: this.etaMs, pausedUntil: this.pausedUntil, now: this.now() });
+    return progressLine({
+      name: this.name,
+      done: doneCount(this.counts),
+      total: this.total,
+      counts: this.counts,
+      rate: this.rate,
+      etaMs: this.etaMs,
+      pausedUntil: this.pausedUntil,
+      now: this.now(),
+    });
   }
 
   private draw(tick: boolean): void {

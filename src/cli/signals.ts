@@ -1,7 +1,9 @@
 import { err, startedOnTerminal } from './stdio';
 
 /** What `Interrupts` needs of a run: `Run.stop()` (first call: finish units in flight; second: kill them). */
-export interface Stoppable { stop(): void }
+export interface Stoppable {
+  stop(): void;
+}
 
 /**
  * After the second interrupt the process ends this long after even if something hangs. Not
@@ -61,7 +63,9 @@ export class Interrupts {
   private hangup(): void {
     if (this.hangups++ > 0) return;
     if (!this.attached) {
-      this.note('Ignoring SIGHUP: this runner was not started on a terminal (nohup, or every stream redirected), so a hangup does not stop it. Stop it with SIGINT or SIGTERM.');
+      this.note(
+        'Ignoring SIGHUP: this runner was not started on a terminal (nohup, or every stream redirected), so a hangup does not stop it. Stop it with SIGINT or SIGTERM.',
+      );
       return;
     }
     // A closed terminal sends SIGHUP (often more than one): it is one Ctrl+C, never the second.

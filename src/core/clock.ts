@@ -2,7 +2,9 @@
  * Time and timers are injected so backoff, rate-limit waits and heartbeats can be tested
  * with a fake clock instead of sleeps.
  */
-export interface TimerHandle { readonly __timer: true }
+export interface TimerHandle {
+  readonly __timer: true;
+}
 
 export interface Clock {
   /** Milliseconds since the epoch: for the journal and display. It can step back (NTP). */

@@ -1,5 +1,7 @@
 /** The core's own small Disposable and event types, so it never needs VS Code's. */
-export interface Disposable { dispose(): void }
+export interface Disposable {
+  dispose(): void;
+}
 
 export type Listener<T> = (value: T) => void;
 export type Event<T> = (listener: Listener<T>) => Disposable;
@@ -8,7 +10,7 @@ export type Event<T> = (listener: Listener<T>) => Disposable;
 export type ListenerErrorHandler = (error: unknown) => void;
 
 const reportToConsole: ListenerErrorHandler = (error) => {
-  console.error('resumable: an event listener threw (the run goes on):', error instanceof Error ? error.stack ?? error.message : error);
+  console.error('resumable: an event listener threw (the run goes on):', error instanceof Error ? (error.stack ?? error.message) : error);
 };
 
 export class Emitter<T> implements Disposable {

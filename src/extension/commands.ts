@@ -26,7 +26,11 @@ type Arg = TreeNode | vscode.Uri | undefined;
 export function registerCommands(d: Deps): vscode.Disposable[] {
   const run = (flags: string[]) => async (arg: Arg) => {
     if (!trusted(d.log, flags[0] ?? 'resume')) return;
-    const entry = await pickExperiment(d.registry, arg, flags.length ? `Experiment to ${flags[0]!.slice(2).replace('-', ' ')}` : 'Experiment to resume');
+    const entry = await pickExperiment(
+      d.registry,
+      arg,
+      flags.length ? `Experiment to ${flags[0]!.slice(2).replace('-', ' ')}` : 'Experiment to resume',
+    );
     if (!entry) return;
     if (flags[0] === '--fresh' && !(await confirmFresh(entry))) return;
     return startRun(d, entry, flags);
@@ -50,7 +54,9 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
 function trusted(log: Log, what: string): boolean {
   if (vscode.workspace.isTrusted) return true;
   log.info(`refused ${what}: the workspace is not trusted`);
-  void vscode.window.showWarningMessage('Resumable runs no experiment in an untrusted workspace. Trust the workspace to run it; the views still show its state.');
+  void vscode.window.showWarningMessage(
+    'Resumable runs no experiment in an untrusted workspace. Trust the workspace to run it; the views still show its state.',
+  );
   return false;
 }
 
@@ -69,7 +75,10 @@ async function confirmFresh(entry: ExperimentEntry): Promise<boolean> {
   const rel = vscode.workspace.asRelativePath(r.runDir);
   const pick = await vscode.window.showWarningMessage(
     `Start ${entry.label} from scratch?`,
-    { modal: true, detail: `The current state of ${rel} — ${r.done} finished unit(s), the journal, state.json and the unit folders — moves to ${rel}/archive/<time>/. Nothing is deleted.` },
+    {
+      modal: true,
+      detail: `The current state of ${rel} — ${r.done} finished unit(s), the journal, state.json and the unit folders — moves to ${rel}/archive/<time>/. Nothing is deleted.`,
+    },
     'Start Fresh',
   );
   return pick === 'Start Fresh';
@@ -89,17 +98,25 @@ async function repair(d: Deps, arg: Arg): Promise<void> {
       return;
     }
     const lines = [
-      preview.plan.adopted.length ? `Adopt ${preview.plan.adopted.length} result(s) the journal missed: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', …' : ''}` : '',
+      preview.plan.adopted.length
+        ? `Adopt ${preview.plan.adopted.length} result(s) the journal missed: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', …' : ''}`
+        : '',
       preview.plan.dropped.length ? `Leave out damaged journal line(s) ${preview.plan.dropped.slice(0, 10).join(', ')}` : '',
       preview.plan.droppedTornTail ? 'Leave out a torn last line' : '',
       'The current journal and state are backed up into archive/ first.',
     ].filter(Boolean);
-    const pick = await vscode.window.showWarningMessage(`Repair ${entry.label}: ${preview.summary}`, { modal: true, detail: lines.join('\n') }, 'Repair');
+    const pick = await vscode.window.showWarningMessage(
+      `Repair ${entry.label}: ${preview.summary}`,
+      { modal: true, detail: lines.join('\n') },
+      'Repair',
+    );
     if (pick !== 'Repair') return;
     const done = await core.repairRun(dir, { clock: core.systemClock });
     d.watcher.queue(dir);
     d.log.info(`repaired ${dir}: ${done.summary}; backup in ${done.backup ?? '(none)'}`);
-    void vscode.window.showInformationMessage(`Resumable: repaired ${entry.label} (${done.summary}). Backup: ${vscode.workspace.asRelativePath(done.backup ?? dir)}`);
+    void vscode.window.showInformationMessage(
+      `Resumable: repaired ${entry.label} (${done.summary}). Backup: ${vscode.workspace.asRelativePath(done.backup ?? dir)}`,
+    );
   } catch (e) {
     throw withContext(`could not repair ${label}`, e);
   }
@@ -108,11 +125,17 @@ async function repair(d: Deps, arg: Arg): Promise<void> {
 /** The error with what was being done in front of its message; its name (UserError or not) and stack kept for the log. */
 function withContext(context: string, e: unknown): Error {
   const inner = e instanceof Error ? e : new Error(String(e));
-  return Object.assign(new Error(`${context}: ${inner.message}`), { name: inner.name, stack: inner.stack, hints: (inner as { hints?: unknown }).hints });
+  return Object.assign(new Error(`${context}: ${inner.message}`), {
+    name: inner.name,
+    stack: inner.stack,
+    hints: (inner as { hints?: unknown }).hints,
+  });
 }
 
 async function stop(d: Deps, arg: Arg): Promise<void> {
-  const live = d.registry.current.filter((e) => executionFor(e.file) || (e.report?.status === 'running' || e.report?.status === 'paused_rate_limit'));
+  const live = d.registry.current.filter(
+    (e) => executionFor(e.file) || e.report?.status === 'running' || e.report?.status === 'paused_rate_limit',
+  );
   const entry = await pickExperiment(d.registry, arg, 'Experiment to stop', true, live);
   if (!entry) return;
   const exec = executionFor(entry.file);
@@ -176,7 +199,13 @@ async function showUnitLog(d: Deps, arg: Arg): Promise<void> {
 }
 
 /** The experiment an argument names (tree node, file, run folder), or one the user picks. */
-async function pickExperiment(registry: RunRegistry, arg: Arg, title: string, needsRun = false, among?: readonly ExperimentEntry[]): Promise<ExperimentEntry | undefined> {
+async function pickExperiment(
+  registry: RunRegistry,
+  arg: Arg,
+  title: string,
+  needsRun = false,
+  among?: readonly ExperimentEntry[],
+): Promise<ExperimentEntry | undefined> {
   if (arg && !(arg instanceof vscode.Uri) && arg.kind === 'unreadable') {
     throw new Error(`${vscode.workspace.asRelativePath(arg.run.runDir)} cannot be read: ${arg.run.detail}`);
   }
@@ -187,7 +216,9 @@ async function pickExperiment(registry: RunRegistry, arg: Arg, title: string, ne
   }
   const candidates = (among ?? registry.current).filter((e) => !needsRun || e.report);
   if (candidates.length === 0) {
-    void vscode.window.showInformationMessage(needsRun ? 'Resumable: no run to act on yet.' : 'Resumable: no *.experiment.json in this workspace.');
+    void vscode.window.showInformationMessage(
+      needsRun ? 'Resumable: no run to act on yet.' : 'Resumable: no *.experiment.json in this workspace.',
+    );
     return undefined;
   }
   if (candidates.length === 1 && arg === undefined && among) return candidates[0];

@@ -36,11 +36,13 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
   owner.add(vscode.window.createTreeView(ViewIds.experiments, { treeDataProvider: tree, showCollapseAll: true }));
   owner.add(new RunStatusBar(registry));
   const notifications = new RunNotifications();
-  owner.add(registry.onDidChange((change) => {
-    notifications.handle(change);
-    void vscode.commands.executeCommand('setContext', ContextKeys.hasExperiments, change.entries.length + registry.unreadable.length > 0);
-    void vscode.commands.executeCommand('setContext', ContextKeys.anyRunning, registry.liveRunDirs().length > 0);
-  }));
+  owner.add(
+    registry.onDidChange((change) => {
+      notifications.handle(change);
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasExperiments, change.entries.length + registry.unreadable.length > 0);
+      void vscode.commands.executeCommand('setContext', ContextKeys.anyRunning, registry.liveRunDirs().length > 0);
+    }),
+  );
   const tasks = new ResumableTaskProvider(context.asAbsolutePath('dist/cli.js'), () => registry.current.map((e) => e.file));
   owner.add(vscode.tasks.registerTaskProvider(TaskType, tasks));
   for (const c of registerCommands({ registry, tasks, tree, watcher, log })) owner.add(c);

@@ -33,10 +33,15 @@ export class RunNotifications {
         return;
       }
       case 'longPause':
-        void vscode.window.showWarningMessage(`Resumable: ${r.name} is paused on a rate limit until ${hhmm(n.until)}; it resumes by itself.`);
+        void vscode.window.showWarningMessage(
+          `Resumable: ${r.name} is paused on a rate limit until ${hhmm(n.until)}; it resumes by itself.`,
+        );
         return;
       case 'interruptedFound': {
-        const pick = await vscode.window.showInformationMessage(`Resumable: ${r.name} was interrupted at ${r.done}/${r.total} (${n.why}).`, 'Resume');
+        const pick = await vscode.window.showInformationMessage(
+          `Resumable: ${r.name} was interrupted at ${r.done}/${r.total} (${n.why}).`,
+          'Resume',
+        );
         if (pick) await vscode.commands.executeCommand(Commands.resume, file);
       }
     }

@@ -11,7 +11,12 @@ export interface ResumableTaskDefinition extends vscode.TaskDefinition {
   readonly flags?: readonly string[];
 }
 
-export const FLAG_LABELS: Record<string, string> = { '': 'Resume', '--fresh': 'Start Fresh', '--retry-errors': 'Retry Errors', '--retry-failed': 'Retry Failed' };
+export const FLAG_LABELS: Record<string, string> = {
+  '': 'Resume',
+  '--fresh': 'Start Fresh',
+  '--retry-errors': 'Retry Errors',
+  '--retry-failed': 'Retry Failed',
+};
 
 /**
  * Tasks run the bundled CLI in a process of their own (ProcessExecution with an argv array,
@@ -20,7 +25,10 @@ export const FLAG_LABELS: Record<string, string> = { '': 'Resume', '--fresh': 'S
  * plain Node ignores it), unless `resumable.nodePath` names another.
  */
 export class ResumableTaskProvider implements vscode.TaskProvider {
-  constructor(private readonly cliPath: string, private readonly experiments: () => readonly string[]) {}
+  constructor(
+    private readonly cliPath: string,
+    private readonly experiments: () => readonly string[],
+  ) {}
 
   provideTasks(): vscode.Task[] {
     if (!vscode.workspace.isTrusted) return [];
@@ -45,7 +53,13 @@ export class ResumableTaskProvider implements vscode.TaskProvider {
       env: { ELECTRON_RUN_AS_NODE: '1' },
     });
     const verb = FLAG_LABELS[(def.flags ?? []).join(' ')] ?? `Run ${(def.flags ?? []).join(' ')}`;
-    const task = new vscode.Task(def, scope ?? folder ?? vscode.TaskScope.Workspace, `${verb}: ${path.basename(abs, '.experiment.json')}`, TaskType, exec);
+    const task = new vscode.Task(
+      def,
+      scope ?? folder ?? vscode.TaskScope.Workspace,
+      `${verb}: ${path.basename(abs, '.experiment.json')}`,
+      TaskType,
+      exec,
+    );
     task.presentationOptions = { reveal: vscode.TaskRevealKind.Always, panel: vscode.TaskPanelKind.Dedicated, clear: true };
     task.isBackground = false;
     return task;

@@ -2,7 +2,16 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { formatDuration } from '../core/time';
 import { Commands } from './constants';
-import { BUCKET_LABELS, childrenOf, experimentDescription, shardDescription, shardsDescription, type Bucket, type ExperimentEntry, type TreeNode } from './model/treeModel';
+import {
+  BUCKET_LABELS,
+  childrenOf,
+  experimentDescription,
+  shardDescription,
+  shardsDescription,
+  type Bucket,
+  type ExperimentEntry,
+  type TreeNode,
+} from './model/treeModel';
 import type { ShardReport } from '../core/status/shards';
 import type { RunRegistry } from './runs';
 
@@ -43,7 +52,10 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   private readonly pages = new Map<string, number>();
   private readonly sub: vscode.Disposable;
 
-  constructor(private readonly registry: RunRegistry, private readonly pageSize: () => number) {
+  constructor(
+    private readonly registry: RunRegistry,
+    private readonly pageSize: () => number,
+  ) {
     this.sub = registry.onDidChange(() => this.emitter.fire(undefined));
   }
 
@@ -59,11 +71,13 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'experiment': return experimentItem(node.entry, node.id);
+      case 'experiment':
+        return experimentItem(node.entry, node.id);
       case 'group': {
         const item = new vscode.TreeItem(node.group, vscode.TreeItemCollapsibleState.Collapsed);
         const done = node.counts.passed + node.counts.failed + node.counts.error;
-        item.description = `${done}/${node.total}` + (node.total ? ` · ${Math.round((100 * node.counts.passed) / Math.max(1, done))}% passed` : '');
+        item.description =
+          `${done}/${node.total}` + (node.total ? ` · ${Math.round((100 * node.counts.passed) / Math.max(1, done))}% passed` : '');
         item.iconPath = new vscode.ThemeIcon('symbol-array');
         item.id = node.id;
         return item;
@@ -104,7 +118,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
           s.host ? `${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : 'not started',
           s.heartbeatAgeMs !== null ? `heartbeat ${formatDuration(s.heartbeatAgeMs)} ago` : '',
           s.rateLimitedUntil ? `rate limited until ${new Date(s.rateLimitedUntil).toLocaleTimeString()}` : '',
-        ].filter(Boolean).join('\n');
+        ]
+          .filter(Boolean)
+          .join('\n');
         item.id = node.id;
         item.contextValue = `shard.${s.state}`;
         return item;

@@ -17,15 +17,27 @@ export class RunWatcher implements vscode.Disposable {
   private readonly timer: RefreshTimer;
   private running: Promise<void> = Promise.resolve();
 
-  constructor(private readonly registry: RunRegistry, debounceMs: () => number, private readonly log: Log) {
-    this.timer = new RefreshTimer(systemClock, () => refreshDelays(debounceMs()), () => this.flush());
+  constructor(
+    private readonly registry: RunRegistry,
+    debounceMs: () => number,
+    private readonly log: Log,
+  ) {
+    this.timer = new RefreshTimer(
+      systemClock,
+      () => refreshDelays(debounceMs()),
+      () => this.flush(),
+    );
     const runs = vscode.workspace.createFileSystemWatcher('**/.resumable/*/{journal*.jsonl,state*.json,lock*,experiment.json}');
     const experiments = vscode.workspace.createFileSystemWatcher('**/*.experiment.json');
     const onRunFile = (uri: vscode.Uri) => this.queue(path.dirname(uri.fsPath), uri.fsPath.endsWith('experiment.json'));
     this.disposables.push(
-      runs, experiments,
-      runs.onDidChange(onRunFile), runs.onDidCreate(onRunFile), runs.onDidDelete(onRunFile),
-      experiments.onDidCreate(() => this.queue(undefined, true)), experiments.onDidDelete(() => this.queue(undefined, true)),
+      runs,
+      experiments,
+      runs.onDidChange(onRunFile),
+      runs.onDidCreate(onRunFile),
+      runs.onDidDelete(onRunFile),
+      experiments.onDidCreate(() => this.queue(undefined, true)),
+      experiments.onDidDelete(() => this.queue(undefined, true)),
     );
   }
 
@@ -54,7 +66,9 @@ export class RunWatcher implements vscode.Disposable {
     // Batches run one after another, so two reads of one journal never interleave.
     this.running = this.running
       .then(() => (rescan ? this.registry.rescan() : this.registry.refresh(dirs)))
-      .catch((e: unknown) => this.log.error(`refresh of ${rescan ? 'the workspace' : [...dirs].join(', ')} failed (the next event retries): ${errorText(e)}`));
+      .catch((e: unknown) =>
+        this.log.error(`refresh of ${rescan ? 'the workspace' : [...dirs].join(', ')} failed (the next event retries): ${errorText(e)}`),
+      );
   }
 
   dispose(): void {

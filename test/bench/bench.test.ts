@@ -15,9 +15,19 @@ test('npm run bench --quick: every benchmark runs beside its baseline and report
   const md = fs.readFileSync(path.resolve(root, report), 'utf8');
   const json = JSON.parse(fs.readFileSync(path.resolve(root, report).replace(/\.md$/, '.json'), 'utf8'));
   assert.ok(path.resolve(root, report).startsWith(os.tmpdir()), 'a quick run does not touch docs/');
-  for (const h of ['## Bookkeeping per unit', '## Resume of a big run', '## Repair over many result files', '## Dispatch of process units', '## Tail read for the tree']) assert.ok(md.includes(h), h);
+  for (const h of [
+    '## Bookkeeping per unit',
+    '## Resume of a big run',
+    '## Repair over many result files',
+    '## Dispatch of process units',
+    '## Tail read for the tree',
+  ])
+    assert.ok(md.includes(h), h);
   const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
-  assert.ok(json.results.bookkeeping.length === 3 && json.results.bookkeeping.every((b: { ofFloor: number; vsNaive: number }) => finite(b.ofFloor) && finite(b.vsNaive)));
+  assert.ok(
+    json.results.bookkeeping.length === 3 &&
+      json.results.bookkeeping.every((b: { ofFloor: number; vsNaive: number }) => finite(b.ofFloor) && finite(b.vsNaive)),
+  );
   assert.ok(json.results.resume.every((x: { ratio: number; engineRss: number }) => finite(x.ratio) && finite(x.engineRss)));
   assert.ok(finite(json.results.repair[0].ratio));
   assert.ok(json.results.dispatch.every((x: { share: number }) => finite(x.share)));

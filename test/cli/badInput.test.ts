@@ -7,12 +7,32 @@ import { cliSync } from '../helpers/cli';
 
 const good = { name: 'e', items: { file: 'items.jsonl' }, run: { command: ['sh', '-c', 'true'] } };
 const cases: [string, Record<string, string>, RegExp][] = [
-  ['unknown key', { 'e.experiment.json': JSON.stringify({ ...good, concurrancy: 2 }, null, 2) }, /e\.experiment\.json:\d+ \$\.concurrancy: Unknown key "concurrancy"/],
+  [
+    'unknown key',
+    { 'e.experiment.json': JSON.stringify({ ...good, concurrancy: 2 }, null, 2) },
+    /e\.experiment\.json:\d+ \$\.concurrancy: Unknown key "concurrancy"/,
+  ],
   ['duplicate ids', { 'items.jsonl': '{"id":"a"}\n{"id":"a"}\n' }, /items\.jsonl:2: Duplicate item id "a" \(first at line 1\)/],
-  ['missing dataset', { 'e.experiment.json': JSON.stringify({ ...good, items: { file: 'nope.jsonl' } }) }, /e\.experiment\.json:1 \$\.items\.file: Expected a readable dataset at nope\.jsonl, got no such file/],
-  ['bad regex', { 'e.experiment.json': JSON.stringify({ ...good, rateLimit: { patterns: ['[unclosed'] } }) }, /\$\.rateLimit\.patterns\[0\]: Expected a valid regular expression/],
-  ['unknown placeholder', { 'e.experiment.json': JSON.stringify({ ...good, run: { command: ['x', '${itme.id}'] } }) }, /\$\.run\.command\[1\]: Unknown placeholder \$\{itme\.id\}/],
-  ['id with ../', { 'items.jsonl': '{"id":"ok"}\n{"id":"../../../etc/passwd"}\n' }, /items\.jsonl:2: Item id "\.\.\/\.\.\/\.\.\/etc\/passwd" has a "\.\." path segment/],
+  [
+    'missing dataset',
+    { 'e.experiment.json': JSON.stringify({ ...good, items: { file: 'nope.jsonl' } }) },
+    /e\.experiment\.json:1 \$\.items\.file: Expected a readable dataset at nope\.jsonl, got no such file/,
+  ],
+  [
+    'bad regex',
+    { 'e.experiment.json': JSON.stringify({ ...good, rateLimit: { patterns: ['[unclosed'] } }) },
+    /\$\.rateLimit\.patterns\[0\]: Expected a valid regular expression/,
+  ],
+  [
+    'unknown placeholder',
+    { 'e.experiment.json': JSON.stringify({ ...good, run: { command: ['x', '${itme.id}'] } }) },
+    /\$\.run\.command\[1\]: Unknown placeholder \$\{itme\.id\}/,
+  ],
+  [
+    'id with ../',
+    { 'items.jsonl': '{"id":"ok"}\n{"id":"../../../etc/passwd"}\n' },
+    /items\.jsonl:2: Item id "\.\.\/\.\.\/\.\.\/etc\/passwd" has a "\.\." path segment/,
+  ],
   ['id with NUL', { 'items.jsonl': '{"id":"a\\u0000b"}\n' }, /items\.jsonl:1: Item id "a\\u0000b" contains a control character/],
   ['not an experiment', { 'e.experiment.json': '{"name": "e", ' }, /e\.experiment\.json:1: Expected valid JSON with comments/],
 ];
@@ -50,7 +70,19 @@ test('bad flags: a clear message and exit 1', () => {
 test('--help documents every command, flag and exit code', () => {
   const r = cliSync(['--help'], tmpDir());
   assert.equal(r.code, 0);
-  for (const s of ['--fresh', '--retry-errors', '--retry-failed', '--concurrency', '--dry-run', '--json', 'status', 'repair', 'list', '130', 'rate limit']) {
+  for (const s of [
+    '--fresh',
+    '--retry-errors',
+    '--retry-failed',
+    '--concurrency',
+    '--dry-run',
+    '--json',
+    'status',
+    'repair',
+    'list',
+    '130',
+    'rate limit',
+  ]) {
     assert.ok(r.stdout.includes(s), `help mentions ${s}`);
   }
 });

@@ -20,7 +20,10 @@ test('a rate-limit pause ends when the wall clock steps back during it (a real p
       'printf \'{"passed": true}\' > "$RESUMABLE_RESULT_FILE"',
     ].join('\n'),
     'e.experiment.json': JSON.stringify({
-      name: 'step', items: { file: 'items.jsonl' }, run: { command: ['sh', 'unit.sh'] }, concurrency: 1,
+      name: 'step',
+      items: { file: 'items.jsonl' },
+      run: { command: ['sh', 'unit.sh'] },
+      concurrency: 1,
       rateLimit: { patterns: ['retry after (?<reset>\\d+)'], bufferSeconds: 0, maxWaitSeconds: 60 },
     }),
   });
@@ -28,8 +31,18 @@ test('a rate-limit pause ends when the wall clock steps back during it (a real p
   const runner = cliStart(['run', path.join(dir, 'e.experiment.json')], dir, steppableClockEnv(stepFile));
   let result: CliResult | undefined;
   void runner.done.then((r) => (result = r));
-  const runDir = await waitUntil('the run folder', () => fs.existsSync(path.join(dir, '.resumable')) && runDirOf(dir), 60_000, () => result && `exited ${result.code}: ${result.stderr}`);
-  await waitUntil('the rate-limit pause in the journal', () => journalSoFar(path.join(runDir, 'journal.jsonl')).some((r) => r.t === 'pause'), 60_000, () => result && `exited ${result.code}: ${result.stderr}`);
+  const runDir = await waitUntil(
+    'the run folder',
+    () => fs.existsSync(path.join(dir, '.resumable')) && runDirOf(dir),
+    60_000,
+    () => result && `exited ${result.code}: ${result.stderr}`,
+  );
+  await waitUntil(
+    'the rate-limit pause in the journal',
+    () => journalSoFar(path.join(runDir, 'journal.jsonl')).some((r) => r.t === 'pause'),
+    60_000,
+    () => result && `exited ${result.code}: ${result.stderr}`,
+  );
   fs.writeFileSync(stepFile, '-2\n'); // the wall clock steps 2 s back, as an NTP correction does
   try {
     await waitUntil('the run to end after the pause', () => result, 60_000);
@@ -39,5 +52,11 @@ test('a rate-limit pause ends when the wall clock steps back during it (a real p
   assert.equal(result!.code, 0, result!.stderr);
   const recs = journalRecords(runDir);
   assert.equal(recs.filter((r) => r.t === 'unpause').length, 1);
-  assert.deepEqual(recs.filter((r) => r.t === 'end' && r.s === 'passed').map((r) => r.u).sort(), ['a', 'b', 'c', 'd']);
+  assert.deepEqual(
+    recs
+      .filter((r) => r.t === 'end' && r.s === 'passed')
+      .map((r) => r.u)
+      .sort(),
+    ['a', 'b', 'c', 'd'],
+  );
 });

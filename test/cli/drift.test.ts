@@ -64,6 +64,11 @@ test('--fresh on the same config archives the live state; nothing is deleted', (
   assert.match(r.stderr, /0 of 4 units already done/);
   const runDir = runDirOf(dir);
   const [stamp] = fs.readdirSync(path.join(runDir, 'archive'));
-  assert.deepEqual(fs.readdirSync(path.join(runDir, 'archive', stamp!)).sort(), ['experiment.json', 'journal.jsonl', 'state.json', 'units']);
+  assert.deepEqual(fs.readdirSync(path.join(runDir, 'archive', stamp!)).sort(), [
+    'experiment.json',
+    'journal.jsonl',
+    'state.json',
+    'units',
+  ]);
   assert.equal(fs.readdirSync(path.join(runDir, 'archive', stamp!, 'units')).length, 4);
 });

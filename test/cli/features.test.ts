@@ -6,10 +6,14 @@ import { tmpDir, writeFiles } from '../helpers/tmp';
 import { cliSync, journalRecords, makeExperiment, runDirOf } from '../helpers/cli';
 import { waitUntil } from '../helpers/wait';
 
-test('a timeout kills the unit\'s whole process group (grandchildren too) and counts as an error', { timeout: 60_000 }, async () => {
+test("a timeout kills the unit's whole process group (grandchildren too) and counts as an error", { timeout: 60_000 }, async () => {
   const dir = tmpDir();
   const script = 'sleep 60 & echo $! > "$RESUMABLE_UNIT_DIR/grandchild.pid"; wait';
-  const file = makeExperiment(dir, { n: 1, script, extra: { run: { command: ['sh', 'unit.sh'], timeoutSeconds: 1 }, retries: { maxAttempts: 1 } } });
+  const file = makeExperiment(dir, {
+    n: 1,
+    script,
+    extra: { run: { command: ['sh', 'unit.sh'], timeoutSeconds: 1 }, retries: { maxAttempts: 1 } },
+  });
   const t = Date.now();
   const r = cliSync(['run', file], dir);
   assert.equal(r.code, 0, r.stderr);
@@ -42,7 +46,15 @@ test('output.log keeps every attempt under a header; --retry-errors and --retry-
   let status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
   assert.deepEqual([status.counts.passed, status.counts.failed, status.counts.error], [2, 1, 1]);
   const runDir = runDirOf(dir);
-  const log = fs.readFileSync(path.join(runDir, 'units', fs.readdirSync(path.join(runDir, 'units')).find((f) => f.startsWith('item-00000'))!, 'output.log'), 'utf8');
+  const log = fs.readFileSync(
+    path.join(
+      runDir,
+      'units',
+      fs.readdirSync(path.join(runDir, 'units')).find((f) => f.startsWith('item-00000'))!,
+      'output.log',
+    ),
+    'utf8',
+  );
   assert.match(log, /===== resumable: item-00000 attempt 1 at .*\n\$ sh unit\.sh\nattempt 1 of item-00000\nboom\n/);
   assert.match(log, /attempt 2 of item-00000/);
 
@@ -65,13 +77,24 @@ test('--json prints one JSON event per line; status and list show groups and run
   writeFiles(dir, {
     'items.jsonl': '{"id":"a"}\n{"id":"b"}\n',
     'grid.experiment.json': JSON.stringify({
-      name: 'grid', items: { file: 'items.jsonl' }, matrix: { model: ['m1', 'm2'], repeat: 2 },
-      run: { command: ['sh', '-c', 'echo "{\\"passed\\": $([ $RESUMABLE_MATRIX_MODEL = m1 ] && echo true || echo false)}" > "$RESUMABLE_UNIT_DIR/result.json"'] },
+      name: 'grid',
+      items: { file: 'items.jsonl' },
+      matrix: { model: ['m1', 'm2'], repeat: 2 },
+      run: {
+        command: [
+          'sh',
+          '-c',
+          'echo "{\\"passed\\": $([ $RESUMABLE_MATRIX_MODEL = m1 ] && echo true || echo false)}" > "$RESUMABLE_UNIT_DIR/result.json"',
+        ],
+      },
     }),
   });
   const r = cliSync(['run', 'grid.experiment.json', '--json'], dir);
   assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(events[0].type === 'note' || events[0].type === 'start', true);
   assert.equal(events.filter((e) => e.type === 'unit').length, 8);
   const end = events.at(-1);

@@ -39,16 +39,24 @@ const NOW = new Date(2024, 0, 15, 12, 0, 0).getTime(); // local noon: no DST edg
 
 function facts(f: Partial<ProgressFacts>): ProgressFacts {
   return {
-    name: 'exp', done: 40, total: 100,
+    name: 'exp',
+    done: 40,
+    total: 100,
     counts: counts({ passed: 30, failed: 6, error: 4, running: 2, pending: 58 }),
-    rate: 2.5, etaMs: 24_000, pausedUntil: null, now: NOW,
+    rate: 2.5,
+    etaMs: 24_000,
+    pausedUntil: null,
+    now: NOW,
     ...f,
   };
 }
 
 test('progressLine shows done/total, counts, rate and ETA', () => {
   assert.equal(progressLine(facts({})), 'exp 40/100 · passed 30 · failed 6 · error 4 · running 2 · 2.5/s · ETA 24s');
-  assert.equal(progressLine(facts({ rate: 12.4, etaMs: 75_000 })), 'exp 40/100 · passed 30 · failed 6 · error 4 · running 2 · 12/s · ETA 1m15s');
+  assert.equal(
+    progressLine(facts({ rate: 12.4, etaMs: 75_000 })),
+    'exp 40/100 · passed 30 · failed 6 · error 4 · running 2 · 12/s · ETA 1m15s',
+  );
 });
 
 test('progressLine leaves out a zero rate, an unknown ETA, and the ETA once done', () => {
@@ -77,16 +85,48 @@ test('progressLine during a pause shows when it resumes instead of the ETA', () 
 
 test('backoffMs: equal jitter between half the base and the base, doubling, capped at max', () => {
   const range: [number, number] = [5, 300];
-  assert.equal(backoffMs(1, range, () => 0), 2_500);
-  assert.equal(backoffMs(1, range, () => 1), 5_000);
-  assert.equal(backoffMs(1, range, () => 0.5), 3_750);
-  assert.equal(backoffMs(2, range, () => 0), 5_000);
-  assert.equal(backoffMs(2, range, () => 1), 10_000);
-  assert.equal(backoffMs(4, range, () => 1), 40_000);
-  assert.equal(backoffMs(7, range, () => 1), 300_000, '5 * 64 = 320 s is capped at 300 s');
-  assert.equal(backoffMs(7, range, () => 0), 150_000);
-  assert.equal(backoffMs(60, range, () => 1), 300_000);
-  assert.equal(backoffMs(0, range, () => 1), 5_000, 'attempt 0 is treated as the first');
+  assert.equal(
+    backoffMs(1, range, () => 0),
+    2_500,
+  );
+  assert.equal(
+    backoffMs(1, range, () => 1),
+    5_000,
+  );
+  assert.equal(
+    backoffMs(1, range, () => 0.5),
+    3_750,
+  );
+  assert.equal(
+    backoffMs(2, range, () => 0),
+    5_000,
+  );
+  assert.equal(
+    backoffMs(2, range, () => 1),
+    10_000,
+  );
+  assert.equal(
+    backoffMs(4, range, () => 1),
+    40_000,
+  );
+  assert.equal(
+    backoffMs(7, range, () => 1),
+    300_000,
+    '5 * 64 = 320 s is capped at 300 s',
+  );
+  assert.equal(
+    backoffMs(7, range, () => 0),
+    150_000,
+  );
+  assert.equal(
+    backoffMs(60, range, () => 1),
+    300_000,
+  );
+  assert.equal(
+    backoffMs(0, range, () => 1),
+    5_000,
+    'attempt 0 is treated as the first',
+  );
   for (let a = 1; a < 20; a++) {
     const lo = backoffMs(a, range, () => 0);
     const hi = backoffMs(a, range, () => 1);
@@ -114,11 +154,18 @@ const config: Pick<Experiment, 'result' | 'rateLimit'> = {
   rateLimit: {
     exitCodes: [75],
     patterns: ['retry-after: (?<reset>\\d+)', '\\b429\\b'],
-    maxWaitSeconds: 21600, defaultWaitSeconds: 60, bufferSeconds: 5,
+    maxWaitSeconds: 21600,
+    defaultWaitSeconds: 60,
+    bufferSeconds: 5,
   },
 };
 const attempt = (f: Partial<AttemptFacts>): AttemptFacts => ({
-  exitCode: 0, signal: null, timedOut: false, output: '', resultText: '{"passed":true}', ...f,
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  output: '',
+  resultText: '{"passed":true}',
+  ...f,
 });
 
 test('judgeAttempt: a clean exit with a passing result passes', () => {
@@ -131,7 +178,7 @@ test('judgeAttempt: a timeout is an error whatever else happened', () => {
   assert.equal(v.why, 'timed out');
 });
 
-test('judgeAttempt: a rate-limit exit code is rate_limited, with the reset read from the pattern\'s group', () => {
+test("judgeAttempt: a rate-limit exit code is rate_limited, with the reset read from the pattern's group", () => {
   const v = judgeAttempt(attempt({ exitCode: 75, output: 'slow down\nretry-after: 30\n', resultText: undefined }), config, T);
   assert.equal(v.status, 'rate_limited');
   assert.equal(v.resetAt, T + 30_000);
@@ -166,7 +213,10 @@ test('judgeAttempt: exit 0 without a result file is an error', () => {
 test('judgeAttempt: other failures are errors with a reason', () => {
   assert.deepEqual(judgeAttempt(attempt({ exitCode: 3, resultText: undefined }), config, T), { status: 'error', why: 'exit code 3' });
   assert.deepEqual(judgeAttempt(attempt({ exitCode: null, signal: 'SIGSEGV' }), config, T), { status: 'error', why: 'killed by SIGSEGV' });
-  assert.deepEqual(judgeAttempt(attempt({ exitCode: null, spawnError: 'ENOENT' }), config, T), { status: 'error', why: 'could not start: ENOENT' });
+  assert.deepEqual(judgeAttempt(attempt({ exitCode: null, spawnError: 'ENOENT' }), config, T), {
+    status: 'error',
+    why: 'could not start: ENOENT',
+  });
   // A non-zero exit is an error even with a passing result file.
   assert.equal(judgeAttempt(attempt({ exitCode: 2 }), config, T).status, 'error');
 });

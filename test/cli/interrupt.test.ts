@@ -9,8 +9,12 @@ import { journalSoFar, waitUntil } from '../helpers/wait';
 
 /** Waits until the run's journal has `n` records of type `t`; gives up if the CLI exits first. */
 function journalHas(dir: string, child: ChildProcess, t: string, n: number): Promise<unknown> {
-  return waitUntil(`${n} "${t}" line(s) in the journal`, () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).filter((r) => r.t === t).length >= n, 60_000,
-    () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined));
+  return waitUntil(
+    `${n} "${t}" line(s) in the journal`,
+    () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).filter((r) => r.t === t).length >= n,
+    60_000,
+    () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined),
+  );
 }
 
 function resultsOnDisk(runDir: string): number {
@@ -32,7 +36,11 @@ test('Ctrl+C while workers are busy keeps every finished unit (the 590-runs fail
   const onDisk = resultsOnDisk(runDir);
   assert.ok(onDisk > 16, `expected work done before the interrupt, got ${onDisk}`);
   assert.equal(state.status, 'interrupted');
-  assert.equal(state.counts.passed, onDisk, 'state.json counts every result on disk, including units that finished during the grace period');
+  assert.equal(
+    state.counts.passed,
+    onDisk,
+    'state.json counts every result on disk, including units that finished during the grace period',
+  );
   const journalPassed = journalRecords(runDir).filter((x) => x.t === 'end' && x.s === 'passed').length;
   assert.equal(journalPassed, onDisk);
   assert.equal(state.counts.running, 0);
@@ -43,24 +51,28 @@ test('Ctrl+C while workers are busy keeps every finished unit (the 590-runs fail
   for (const [folder, runs] of unitRuns(runDir)) assert.deepEqual(runs, ['start', 'done'], `${folder} ran more than once`);
 });
 
-test('units still running after the grace period are killed (whole process group) and run again on resume', { timeout: 60_000 }, async () => {
-  const dir = tmpDir();
-  const file = makeExperiment(dir, { n: 6, concurrency: 3, sleep: '30', extra: { graceSeconds: 1 } });
-  const { child, done } = cliStart(['run', file], dir);
-  await journalHas(dir, child, 'start', 3);
-  const t = Date.now();
-  child.kill('SIGTERM');
-  const r = await done;
-  assert.equal(r.code, 130, r.stderr);
-  assert.ok(Date.now() - t < 10_000, 'the grace period bounds the wait');
-  const runDir = runDirOf(dir);
-  const ends = journalRecords(runDir).filter((x) => x.t === 'end');
-  assert.equal(ends.length, 3);
-  assert.ok(ends.every((e) => e.s === 'interrupted'));
-  // The sleeps (grandchildren of the runner) died with their group.
-  const ps = cliSync(['status', file, '--json'], dir);
-  assert.equal(JSON.parse(ps.stdout).counts.pending, 6);
-});
+test(
+  'units still running after the grace period are killed (whole process group) and run again on resume',
+  { timeout: 60_000 },
+  async () => {
+    const dir = tmpDir();
+    const file = makeExperiment(dir, { n: 6, concurrency: 3, sleep: '30', extra: { graceSeconds: 1 } });
+    const { child, done } = cliStart(['run', file], dir);
+    await journalHas(dir, child, 'start', 3);
+    const t = Date.now();
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(Date.now() - t < 10_000, 'the grace period bounds the wait');
+    const runDir = runDirOf(dir);
+    const ends = journalRecords(runDir).filter((x) => x.t === 'end');
+    assert.equal(ends.length, 3);
+    assert.ok(ends.every((e) => e.s === 'interrupted'));
+    // The sleeps (grandchildren of the runner) died with their group.
+    const ps = cliSync(['status', file, '--json'], dir);
+    assert.equal(JSON.parse(ps.stdout).counts.pending, 6);
+  },
+);
 
 test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_000 }, async () => {
   const dir = tmpDir();
@@ -71,7 +83,12 @@ test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_00
   await journalHas(dir, child, 'end', 8);
   child.kill('SIGINT');
   // Two signals sent together may arrive as one: the second goes once the first was taken.
-  await waitUntil('the CLI to take the first interrupt', () => /finishing units in flight/.test(stderr), 60_000, () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined));
+  await waitUntil(
+    'the CLI to take the first interrupt',
+    () => /finishing units in flight/.test(stderr),
+    60_000,
+    () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined),
+  );
   const t = Date.now();
   child.kill('SIGINT');
   const r = await done;
@@ -89,7 +106,11 @@ test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_00
     assert.ok(firstDone === -1 || runs.lastIndexOf('start') < firstDone, `${folder}: ${runs.join(',')}`);
     const files = fs.readdirSync(path.join(runDir, 'units', folder));
     assert.ok(files.includes('result.json'), folder);
-    assert.deepEqual(files.filter((f) => f.startsWith('result.json.before')), [], `${folder}: a finished result was set aside for a re-run`);
+    assert.deepEqual(
+      files.filter((f) => f.startsWith('result.json.before')),
+      [],
+      `${folder}: a finished result was set aside for a re-run`,
+    );
   }
   assert.ok(onDisk > 0);
 });

@@ -27,53 +27,67 @@ function assertStateFilesParse(runDir: string, ctx: string): void {
   lines.forEach((l, i) => assert.doesNotThrow(() => JSON.parse(l), `${ctx}: journal line ${i + 1} does not parse`));
 }
 
-test('SIGKILL at random instants, resume each time: nothing finished is lost or run again (invariants 1, 2)', { timeout: 240_000 }, async () => {
-  const seed = Number(process.env.KILL_SEED ?? Date.now() % 100000);
-  const random = rng(seed);
-  const dir = tmpDir();
-  const file = makeExperiment(dir, { n: 800, concurrency: 8, sleep: '0.15' });
-  const kills = Number(process.env.KILLS ?? 24);
-  let killed = 0;
-  while (killed < kills) {
-    const { child, done } = cliStart(['run', file], dir);
-    await sleep(80 + random() * 900);
-    child.kill('SIGKILL');
-    const r = await done;
-    if (r.code === 0) break;
-    assert.equal(r.signal, 'SIGKILL', `seed ${seed}: runner exited by itself: ${r.stderr}`);
-    killed++;
-    // Killed before it made the run folder: nothing to check yet.
-    if (fs.existsSync(path.join(dir, '.resumable'))) assertStateFilesParse(runDirOf(dir), `seed ${seed}, kill ${killed}`);
-  }
-  const final = cliSync(['run', file], dir);
-  assert.equal(final.code, 0, `seed ${seed}: ${final.stderr}`);
-  assert.ok(killed >= 20, `seed ${seed}: expected at least 20 kills, got ${killed}`);
+test(
+  'SIGKILL at random instants, resume each time: nothing finished is lost or run again (invariants 1, 2)',
+  { timeout: 240_000 },
+  async () => {
+    const seed = Number(process.env.KILL_SEED ?? Date.now() % 100000);
+    const random = rng(seed);
+    const dir = tmpDir();
+    const file = makeExperiment(dir, { n: 800, concurrency: 8, sleep: '0.15' });
+    const kills = Number(process.env.KILLS ?? 24);
+    let killed = 0;
+    while (killed < kills) {
+      const { child, done } = cliStart(['run', file], dir);
+      await sleep(80 + random() * 900);
+      child.kill('SIGKILL');
+      const r = await done;
+      if (r.code === 0) break;
+      assert.equal(r.signal, 'SIGKILL', `seed ${seed}: runner exited by itself: ${r.stderr}`);
+      killed++;
+      // Killed before it made the run folder: nothing to check yet.
+      if (fs.existsSync(path.join(dir, '.resumable'))) assertStateFilesParse(runDirOf(dir), `seed ${seed}, kill ${killed}`);
+    }
+    const final = cliSync(['run', file], dir);
+    assert.equal(final.code, 0, `seed ${seed}: ${final.stderr}`);
+    assert.ok(killed >= 20, `seed ${seed}: expected at least 20 kills, got ${killed}`);
 
-  const runDir = runDirOf(dir);
-  const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
-  assert.equal(status.counts.passed, 800, `seed ${seed}: ${JSON.stringify(status.counts)}`);
-  assert.equal(status.status, 'completed');
+    const runDir = runDirOf(dir);
+    const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
+    assert.equal(status.counts.passed, 800, `seed ${seed}: ${JSON.stringify(status.counts)}`);
+    assert.equal(status.status, 'completed');
 
-  // Counted exactly once: one final outcome (end passed, or adopt) per unit in the journal.
-  const finals = new Map<string, number>();
-  for (const r of journalRecords(runDir)) {
-    if ((r.t === 'end' && r.s === 'passed') || r.t === 'adopt') finals.set(r.u as string, (finals.get(r.u as string) ?? 0) + 1);
-  }
-  assert.equal(finals.size, 800);
-  assert.deepEqual([...finals.values()].filter((n) => n !== 1), [], `seed ${seed}: units counted more than once`);
+    // Counted exactly once: one final outcome (end passed, or adopt) per unit in the journal.
+    const finals = new Map<string, number>();
+    for (const r of journalRecords(runDir)) {
+      if ((r.t === 'end' && r.s === 'passed') || r.t === 'adopt') finals.set(r.u as string, (finals.get(r.u as string) ?? 0) + 1);
+    }
+    assert.equal(finals.size, 800);
+    assert.deepEqual(
+      [...finals.values()].filter((n) => n !== 1),
+      [],
+      `seed ${seed}: units counted more than once`,
+    );
 
-  // Never run again once the result was on disk: no "start" after a "done", and no result set aside.
-  for (const [folder, runs] of unitRuns(runDir)) {
-    const firstDone = runs.indexOf('done');
-    assert.ok(firstDone === -1 || runs.lastIndexOf('start') < firstDone, `seed ${seed}: ${folder} ran again after its result was written: ${runs.join(',')}`);
-    assert.ok(fs.existsSync(path.join(runDir, 'units', folder, 'result.json')), `seed ${seed}: ${folder} has no result`);
-    const aside = fs.readdirSync(path.join(runDir, 'units', folder)).filter((f) => f.startsWith('result.json.before'));
-    assert.deepEqual(aside, [], `seed ${seed}: ${folder} had a finished result set aside for a re-run`);
-  }
-  // No orphaned temp files of write-file-atomic after the resume.
-  assert.deepEqual(fs.readdirSync(runDir).filter((f) => /^state\.json\.\d+$/.test(f) || /^experiment\.json\.\d+$/.test(f)), []);
-  console.log(`kill loop: seed ${seed}, ${killed} kills, 800 units, all counted once`);
-});
+    // Never run again once the result was on disk: no "start" after a "done", and no result set aside.
+    for (const [folder, runs] of unitRuns(runDir)) {
+      const firstDone = runs.indexOf('done');
+      assert.ok(
+        firstDone === -1 || runs.lastIndexOf('start') < firstDone,
+        `seed ${seed}: ${folder} ran again after its result was written: ${runs.join(',')}`,
+      );
+      assert.ok(fs.existsSync(path.join(runDir, 'units', folder, 'result.json')), `seed ${seed}: ${folder} has no result`);
+      const aside = fs.readdirSync(path.join(runDir, 'units', folder)).filter((f) => f.startsWith('result.json.before'));
+      assert.deepEqual(aside, [], `seed ${seed}: ${folder} had a finished result set aside for a re-run`);
+    }
+    // No orphaned temp files of write-file-atomic after the resume.
+    assert.deepEqual(
+      fs.readdirSync(runDir).filter((f) => /^state\.json\.\d+$/.test(f) || /^experiment\.json\.\d+$/.test(f)),
+      [],
+    );
+    console.log(`kill loop: seed ${seed}, ${killed} kills, 800 units, all counted once`);
+  },
+);
 
 test('a unit that wrote its result is adopted when the runner dies before journaling it', { timeout: 60_000 }, async () => {
   const dir = tmpDir();
@@ -97,7 +111,9 @@ test('a unit that wrote its result is adopted when the runner dies before journa
   const second = cliSync(['run', file], dir);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /Adopted \d result/);
-  const adopted = journalRecords(runDir).filter((r) => r.t === 'adopt').map((r) => r.u);
+  const adopted = journalRecords(runDir)
+    .filter((r) => r.t === 'adopt')
+    .map((r) => r.u);
   assert.ok(adopted.includes('item-00002'), adopted.join());
   for (const [folder, runs] of unitRuns(runDir)) assert.deepEqual(runs, ['start', 'done'], folder);
 });

@@ -13,7 +13,12 @@ test('a second runner on the same run is refused, naming the holder (invariant 3
   const file = makeExperiment(dir, { n: 30, concurrency: 2, sleep: '0.2' });
   const first = cliStart(['run', file], dir);
   // It holds the lock once it has started a unit.
-  await waitUntil('the first runner to start a unit', () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'start'), 60_000, () => (first.child.exitCode !== null ? `it exited (${first.child.exitCode})` : undefined));
+  await waitUntil(
+    'the first runner to start a unit',
+    () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'start'),
+    60_000,
+    () => (first.child.exitCode !== null ? `it exited (${first.child.exitCode})` : undefined),
+  );
   const second = cliSync(['run', file], dir);
   assert.equal(second.code, 1);
   assert.match(second.stderr, new RegExp(`already being run by pid ${first.child.pid} on ${os.hostname()}`));
@@ -33,7 +38,10 @@ test('a lock left by a dead runner on this host is taken over, and said so', asy
   const file = makeExperiment(dir, { n: 5, concurrency: 2, sleep: '0' });
   assert.equal(cliSync(['run', file, '--concurrency', '1'], dir).code, 0);
   const runDir = runDirOf(dir);
-  fs.writeFileSync(path.join(runDir, 'lock'), JSON.stringify({ schemaVersion: 1, pid: deadPid(), host: os.hostname(), startedAt: Date.now(), token: 'old' }));
+  fs.writeFileSync(
+    path.join(runDir, 'lock'),
+    JSON.stringify({ schemaVersion: 1, pid: deadPid(), host: os.hostname(), startedAt: Date.now(), token: 'old' }),
+  );
   const r = cliSync(['run', file, '--retry-failed'], dir);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /Took over the run lock: its runner \(pid \d+\) is gone/);
@@ -46,7 +54,10 @@ test('a lock whose heartbeat is older than 2 minutes is taken over (runner on an
   assert.equal(cliSync(['run', file], dir).code, 0);
   const runDir = runDirOf(dir);
   const lock = path.join(runDir, 'lock');
-  fs.writeFileSync(lock, JSON.stringify({ schemaVersion: 1, pid: 1, host: 'some-other-node', startedAt: Date.now() - 600_000, token: 'old' }));
+  fs.writeFileSync(
+    lock,
+    JSON.stringify({ schemaVersion: 1, pid: 1, host: 'some-other-node', startedAt: Date.now() - 600_000, token: 'old' }),
+  );
   const fresh = cliSync(['run', file], dir);
   assert.equal(fresh.code, 1, 'a fresh heartbeat from another host is respected');
   assert.match(fresh.stderr, /pid 1 on some-other-node/);

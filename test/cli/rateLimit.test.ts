@@ -8,7 +8,8 @@ import { cliSync, journalRecords, makeExperiment, runDirOf } from '../helpers/cl
 test('preflight answering "rate limited" stops with exit 2 and the reset time before any unit runs', () => {
   const dir = tmpDir();
   const file = makeExperiment(dir, {
-    n: 5, sleep: '0',
+    n: 5,
+    sleep: '0',
     extra: { rateLimit: { exitCodes: [2], patterns: ['resets (?<reset>.+)'], preflight: ['sh', 'ping.sh'], maxWaitSeconds: 60 } },
   });
   writeFiles(dir, { 'ping.sh': 'echo "429 Too Many Requests: usage limit reached, resets Feb 19, 6am (UTC)"; exit 2\n' });
@@ -34,7 +35,12 @@ test('a unit rate-limited by an output pattern is re-queued after the reset, nev
     'fi',
     'echo \'{"passed": true}\' > "$RESUMABLE_UNIT_DIR/result.json"',
   ].join('\n');
-  const file = makeExperiment(dir, { n: 6, concurrency: 2, script, extra: { rateLimit: { patterns: ['HTTP 429', 'Retry-After: (?<reset>\\d+)'], bufferSeconds: 0.5 } } });
+  const file = makeExperiment(dir, {
+    n: 6,
+    concurrency: 2,
+    script,
+    extra: { rateLimit: { patterns: ['HTTP 429', 'Retry-After: (?<reset>\\d+)'], bufferSeconds: 0.5 } },
+  });
   const t = Date.now();
   const r = cliSync(['run', file], dir);
   assert.equal(r.code, 0, r.stderr);

@@ -13,7 +13,12 @@ async function halfRun(n = 40): Promise<{ dir: string; file: string; runDir: str
   const file = makeExperiment(dir, { n, concurrency: 4, sleep: '0.1' });
   const { child, done } = cliStart(['run', file], dir);
   // A unit has ended: the CLI is past its start-up (its signal handlers are in place) and mid-run.
-  await waitUntil('the first unit end in the journal', () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'end'), 60_000, () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined));
+  await waitUntil(
+    'the first unit end in the journal',
+    () => journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'end'),
+    60_000,
+    () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined),
+  );
   child.kill('SIGINT');
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
@@ -78,8 +83,16 @@ test('repair adopts results the journal lost, backs up first, and is idempotent'
   const j = path.join(runDir, 'journal.jsonl');
   const original = fs.readFileSync(j, 'utf8');
   // Lose every unit end: as if the journal were restored from an old backup.
-  fs.writeFileSync(j, original.split('\n').filter((l) => !l.includes('"t":"end"')).join('\n'));
-  const onDisk = fs.readdirSync(path.join(runDir, 'units')).filter((f) => fs.existsSync(path.join(runDir, 'units', f, 'result.json'))).length;
+  fs.writeFileSync(
+    j,
+    original
+      .split('\n')
+      .filter((l) => !l.includes('"t":"end"'))
+      .join('\n'),
+  );
+  const onDisk = fs
+    .readdirSync(path.join(runDir, 'units'))
+    .filter((f) => fs.existsSync(path.join(runDir, 'units', f, 'result.json'))).length;
   const r = cliSync(['repair', runDir], dir);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`\\+${onDisk} adopted, 0 dropped`));
@@ -152,7 +165,8 @@ test('a unit folder the run folder refuses mid-run stops the run with a clear me
   assert.equal(again.code, 0, again.stderr);
   const status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
   assert.equal(status.counts.passed, 30);
-  for (const [unit, log] of unitRuns(runDir)) assert.ok(log.filter((l) => l === 'done').length <= 1, `${unit} finished twice: ${log.join(' ')}`);
+  for (const [unit, log] of unitRuns(runDir))
+    assert.ok(log.filter((l) => l === 'done').length <= 1, `${unit} finished twice: ${log.join(' ')}`);
 });
 
 test('a truncated state.json is reported and rebuilt from the journal', async () => {

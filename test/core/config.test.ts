@@ -35,7 +35,10 @@ test('loads JSONC with comments and trailing commas; units are items Ã— matrix Ã
     }`,
   });
   const e = await loadExperiment(path.join(dir, 'e.experiment.json'));
-  assert.deepEqual(e.units.map((u) => u.id), ['a/m1/r1', 'a/m1/r2', 'a/m2/r1', 'a/m2/r2', 'b/m1/r1', 'b/m1/r2', 'b/m2/r1', 'b/m2/r2']);
+  assert.deepEqual(
+    e.units.map((u) => u.id),
+    ['a/m1/r1', 'a/m1/r2', 'a/m2/r1', 'a/m2/r2', 'b/m1/r1', 'b/m1/r2', 'b/m2/r1', 'b/m2/r2'],
+  );
   assert.equal(e.units[2]!.group, 'm2');
   assert.equal(e.config.concurrency, 4);
 });
@@ -68,16 +71,28 @@ test('bad regex in rateLimit.patterns', async () => {
 });
 
 test('unknown placeholder names its place in the command', async () => {
-  const e = await loadError({ 'data.jsonl': rows, 'e.experiment.json': JSON.stringify({ name: 'e', items: { file: 'data.jsonl' }, run: { command: ['x', '${modle}'] } }) });
+  const e = await loadError({
+    'data.jsonl': rows,
+    'e.experiment.json': JSON.stringify({ name: 'e', items: { file: 'data.jsonl' }, run: { command: ['x', '${modle}'] } }),
+  });
   assert.match(e.message, /\$\.run\.command\[1\]: Unknown placeholder \$\{modle\}/);
 });
 
 test('an item field used by a placeholder must exist in every item', async () => {
-  const e = await loadError({ 'data.jsonl': '{"id":"a","q":1}\n{"id":"b"}\n', 'e.experiment.json': JSON.stringify({ name: 'e', items: { file: 'data.jsonl' }, run: { command: ['x', '${item.q}'] } }) });
+  const e = await loadError({
+    'data.jsonl': '{"id":"a","q":1}\n{"id":"b"}\n',
+    'e.experiment.json': JSON.stringify({ name: 'e', items: { file: 'data.jsonl' }, run: { command: ['x', '${item.q}'] } }),
+  });
   assert.match(e.message, /data\.jsonl:2: Item "b" has no field "q"/);
 });
 
-for (const [label, id] of [['../ escape', '../../etc/passwd'], ['NUL', 'a\u0000b'], ['absolute path', '/etc/passwd'], ['newline', 'a\nb'], ['dot segment', 'a/./b']] as const) {
+for (const [label, id] of [
+  ['../ escape', '../../etc/passwd'],
+  ['NUL', 'a\u0000b'],
+  ['absolute path', '/etc/passwd'],
+  ['newline', 'a\nb'],
+  ['dot segment', 'a/./b'],
+] as const) {
   test(`hostile item id refused (${label})`, async () => {
     const e = await loadError({ 'data.jsonl': JSON.stringify({ id: id }) + '\n', 'e.experiment.json': exp() });
     assert.match(e.message, /data\.jsonl:1: Item id .* (has a|contains a|is an absolute)/);
@@ -96,28 +111,48 @@ test('CSV with quotes, commas and newlines inside fields', async () => {
     'e.experiment.json': exp({}, { file: 'data.csv' }),
   });
   const e = await loadExperiment(path.join(dir, 'e.experiment.json'));
-  assert.deepEqual(e.items.map((i) => i.fields.question), ['What is 1,2?', 'two\nlines "quoted"']);
+  assert.deepEqual(
+    e.items.map((i) => i.fields.question),
+    ['What is 1,2?', 'two\nlines "quoted"'],
+  );
 });
 
 test('JSON array, inline values and globs', async () => {
   const dir = tmpDir();
   writeFiles(dir, {
     'data.json': '[{"id": 1}, {"id": 2}]',
-    'tests/a/T1/x/in.txt': '', 'tests/b/T2/y/in.txt': '',
+    'tests/a/T1/x/in.txt': '',
+    'tests/b/T2/y/in.txt': '',
     'arr.experiment.json': exp({}, { file: 'data.json' }),
     'vals.experiment.json': exp({}, { values: ['x', 'y', { id: 'z', extra: 1 }] }),
     'glob.experiment.json': exp({}, { glob: 'tests/*/T*/*/' }),
   });
-  assert.deepEqual((await loadExperiment(path.join(dir, 'arr.experiment.json'))).items.map((i) => i.id), ['1', '2']);
-  assert.deepEqual((await loadExperiment(path.join(dir, 'vals.experiment.json'))).items.map((i) => i.id), ['x', 'y', 'z']);
-  assert.deepEqual((await loadExperiment(path.join(dir, 'glob.experiment.json'))).items.map((i) => i.id), ['tests/a/T1/x', 'tests/b/T2/y']);
+  assert.deepEqual(
+    (await loadExperiment(path.join(dir, 'arr.experiment.json'))).items.map((i) => i.id),
+    ['1', '2'],
+  );
+  assert.deepEqual(
+    (await loadExperiment(path.join(dir, 'vals.experiment.json'))).items.map((i) => i.id),
+    ['x', 'y', 'z'],
+  );
+  assert.deepEqual(
+    (await loadExperiment(path.join(dir, 'glob.experiment.json'))).items.map((i) => i.id),
+    ['tests/a/T1/x', 'tests/b/T2/y'],
+  );
 });
 
 test('the hash covers results, not runtime knobs', async () => {
   const dir = tmpDir();
   writeFiles(dir, { 'data.jsonl': rows, 'e.experiment.json': exp({ concurrency: 2, seed: 1 }) });
   const a = await loadExperiment(path.join(dir, 'e.experiment.json'));
-  writeFiles(dir, { 'e.experiment.json': exp({ concurrency: 9, seed: 1, retries: { maxAttempts: 5 }, run: { command: ['node', 'x.js', '${item.id}'], timeoutSeconds: 5 } }) });
+  writeFiles(dir, {
+    'e.experiment.json': exp({
+      concurrency: 9,
+      seed: 1,
+      retries: { maxAttempts: 5 },
+      run: { command: ['node', 'x.js', '${item.id}'], timeoutSeconds: 5 },
+    }),
+  });
   const b = await loadExperiment(path.join(dir, 'e.experiment.json'));
   assert.equal(a.hash, b.hash);
   writeFiles(dir, { 'e.experiment.json': exp({ concurrency: 2, seed: 2 }) });

@@ -36,8 +36,14 @@ test('records round-trip through the writer and the reader', async () => {
   for (const r of recs) await w.append(r);
   await w.close();
   const { records, read } = await readAll(file);
-  assert.deepEqual(records.map((x) => x.r), recs);
-  assert.deepEqual(records.map((x) => x.line), recs.map((_, i) => i + 1));
+  assert.deepEqual(
+    records.map((x) => x.r),
+    recs,
+  );
+  assert.deepEqual(
+    records.map((x) => x.line),
+    recs.map((_, i) => i + 1),
+  );
   assert.equal(read.lines, recs.length);
   assert.deepEqual(read.corrupt, []);
   assert.equal(read.tornTail, undefined);
@@ -66,7 +72,10 @@ test('appends made while a flush runs are batched into one write+fdatasync, and 
   await w.close();
   const { records, read } = await readAll(file);
   assert.equal(records.length, 1000);
-  assert.deepEqual(records.map((x) => x.r), Array.from({ length: 1000 }, (_, i) => endRec(i)));
+  assert.deepEqual(
+    records.map((x) => x.r),
+    Array.from({ length: 1000 }, (_, i) => endRec(i)),
+  );
   assert.equal(read.goodLength, fs.statSync(file).size);
 });
 
@@ -88,7 +97,10 @@ test('durableOffset starts at the existing size and equals the file size after w
   assert.equal(w.durableOffset, w.queuedOffset);
   await w.close();
   const { records } = await readAll(file);
-  assert.deepEqual(records.map((x) => x.r), [header, endRec(1), endRec(2)]);
+  assert.deepEqual(
+    records.map((x) => x.r),
+    [header, endRec(1), endRec(2)],
+  );
 });
 
 test('a throwing fence rejects the append and not one more byte is written', async () => {
@@ -118,7 +130,10 @@ test('a throwing fence rejects the append and not one more byte is written', asy
   await assert.rejects(w.close(), /lock lost/);
 
   const { records } = await readAll(file);
-  assert.deepEqual(records.map((x) => x.r), [header, endRec(1)]);
+  assert.deepEqual(
+    records.map((x) => x.r),
+    [header, endRec(1)],
+  );
 });
 
 test('a fence that throws between two flushes rejects everything queued behind it', async () => {
@@ -144,7 +159,10 @@ test('readJournal reports a torn tail with its offset and drops it', async () =>
   const torn = path.join(dir, 'torn.jsonl');
   fs.writeFileSync(torn, goodText + line(endRec(2)).slice(0, 17));
   let { records, read } = await readAll(torn);
-  assert.deepEqual(records.map((x) => x.r), [header, endRec(1)]);
+  assert.deepEqual(
+    records.map((x) => x.r),
+    [header, endRec(1)],
+  );
   assert.deepEqual(read.tornTail, { offset: good, bytes: 17 });
   assert.equal(read.goodLength, good);
   assert.deepEqual(read.corrupt, []);
@@ -176,11 +194,23 @@ test('readJournal reports a corrupt middle line by its 1-based number and still 
   const l7 = line(endRec(2));
   fs.writeFileSync(file, l1 + l2 + l3 + l4 + l5 + l6 + l7);
   const { records, read } = await readAll(file);
-  assert.deepEqual(records.map((x) => x.r), [header, endRec(1), endRec(2)]);
-  assert.deepEqual(records.map((x) => x.line), [1, 3, 7]);
-  assert.deepEqual(read.corrupt.map((c) => c.line), [2, 4, 5]);
+  assert.deepEqual(
+    records.map((x) => x.r),
+    [header, endRec(1), endRec(2)],
+  );
+  assert.deepEqual(
+    records.map((x) => x.line),
+    [1, 3, 7],
+  );
+  assert.deepEqual(
+    read.corrupt.map((c) => c.line),
+    [2, 4, 5],
+  );
   const b = (s: string) => Buffer.byteLength(s);
-  assert.deepEqual(read.corrupt.map((c) => c.offset), [b(l1), b(l1 + l2 + l3), b(l1 + l2 + l3 + l4)]);
+  assert.deepEqual(
+    read.corrupt.map((c) => c.offset),
+    [b(l1), b(l1 + l2 + l3), b(l1 + l2 + l3 + l4)],
+  );
   assert.equal(read.corrupt[0]!.text, l2.trimEnd());
   assert.equal(read.lines, 7);
   assert.equal(read.tornTail, undefined);
@@ -193,17 +223,32 @@ test('readJournal from an offset gives only the later records, numbered from fir
   fs.writeFileSync(file, recs.map(line).join(''));
   const from = Buffer.byteLength(line(header) + line(endRec(1)));
   const { records, read } = await readAll(file, { from, firstLine: 3 });
-  assert.deepEqual(records.map((x) => x.r), [endRec(2), endRec(3), endRec(4)]);
-  assert.deepEqual(records.map((x) => x.line), [3, 4, 5]);
+  assert.deepEqual(
+    records.map((x) => x.r),
+    [endRec(2), endRec(3), endRec(4)],
+  );
+  assert.deepEqual(
+    records.map((x) => x.line),
+    [3, 4, 5],
+  );
   assert.equal(read.lines, 5);
   assert.equal(read.goodLength, fs.statSync(file).size);
 
   // Reading on from where the last read ended: only what was appended since.
   fs.appendFileSync(file, line(endRec(5)) + 'garbage\n' + line(endRec(6)) + line(endRec(7)).slice(0, 5));
   const again = await readAll(file, { from: read.goodLength, firstLine: read.lines + 1 });
-  assert.deepEqual(again.records, [{ r: endRec(5), line: 6 }, { r: endRec(6), line: 8 }]);
-  assert.deepEqual(again.read.corrupt.map((c) => [c.line, c.offset]), [[7, read.goodLength + Buffer.byteLength(line(endRec(5)))]]);
-  assert.deepEqual(again.read.tornTail, { offset: read.goodLength + Buffer.byteLength(line(endRec(5)) + 'garbage\n' + line(endRec(6))), bytes: 5 });
+  assert.deepEqual(again.records, [
+    { r: endRec(5), line: 6 },
+    { r: endRec(6), line: 8 },
+  ]);
+  assert.deepEqual(
+    again.read.corrupt.map((c) => [c.line, c.offset]),
+    [[7, read.goodLength + Buffer.byteLength(line(endRec(5)))]],
+  );
+  assert.deepEqual(again.read.tornTail, {
+    offset: read.goodLength + Buffer.byteLength(line(endRec(5)) + 'garbage\n' + line(endRec(6))),
+    bytes: 5,
+  });
 });
 
 test('damaged lines with no good record after them are a torn tail of several lines (what a crash leaves past the last fsync)', async () => {
@@ -220,13 +265,23 @@ test('damaged lines with no good record after them are a torn tail of several li
 
 test('readJournal keeps lines whole across its read chunks (multi-megabyte journal, multi-byte text)', async () => {
   const file = path.join(tmpDir(), 'big.jsonl');
-  const recs: JournalRecord[] = Array.from({ length: 40_000 }, (_, i) => ({ t: 'end', ts: i, u: `ü${i}`, a: 1, s: 'error', why: '✓é'.repeat(i % 17) }));
+  const recs: JournalRecord[] = Array.from({ length: 40_000 }, (_, i) => ({
+    t: 'end',
+    ts: i,
+    u: `ü${i}`,
+    a: 1,
+    s: 'error',
+    why: '✓é'.repeat(i % 17),
+  }));
   const text = recs.map(line).join('');
   fs.writeFileSync(file, text + '{"t":"end"');
   assert.ok(Buffer.byteLength(text) > 2 * (1 << 20), 'spans several chunks');
   const { records, read } = await readAll(file);
   assert.equal(records.length, recs.length);
-  assert.deepEqual(records.map((x) => x.r), recs);
+  assert.deepEqual(
+    records.map((x) => x.r),
+    recs,
+  );
   assert.ok(records.every((x, i) => x.line === i + 1));
   assert.deepEqual(read.corrupt, []);
   assert.deepEqual(read.tornTail, { offset: Buffer.byteLength(text), bytes: 10 });
@@ -258,7 +313,14 @@ test('a short write is never reported durable', async () => {
   const realWrite = fs.write;
   let shortened = false;
   const write = mock.method(fs, 'write', (...args: unknown[]) => {
-    const [fd, buf, offset, length, pos, cb] = args as [number, Buffer, number, number, null, (e: Error | null, n: number, b: Buffer) => void];
+    const [fd, buf, offset, length, pos, cb] = args as [
+      number,
+      Buffer,
+      number,
+      number,
+      null,
+      (e: Error | null, n: number, b: Buffer) => void,
+    ];
     if (shortened || !Buffer.isBuffer(buf)) return (realWrite as (...a: unknown[]) => void)(...args);
     shortened = true;
     // What the kernel does on a disk that fills up mid-write: part of the bytes, no error.
@@ -266,7 +328,10 @@ test('a short write is never reported durable', async () => {
   });
   let outcome: string;
   try {
-    outcome = await w.append(endRec(1)).then(() => 'durable', () => 'rejected');
+    outcome = await w.append(endRec(1)).then(
+      () => 'durable',
+      () => 'rejected',
+    );
   } finally {
     write.mock.restore();
   }
@@ -275,12 +340,16 @@ test('a short write is never reported durable', async () => {
   assert.ok(w.durableOffset <= size, `durableOffset ${w.durableOffset} is past the end of the file (${size} bytes)`);
   if (outcome === 'durable') {
     const { records } = await readAll(file);
-    assert.deepEqual(records.map((x) => x.r), [endRec(1)], 'a resolved append reads back');
+    assert.deepEqual(
+      records.map((x) => x.r),
+      [endRec(1)],
+      'a resolved append reads back',
+    );
   }
   await w.close().catch(() => {});
 });
 
-test('flushSync while a write is in flight keeps the lines in order: a unit\'s end never lands before its start', async () => {
+test("flushSync while a write is in flight keeps the lines in order: a unit's end never lands before its start", async () => {
   const file = path.join(tmpDir(), 'journal.jsonl');
   fs.writeFileSync(file, line(header));
   const w = JournalWriter.open(file, noFence);
@@ -309,7 +378,10 @@ test('flushSync while a write is in flight keeps the lines in order: a unit\'s e
     write.mock.restore();
   }
   const { records, read } = await readAll(file);
-  assert.deepEqual(records.map((x) => x.r.t), ['header', 'start', 'end']);
+  assert.deepEqual(
+    records.map((x) => x.r.t),
+    ['header', 'start', 'end'],
+  );
   assert.deepEqual(read.corrupt, []);
   assert.equal(read.tornTail, undefined);
 });

@@ -35,9 +35,9 @@ test('a lock replaced behind its holder is seen as lost by check, verify and hea
   aged(file, 60_000);
   const agedMtime = fs.statSync(file).mtimeMs;
   assert.throws(() => lock.heartbeat(), LockLostError);
-  assert.equal(fs.statSync(file).mtimeMs, agedMtime, 'the heartbeat did not touch the new holder\'s lock');
+  assert.equal(fs.statSync(file).mtimeMs, agedMtime, "the heartbeat did not touch the new holder's lock");
   lock.release();
-  assert.ok(fs.existsSync(file), 'release leaves the new holder\'s lock');
+  assert.ok(fs.existsSync(file), "release leaves the new holder's lock");
   assert.ok(before > 0);
 });
 
@@ -56,7 +56,10 @@ test('a live holder on this host is never stale, however old its heartbeat looks
   const { lock } = await HeldLock.acquire(file, systemClock);
   aged(file, 180_000);
   const ahead = { ...systemClock, now: () => Date.now() + 180_000 };
-  await assert.rejects(HeldLock.acquire(file, ahead), (e: Error) => isUserError(e) && new RegExp(`already being run by pid ${process.pid} on ${os.hostname()}`).test(e.message));
+  await assert.rejects(
+    HeldLock.acquire(file, ahead),
+    (e: Error) => isUserError(e) && new RegExp(`already being run by pid ${process.pid} on ${os.hostname()}`).test(e.message),
+  );
   lock.verify();
   lock.release();
 });
@@ -78,18 +81,27 @@ test('an empty lock (its writer died before writing it, e.g. on a full disk) is 
 test('a lock that cannot be read says what it is instead of "another runner keeps racing"', async () => {
   const file = path.join(tmpDir(), 'lock');
   fs.mkdirSync(file);
-  await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /lock\b.*is a folder, not a regular file/.test(e.message) && !/racing/.test(e.message));
+  await assert.rejects(
+    HeldLock.acquire(file, systemClock),
+    (e: Error) => isUserError(e) && /lock\b.*is a folder, not a regular file/.test(e.message) && !/racing/.test(e.message),
+  );
 });
 
 test('a lock held by repair names repair, not a runner', async () => {
   const file = path.join(tmpDir(), 'lock');
   const { lock } = await HeldLock.acquire(file, systemClock, { role: 'repair' });
-  await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /being repaired by pid \d+/.test(e.message) && /`resumable repair`/.test(e.hints.join(' ')));
+  await assert.rejects(
+    HeldLock.acquire(file, systemClock),
+    (e: Error) => isUserError(e) && /being repaired by pid \d+/.test(e.message) && /`resumable repair`/.test(e.hints.join(' ')),
+  );
   lock.release();
 });
 
 test('a lock that is a FIFO is reported, never waited on', async () => {
   const file = path.join(tmpDir(), 'lock');
   execFileSync('mkfifo', [file]);
-  await assert.rejects(HeldLock.acquire(file, systemClock), (e: Error) => isUserError(e) && /is a FIFO \(named pipe\), not a regular file/.test(e.message));
+  await assert.rejects(
+    HeldLock.acquire(file, systemClock),
+    (e: Error) => isUserError(e) && /is a FIFO \(named pipe\), not a regular file/.test(e.message),
+  );
 });

@@ -14,9 +14,12 @@ const header: JournalRecord = { t: 'header', ts: 1, schemaVersion: 1, run: 'r', 
 const good: JournalRecord[] = [
   header,
   { t: 'runner_start', ts: 2, pid: 1, host: 'h' },
-  { t: 'start', ts: 3, u: 'a', a: 1 }, { t: 'end', ts: 4, u: 'a', a: 1, s: 'passed' },
-  { t: 'start', ts: 5, u: 'b', a: 1 }, { t: 'end', ts: 6, u: 'b', a: 1, s: 'failed' },
-  { t: 'start', ts: 7, u: 'd', a: 1 }, { t: 'end', ts: 8, u: 'd', a: 1, s: 'rate_limited' },
+  { t: 'start', ts: 3, u: 'a', a: 1 },
+  { t: 'end', ts: 4, u: 'a', a: 1, s: 'passed' },
+  { t: 'start', ts: 5, u: 'b', a: 1 },
+  { t: 'end', ts: 6, u: 'b', a: 1, s: 'failed' },
+  { t: 'start', ts: 7, u: 'd', a: 1 },
+  { t: 'end', ts: 8, u: 'd', a: 1, s: 'rate_limited' },
   { t: 'start', ts: 9, u: 'c', a: 1 },
 ];
 
@@ -84,7 +87,10 @@ test('counts dropped corrupt lines and the torn tail', () => {
 });
 
 test('changed is false when there is nothing to do', () => {
-  const found: FoundResult[] = [{ unitId: 'a', status: 'passed' }, { unitId: 'b', status: 'failed' }];
+  const found: FoundResult[] = [
+    { unitId: 'a', status: 'passed' },
+    { unitId: 'b', status: 'failed' },
+  ];
   const plan = planRepair(good, viewOf(good), found, NO_DAMAGE, NOW);
   assert.equal(plan.changed, false);
   assert.deepEqual(plan.adopted, []);
@@ -101,15 +107,35 @@ test('the plan does not alias the inputs', () => {
 });
 
 test('describeRepair', () => {
-  const plan = planRepair(good, viewOf(good), [{ unitId: 'c', status: 'passed' }, { unitId: 'e', status: 'failed' }], { corruptLines: [7], tornTail: false }, NOW);
+  const plan = planRepair(
+    good,
+    viewOf(good),
+    [
+      { unitId: 'c', status: 'passed' },
+      { unitId: 'e', status: 'failed' },
+    ],
+    { corruptLines: [7], tornTail: false },
+    NOW,
+  );
   assert.equal(describeRepair(plan), '+2 adopted, 1 dropped');
-  const withUnreadable = planRepair(good, viewOf(good), [{ unitId: 'c', status: 'unreadable' }, { unitId: 'e', status: 'passed' }], { corruptLines: [], tornTail: true }, NOW);
+  const withUnreadable = planRepair(
+    good,
+    viewOf(good),
+    [
+      { unitId: 'c', status: 'unreadable' },
+      { unitId: 'e', status: 'passed' },
+    ],
+    { corruptLines: [], tornTail: true },
+    NOW,
+  );
   assert.equal(describeRepair(withUnreadable), '+1 adopted, 1 dropped, 1 unreadable result(s) left to run again');
 });
 
-test('a second plan over the first plan\'s output adopts nothing and changes nothing', () => {
+test("a second plan over the first plan's output adopts nothing and changes nothing", () => {
   const found: FoundResult[] = [
-    { unitId: 'c', status: 'passed' }, { unitId: 'd', status: 'failed' }, { unitId: 'e', status: 'unreadable' },
+    { unitId: 'c', status: 'passed' },
+    { unitId: 'd', status: 'failed' },
+    { unitId: 'e', status: 'unreadable' },
   ];
   const first = planRepair(good, viewOf(good), found, { corruptLines: [3], tornTail: true }, NOW);
   assert.equal(first.changed, true);
@@ -125,7 +151,13 @@ test('property: repair is idempotent for any journal prefix and any found result
   const unit = fc.constantFrom(...IDS);
   const rec: fc.Arbitrary<JournalRecord> = fc.oneof(
     fc.record({ t: fc.constant('start' as const), ts: fc.nat(), u: unit, a: fc.integer({ min: 1, max: 3 }) }),
-    fc.record({ t: fc.constant('end' as const), ts: fc.nat(), u: unit, a: fc.integer({ min: 1, max: 3 }), s: fc.constantFrom('passed' as const, 'failed' as const, 'error' as const, 'rate_limited' as const, 'interrupted' as const) }),
+    fc.record({
+      t: fc.constant('end' as const),
+      ts: fc.nat(),
+      u: unit,
+      a: fc.integer({ min: 1, max: 3 }),
+      s: fc.constantFrom('passed' as const, 'failed' as const, 'error' as const, 'rate_limited' as const, 'interrupted' as const),
+    }),
     fc.record({ t: fc.constant('runner_start' as const), ts: fc.nat(), pid: fc.nat(), host: fc.constant('h') }),
   );
   // Result files judged by repair are passed, failed or unreadable (an error result is unreadable).

@@ -87,11 +87,14 @@ test('human month/day text, DST-correct in Los Angeles', () => {
 
 test('a yearless date is this year unless that is more than 180 days ago', () => {
   const jan = Date.UTC(2026, 0, 10, 12); // 2026-01-10
-  check([
-    ['Feb 19, 6am', Date.UTC(2026, 1, 19, 14)],
-    ['Dec 31 UTC', Date.UTC(2026, 11, 31)], // this year's, later on
-    ['Jun 1 UTC', Date.UTC(2026, 5, 1)],
-  ], jan);
+  check(
+    [
+      ['Feb 19, 6am', Date.UTC(2026, 1, 19, 14)],
+      ['Dec 31 UTC', Date.UTC(2026, 11, 31)], // this year's, later on
+      ['Jun 1 UTC', Date.UTC(2026, 5, 1)],
+    ],
+    jan,
+  );
   check([
     ['Jan 5 UTC', Date.UTC(2027, 0, 5)], // Nov 22 → Jan 5 rolls into next year
     ['May 20 UTC', Date.UTC(2027, 4, 20)], // 186 days ago
@@ -124,10 +127,13 @@ test('times with zones and the next-occurrence rule', () => {
 test('next occurrence keeps the wall-clock time across a DST change', () => {
   // 2027-03-14 is the US spring-forward day; 09:30 UTC is 01:30 PST.
   const now = Date.UTC(2027, 2, 14, 9, 30);
-  check([
-    ['6am', Date.UTC(2027, 2, 14, 13)], // later today, already PDT
-    ['1am', Date.UTC(2027, 2, 15, 8)], // tomorrow 01:00 PDT, not 24h later
-  ], now);
+  check(
+    [
+      ['6am', Date.UTC(2027, 2, 14, 13)], // later today, already PDT
+      ['1am', Date.UTC(2027, 2, 15, 8)], // tomorrow 01:00 PDT, not 24h later
+    ],
+    now,
+  );
 });
 
 test('without defaultZone the process local zone is used', () => {
@@ -169,9 +175,35 @@ test('text without a usable time gives undefined', () => {
 
 test('never throws; returns undefined or a finite number for arbitrary text', () => {
   const tokens = fc.constantFrom(
-    'Feb', '19', '2027', ',', ' ', ':', '6am', '4:30', 'pm', 'UTC', 'GMT+', 'Z', '(America/Los_Angeles)',
-    '(Mars/Base)', 'Etc/GMT-14', 'in', '30s', '1m', 'Retry-After:', '2026-11-23T', '04:00', '+05:30',
-    'Wed, 21 Oct 2015 07:28:00 GMT', 'tomorrow', 'noon', '1700000000', '.', '-', '99999999999',
+    'Feb',
+    '19',
+    '2027',
+    ',',
+    ' ',
+    ':',
+    '6am',
+    '4:30',
+    'pm',
+    'UTC',
+    'GMT+',
+    'Z',
+    '(America/Los_Angeles)',
+    '(Mars/Base)',
+    'Etc/GMT-14',
+    'in',
+    '30s',
+    '1m',
+    'Retry-After:',
+    '2026-11-23T',
+    '04:00',
+    '+05:30',
+    'Wed, 21 Oct 2015 07:28:00 GMT',
+    'tomorrow',
+    'noon',
+    '1700000000',
+    '.',
+    '-',
+    '99999999999',
   );
   const text = fc.oneof(
     fc.string(),

@@ -42,7 +42,11 @@ test('readRegularFile caps the size: a bigger file is refused with its size and 
   const f = path.join(dir, 'big');
   fs.writeFileSync(f, '');
   fs.truncateSync(f, 3 * 1024 * 1024);
-  assert.deepEqual(readRegularFile(f, { maxBytes: 1024 * 1024, what: 'a result' }), { kind: 'refused', why: 'is 3.0 MiB; a result may be at most 1 MiB', code: 'EFBIG' });
+  assert.deepEqual(readRegularFile(f, { maxBytes: 1024 * 1024, what: 'a result' }), {
+    kind: 'refused',
+    why: 'is 3.0 MiB; a result may be at most 1 MiB',
+    code: 'EFBIG',
+  });
   assert.equal((readRegularFile(f, { maxBytes: 3 * 1024 * 1024 }) as { text: string }).text.length, 3 * 1024 * 1024);
 });
 
@@ -61,11 +65,15 @@ test('realDir tells a folder from a symlink to one (naming its target), and from
   fs.writeFileSync(path.join(dir, 'file'), '');
   assert.deepEqual(realDir(path.join(dir, 'real')), { kind: 'dir' });
   assert.deepEqual(realDir(path.join(dir, 'none')), { kind: 'absent' });
-  assert.deepEqual(realDir(path.join(dir, 'link')), { kind: 'refused', why: `is a symbolic link (to ${path.join(dir, 'real')}); not followed`, link: true });
+  assert.deepEqual(realDir(path.join(dir, 'link')), {
+    kind: 'refused',
+    why: `is a symbolic link (to ${path.join(dir, 'real')}); not followed`,
+    link: true,
+  });
   assert.deepEqual(realDir(path.join(dir, 'file')), { kind: 'refused', why: 'is a regular file, not a folder' });
 });
 
-test('LogCapper keeps an attempt\'s head and tail with a marker, leaves earlier attempts alone, and the writer goes on at the new end', () => {
+test("LogCapper keeps an attempt's head and tail with a marker, leaves earlier attempts alone, and the writer goes on at the new end", () => {
   const dir = tmpDir();
   const file = path.join(dir, 'output.log');
   fs.writeFileSync(file, 'EARLIER ATTEMPT\n');
@@ -84,7 +92,10 @@ test('LogCapper keeps an attempt\'s head and tail with a marker, leaves earlier 
     const m = /\n\[resumable\] (\d+) bytes of this attempt's output cut here \(maxLogBytes = 65536/.exec(text);
     assert.ok(m, 'marker');
     // Cut on line boundaries: every kept line is whole, and the kept plus the cut are all of it.
-    const kept = text.slice(16).split('\n').filter((l) => l.startsWith('line '));
+    const kept = text
+      .slice(16)
+      .split('\n')
+      .filter((l) => l.startsWith('line '));
     assert.ok(kept.every((l) => /^line \d{7}$/.test(l)));
     assert.equal(kept.length * 13 + Number(m[1]), 20000 * 13);
     assert.ok(text.endsWith(`${line(19999)}AFTER TRIM\n`));

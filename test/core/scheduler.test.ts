@@ -25,7 +25,14 @@ function fakeExecutor(clock: FakeClock, answer: (id: string, attempt: number) =>
         inFlight--;
         resolve({ status: 'passed', durationMs: ms, ...answer(unit.id, attempt) });
       }, ms);
-      return { done, kill: () => { clock.clearTimeout(h); inFlight--; resolve({ status: 'error', why: 'killed', durationMs: 0 }); } };
+      return {
+        done,
+        kill: () => {
+          clock.clearTimeout(h);
+          inFlight--;
+          resolve({ status: 'error', why: 'killed', durationMs: 0 });
+        },
+      };
     },
   };
   return { exec, log, maxInFlight: () => maxInFlight };
@@ -37,7 +44,13 @@ function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<Schedule
   let unpauses = 0;
   const attempts = new Map<string, number>();
   const o: SchedulerOptions = {
-    concurrency: 4, maxAttempts: 3, backoffSeconds: [5, 300], graceMs: 1000, clock, random: () => 0.5, executor: exec,
+    concurrency: 4,
+    maxAttempts: 3,
+    backoffSeconds: [5, 300],
+    graceMs: 1000,
+    clock,
+    random: () => 0.5,
+    executor: exec,
     rateLimit: { maxWaitSeconds: 3600, defaultWaitSeconds: 60, bufferSeconds: 5 },
     attemptsSoFar: (id) => attempts.get(id) ?? 0,
     hooks: {
@@ -48,7 +61,9 @@ function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<Schedule
       },
       paused: (until, src) => pauses.push({ until, src }),
       unpaused: () => unpauses++,
-      failed: (e) => { throw e; },
+      failed: (e) => {
+        throw e;
+      },
     },
     ...over,
   };
@@ -73,7 +88,10 @@ test('errors are retried with exponential backoff up to maxAttempts', async () =
   const end = new Scheduler(units(1), s.o).run();
   await clock.advance(60_000);
   await end;
-  assert.deepEqual(f.log.map((l) => l.attempt), [1, 2, 3]);
+  assert.deepEqual(
+    f.log.map((l) => l.attempt),
+    [1, 2, 3],
+  );
   // backoff with random()=0.5: 5 s * 0.75 after attempt 1, 10 s * 0.75 after attempt 2.
   assert.equal(f.log[1]!.at - f.log[0]!.at, 100 + 3750);
   assert.equal(f.log[2]!.at - f.log[1]!.at, 100 + 7500);
@@ -141,7 +159,10 @@ test('stop: no new dispatch, in-flight units finish within the grace period', as
   await clock.advance(5000);
   assert.deepEqual(await end, { reason: 'interrupted' });
   assert.equal(f.log.length, 2);
-  assert.deepEqual(s.ends.map((e) => e.status), ['passed', 'passed']);
+  assert.deepEqual(
+    s.ends.map((e) => e.status),
+    ['passed', 'passed'],
+  );
 });
 
 test('stop: units past the grace period are killed and reported interrupted', async () => {
@@ -154,13 +175,20 @@ test('stop: units past the grace period are killed and reported interrupted', as
   sched.stop();
   await clock.advance(2000);
   assert.deepEqual(await end, { reason: 'interrupted' });
-  assert.deepEqual(s.ends.map((e) => e.status), ['interrupted', 'interrupted']);
+  assert.deepEqual(
+    s.ends.map((e) => e.status),
+    ['interrupted', 'interrupted'],
+  );
 });
 
 test('stop: a unit killed by a signal from outside while we stop (Slurm scancel signals the whole job) is interrupted, not an error', async () => {
   const clock = new FakeClock();
   // Unit u0 dies of SIGTERM 200 ms in (after the stop), u1 finishes normally; before a stop, a signal death is an error.
-  const f = fakeExecutor(clock, (id) => (id === 'u0' || id === 'u2' ? { status: 'error', signal: 'SIGTERM', why: 'killed by SIGTERM' } : {}), 200);
+  const f = fakeExecutor(
+    clock,
+    (id) => (id === 'u0' || id === 'u2' ? { status: 'error', signal: 'SIGTERM', why: 'killed by SIGTERM' } : {}),
+    200,
+  );
   const s = options(clock, f.exec, { concurrency: 2 });
   const sched = new Scheduler(units(2), s.o);
   const end = sched.run();
@@ -168,15 +196,26 @@ test('stop: a unit killed by a signal from outside while we stop (Slurm scancel 
   sched.stop();
   await clock.advance(5000);
   assert.deepEqual(await end, { reason: 'interrupted' });
-  assert.deepEqual(s.ends, [{ id: 'u0', status: 'interrupted' }, { id: 'u1', status: 'passed' }]);
+  assert.deepEqual(s.ends, [
+    { id: 'u0', status: 'interrupted' },
+    { id: 'u1', status: 'passed' },
+  ]);
 
   const clock2 = new FakeClock();
-  const f2 = fakeExecutor(clock2, (id, a) => (id === 'u0' && a === 1 ? { status: 'error', signal: 'SIGKILL', why: 'killed by SIGKILL' } : {}), 200);
+  const f2 = fakeExecutor(
+    clock2,
+    (id, a) => (id === 'u0' && a === 1 ? { status: 'error', signal: 'SIGKILL', why: 'killed by SIGKILL' } : {}),
+    200,
+  );
   const s2 = options(clock2, f2.exec, { concurrency: 1 });
   const end2 = new Scheduler(units(1), s2.o).run();
   await clock2.advance(60_000);
   assert.deepEqual(await end2, { reason: 'completed' });
-  assert.deepEqual(s2.ends.map((e) => e.status), ['error', 'passed'], 'without a stop, a signal death spends an attempt and is retried');
+  assert.deepEqual(
+    s2.ends.map((e) => e.status),
+    ['error', 'passed'],
+    'without a stop, a signal death spends an attempt and is retried',
+  );
 });
 
 test('a unit that dies of SIGTERM just before the runner is told to stop (the same scancel) is interrupted, not an error', async () => {
@@ -213,8 +252,16 @@ test('a unit that cannot be prepared stops dispatching: the failure is reported 
   await clock.advance(10_000);
   assert.deepEqual(await end, { reason: 'interrupted' });
   assert.deepEqual(failures, ['ENOSPC: no space left on device']);
-  assert.deepEqual(f.log.map((l) => l.id), ['u0', 'u1', 'u2', 'u3', 'u4'], 'nothing dispatched after the failure');
-  assert.deepEqual(s.ends.map((e) => `${e.id}:${e.status}`).sort(), ['u0:passed', 'u1:passed', 'u2:passed', 'u3:passed', 'u4:passed'], 'the units in flight finished');
+  assert.deepEqual(
+    f.log.map((l) => l.id),
+    ['u0', 'u1', 'u2', 'u3', 'u4'],
+    'nothing dispatched after the failure',
+  );
+  assert.deepEqual(
+    s.ends.map((e) => `${e.id}:${e.status}`).sort(),
+    ['u0:passed', 'u1:passed', 'u2:passed', 'u3:passed', 'u4:passed'],
+    'the units in flight finished',
+  );
 });
 
 test('a rate-limit pause ends on time when the wall clock steps back during it (an NTP step)', async () => {
@@ -237,20 +284,32 @@ test('a rate-limit pause ends on time when the wall clock steps back during it (
   await clock.advance(20_000);
   assert.deepEqual(await Promise.race([end, Promise.resolve('still paused')]), { reason: 'completed' });
   assert.equal(s.unpauses(), 1);
-  assert.deepEqual(s.ends.map((e) => `${e.id}:${e.status}`), ['u0:rate_limited', 'u0:passed', 'u1:passed', 'u2:passed']);
+  assert.deepEqual(
+    s.ends.map((e) => `${e.id}:${e.status}`),
+    ['u0:rate_limited', 'u0:passed', 'u1:passed', 'u2:passed'],
+  );
 });
 
 test('a unit the runner could not start (EMFILE) is not an attempt: it goes back first in line and runs later', async () => {
   const clock = new FakeClock();
   let faults = 2;
-  const f = fakeExecutor(clock, (id) => (id === 'u1' && faults-- > 0 ? { status: 'error', runnerFault: 'EMFILE', why: 'could not start: EMFILE' } : {}));
+  const f = fakeExecutor(clock, (id) =>
+    id === 'u1' && faults-- > 0 ? { status: 'error', runnerFault: 'EMFILE', why: 'could not start: EMFILE' } : {},
+  );
   const s = options(clock, f.exec, { concurrency: 2, maxAttempts: 1 });
   const end = new Scheduler(units(4), s.o).run();
   await clock.advance(60_000);
   assert.deepEqual(await end, { reason: 'completed' });
   const u1 = f.log.filter((l) => l.id === 'u1');
-  assert.deepEqual(u1.map((l) => l.attempt), [1, 1, 1], 'the same attempt number each time: none was spent');
-  assert.deepEqual(s.ends.filter((e) => e.id === 'u1').map((e) => e.status), ['interrupted', 'interrupted', 'passed']);
+  assert.deepEqual(
+    u1.map((l) => l.attempt),
+    [1, 1, 1],
+    'the same attempt number each time: none was spent',
+  );
+  assert.deepEqual(
+    s.ends.filter((e) => e.id === 'u1').map((e) => e.status),
+    ['interrupted', 'interrupted', 'passed'],
+  );
 });
 
 test('runner faults that go on with nothing in flight stop the run with the cause, spending no attempt', async () => {

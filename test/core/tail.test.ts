@@ -44,6 +44,9 @@ test('a damaged line is reported by its line number across polls, and the lines 
   await tail.poll();
   fs.appendFileSync(file, 'garbage\n' + line({ t: 'end', ts: 2, u: 'c', a: 1, s: 'passed' }));
   await tail.poll();
-  assert.deepEqual(tail.problems.corrupt.map((c) => c.line), [2]);
+  assert.deepEqual(
+    tail.problems.corrupt.map((c) => c.line),
+    [2],
+  );
   assert.equal(tail.view.counts.passed, 1);
 });

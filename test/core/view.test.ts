@@ -27,7 +27,13 @@ const sum = (c: Counts) => c.passed + c.failed + c.error + c.rate_limited + c.ru
 let ts = 0;
 const start = (u: string, a = 1): JournalRecord => ({ t: 'start', ts: ++ts, u, a, pid: 100, pst: 5 });
 const end = (u: string, s: EndStatus, a = 1): JournalRecord => ({ t: 'end', ts: ++ts, u, a, s, d: 10 });
-const adopt = (u: string, s: 'passed' | 'failed' | 'error' | 'rate_limited'): JournalRecord => ({ t: 'adopt', ts: ++ts, u, s, why: 'test' });
+const adopt = (u: string, s: 'passed' | 'failed' | 'error' | 'rate_limited'): JournalRecord => ({
+  t: 'adopt',
+  ts: ++ts,
+  u,
+  s,
+  why: 'test',
+});
 const runnerStart = (): JournalRecord => ({ t: 'runner_start', ts: ++ts, pid: 1, host: 'h' });
 const requeue = (...u: string[]): JournalRecord => ({ t: 'requeue', ts: ++ts, u, why: '--retry-errors' });
 
@@ -125,8 +131,12 @@ test('adopt ends a unit and counts one more attempt', () => {
 
 test('requeue resets attempts and status, but leaves a running unit alone', () => {
   const v = viewOf(IDS, [
-    start('a', 1), end('a', 'error', 1), start('a', 2), end('a', 'error', 2),
-    start('b', 1), end('b', 'failed', 1),
+    start('a', 1),
+    end('a', 'error', 1),
+    start('a', 2),
+    end('a', 'error', 2),
+    start('b', 1),
+    end('b', 'failed', 1),
     start('c', 1),
   ]);
   applyRecord(v, requeue('a', 'b', 'c', 'nope'));
@@ -176,12 +186,18 @@ const endStatus = fc.constantFrom<EndStatus>('passed', 'failed', 'error', 'rate_
 const recordArb: fc.Arbitrary<JournalRecord> = fc.oneof(
   fc.record({ t: fc.constant('start' as const), ts: fc.nat(), u: unitId, a: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ t: fc.constant('end' as const), ts: fc.nat(), u: unitId, a: fc.integer({ min: 1, max: 5 }), s: endStatus }),
-  fc.record({ t: fc.constant('adopt' as const), ts: fc.nat(), u: unitId, s: fc.constantFrom('passed' as const, 'failed' as const, 'error' as const, 'rate_limited' as const), why: fc.constant('x') }),
+  fc.record({
+    t: fc.constant('adopt' as const),
+    ts: fc.nat(),
+    u: unitId,
+    s: fc.constantFrom('passed' as const, 'failed' as const, 'error' as const, 'rate_limited' as const),
+    why: fc.constant('x'),
+  }),
   fc.record({ t: fc.constant('runner_start' as const), ts: fc.nat(), pid: fc.nat(), host: fc.constant('h') }),
   fc.record({ t: fc.constant('requeue' as const), ts: fc.nat(), u: fc.array(unitId, { maxLength: 4 }), why: fc.constant('x') }),
 );
 
-test('property: counts always match the units\' statuses and sum to the number of units', () => {
+test("property: counts always match the units' statuses and sum to the number of units", () => {
   const ids = ['a', 'b', 'c', 'd'];
   fc.assert(
     fc.property(fc.array(recordArb, { maxLength: 60 }), (records) => {
@@ -219,22 +235,36 @@ function experiment(ids: readonly string[], maxAttempts = 3): LoadedExperiment {
 
 /** A view with one unit per state the plan distinguishes. */
 function mixedView(): RunView {
-  return viewOf(['p', 'f', 'e1', 'e3', 'rl', 'new', 'inflight', 'running'], [
-    runnerStart(),
-    start('p'), end('p', 'passed'),
-    start('f'), end('f', 'failed'),
-    start('e1', 1), end('e1', 'error', 1),
-    start('e3', 3), end('e3', 'error', 3),
-    start('rl'), end('rl', 'rate_limited'),
-    start('inflight', 1), end('inflight', 'error', 1), start('inflight', 2), end('inflight', 'interrupted', 2),
-    start('running'),
-  ]);
+  return viewOf(
+    ['p', 'f', 'e1', 'e3', 'rl', 'new', 'inflight', 'running'],
+    [
+      runnerStart(),
+      start('p'),
+      end('p', 'passed'),
+      start('f'),
+      end('f', 'failed'),
+      start('e1', 1),
+      end('e1', 'error', 1),
+      start('e3', 3),
+      end('e3', 'error', 3),
+      start('rl'),
+      end('rl', 'rate_limited'),
+      start('inflight', 1),
+      end('inflight', 'error', 1),
+      start('inflight', 2),
+      end('inflight', 'interrupted', 2),
+      start('running'),
+    ],
+  );
 }
 const ALL = ['p', 'f', 'e1', 'e3', 'rl', 'new', 'inflight', 'running'];
 
 test('planRun without flags: skips passed, failed and spent errors; runs the rest in config order', () => {
   const plan = planRun(experiment(ALL, 3), mixedView(), {});
-  assert.deepEqual(plan.todo.map((u) => u.id), ['e1', 'rl', 'new', 'inflight', 'running']);
+  assert.deepEqual(
+    plan.todo.map((u) => u.id),
+    ['e1', 'rl', 'new', 'inflight', 'running'],
+  );
   assert.deepEqual(plan.requeue, []);
   assert.equal(plan.requeueWhy, '');
   assert.deepEqual(plan.reasons, {
@@ -250,7 +280,10 @@ test('planRun without flags: skips passed, failed and spent errors; runs the res
 
 test('planRun --retry-errors requeues every error, spent or not, and leaves failed alone', () => {
   const plan = planRun(experiment(ALL, 3), mixedView(), { retryErrors: true });
-  assert.deepEqual(plan.todo.map((u) => u.id), ['e1', 'e3', 'rl', 'new', 'inflight', 'running']);
+  assert.deepEqual(
+    plan.todo.map((u) => u.id),
+    ['e1', 'e3', 'rl', 'new', 'inflight', 'running'],
+  );
   assert.deepEqual(plan.requeue, ['e1', 'e3']);
   assert.equal(plan.requeueWhy, '--retry-errors');
   assert.equal(plan.reasons['run: error, --retry-errors'], 2);
@@ -259,7 +292,10 @@ test('planRun --retry-errors requeues every error, spent or not, and leaves fail
 
 test('planRun --retry-failed requeues failed units only', () => {
   const plan = planRun(experiment(ALL, 3), mixedView(), { retryFailed: true });
-  assert.deepEqual(plan.todo.map((u) => u.id), ['f', 'e1', 'rl', 'new', 'inflight', 'running']);
+  assert.deepEqual(
+    plan.todo.map((u) => u.id),
+    ['f', 'e1', 'rl', 'new', 'inflight', 'running'],
+  );
   assert.deepEqual(plan.requeue, ['f']);
   assert.equal(plan.requeueWhy, '--retry-failed');
   assert.equal(plan.reasons['skip: error, attempts used up (use --retry-errors)'], 1);
@@ -267,7 +303,10 @@ test('planRun --retry-failed requeues failed units only', () => {
 
 test('planRun with both flags; passed is never rerun', () => {
   const plan = planRun(experiment(ALL, 3), mixedView(), { retryErrors: true, retryFailed: true });
-  assert.deepEqual(plan.todo.map((u) => u.id), ['f', 'e1', 'e3', 'rl', 'new', 'inflight', 'running']);
+  assert.deepEqual(
+    plan.todo.map((u) => u.id),
+    ['f', 'e1', 'e3', 'rl', 'new', 'inflight', 'running'],
+  );
   assert.deepEqual(plan.requeue, ['f', 'e1', 'e3']);
   assert.equal(plan.requeueWhy, '--retry-errors --retry-failed');
   assert.equal(plan.reasons['skip: passed'], 1);
@@ -276,13 +315,19 @@ test('planRun with both flags; passed is never rerun', () => {
 test('planRun honours maxAttempts exactly at the boundary', () => {
   const v = viewOf(['x'], [start('x', 1), end('x', 'error', 1), start('x', 2), end('x', 'error', 2)]);
   assert.deepEqual(planRun(experiment(['x'], 2), v, {}).todo, []);
-  assert.deepEqual(planRun(experiment(['x'], 3), v, {}).todo.map((u) => u.id), ['x']);
+  assert.deepEqual(
+    planRun(experiment(['x'], 3), v, {}).todo.map((u) => u.id),
+    ['x'],
+  );
 });
 
-test('planRun follows the config\'s order and ignores config units the view does not know', () => {
+test("planRun follows the config's order and ignores config units the view does not know", () => {
   const v = newView(['b', 'a']);
   const plan = planRun(experiment(['a', 'ghost', 'b']), v, {});
-  assert.deepEqual(plan.todo.map((u) => u.id), ['a', 'b']);
+  assert.deepEqual(
+    plan.todo.map((u) => u.id),
+    ['a', 'b'],
+  );
   assert.deepEqual(plan.reasons, { 'run: not started': 2 });
 });
 
@@ -291,6 +336,9 @@ test('after a requeue record, the plan runs the unit again as not started', () =
   const first = planRun(experiment(['x'], 3), v, { retryErrors: true });
   applyRecord(v, { t: 'requeue', ts: ++ts, u: first.requeue, why: first.requeueWhy });
   const second = planRun(experiment(['x'], 3), v, {});
-  assert.deepEqual(second.todo.map((u) => u.id), ['x']);
+  assert.deepEqual(
+    second.todo.map((u) => u.id),
+    ['x'],
+  );
   assert.deepEqual(second.reasons, { 'run: not started': 1 });
 });

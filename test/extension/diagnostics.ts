@@ -11,17 +11,33 @@ export function diagnosticsSuite(): void {
     const a = await api();
     const dir = path.join(workspaceDir(), '.resumable', 'future-1a2b3c4d');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'experiment.json'), JSON.stringify({
-      schemaVersion: 99, name: 'future', hash: '1a2b3c4d', experimentFile: path.join(workspaceDir(), 'future.experiment.json'), createdAt: Date.now(), somethingNew: {},
-    }));
+    fs.writeFileSync(
+      path.join(dir, 'experiment.json'),
+      JSON.stringify({
+        schemaVersion: 99,
+        name: 'future',
+        hash: '1a2b3c4d',
+        experimentFile: path.join(workspaceDir(), 'future.experiment.json'),
+        createdAt: Date.now(),
+        somethingNew: {},
+      }),
+    );
     await vscode.commands.executeCommand('resumable.refresh');
     const row = await until('the unreadable row', () => a.tree.getChildren().find((n) => n.kind === 'unreadable' && n.run.runDir === dir));
     const item = a.tree.getTreeItem(row);
     assert.equal(item.label, 'future-1a2b3c4d');
     assert.equal(item.description, 'cannot read: written by a newer Resumable (schemaVersion 99)');
-    assert.match(typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''), /this one reads up to 1\)\. Upgrade resumable to use this run; nothing was changed/);
-    assert.ok(a.tree.getChildren().some((n) => n.kind === 'experiment' && n.entry.label === 'evals'), 'the readable runs are still there');
-    await until('the log to say why', () => logText(a).match(new RegExp(`\\[warning\\] cannot read ${dir}: .*Written by a newer Resumable \\(schemaVersion 99`)));
+    assert.match(
+      typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''),
+      /this one reads up to 1\)\. Upgrade resumable to use this run; nothing was changed/,
+    );
+    assert.ok(
+      a.tree.getChildren().some((n) => n.kind === 'experiment' && n.entry.label === 'evals'),
+      'the readable runs are still there',
+    );
+    await until('the log to say why', () =>
+      logText(a).match(new RegExp(`\\[warning\\] cannot read ${dir}: .*Written by a newer Resumable \\(schemaVersion 99`)),
+    );
     fs.rmSync(dir, { recursive: true });
     await vscode.commands.executeCommand('resumable.refresh');
     await until('the row to go with its folder', () => !a.tree.getChildren().some((n) => n.kind === 'unreadable'));
@@ -41,9 +57,15 @@ export function diagnosticsSuite(): void {
     assert.equal(errors.shown.length, 1, JSON.stringify(errors.shown));
     assert.match(errors.shown[0]!.message, /^Resumable: could not repair halves: .*split into shards \(1of2\).*Merge the shards first/);
     assert.deepEqual(errors.shown[0]!.items, ['Show Log']);
-    await until('the log to hold the error', () => /\[error\] resumable\.repair: could not repair halves: .*split into shards/.test(logText(a)));
+    await until('the log to hold the error', () =>
+      /\[error\] resumable\.repair: could not repair halves: .*split into shards/.test(logText(a)),
+    );
     // "Show Log" was clicked: the output channel is open.
-    await until('the Resumable output channel to be shown', () => vscode.workspace.textDocuments.some((d) => d.uri.scheme === 'output' && d.uri.path.includes('Resumable')), 10_000);
+    await until(
+      'the Resumable output channel to be shown',
+      () => vscode.workspace.textDocuments.some((d) => d.uri.scheme === 'output' && d.uri.path.includes('Resumable')),
+      10_000,
+    );
   });
 
   it('Stop on a run whose runner is on another host signals nothing here and says where it runs and how to stop it', async () => {
@@ -58,7 +80,10 @@ export function diagnosticsSuite(): void {
     const host = 'gpu-box-7';
     try {
       fs.appendFileSync(path.join(dir, 'journal.jsonl'), JSON.stringify({ t: 'runner_start', ts: Date.now(), pid, host }) + '\n');
-      fs.writeFileSync(path.join(dir, 'lock'), JSON.stringify({ schemaVersion: 1, pid, host, startedAt: Date.now(), token: 'remote-runner', role: 'run' }));
+      fs.writeFileSync(
+        path.join(dir, 'lock'),
+        JSON.stringify({ schemaVersion: 1, pid, host, startedAt: Date.now(), token: 'remote-runner', role: 'run' }),
+      );
       const state = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
       fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify({ ...state, status: 'running', pid, host, heartbeat: Date.now() }));
       await vscode.commands.executeCommand('resumable.refresh');
@@ -77,7 +102,12 @@ export function diagnosticsSuite(): void {
       bystander.kill('SIGTERM');
       assert.equal(await exited, 'SIGTERM', 'Stop sent the local process nothing');
       assert.equal(warnings.shown.length, 1, JSON.stringify(warnings.shown));
-      assert.match(warnings.shown[0]!.message, new RegExp(`remote runs on ${host} \\(pid ${pid}\\), not on this machine .*\`kill -INT ${pid}\` on ${host}, or Ctrl\\+C in its terminal`));
+      assert.match(
+        warnings.shown[0]!.message,
+        new RegExp(
+          `remote runs on ${host} \\(pid ${pid}\\), not on this machine .*\`kill -INT ${pid}\` on ${host}, or Ctrl\\+C in its terminal`,
+        ),
+      );
       await until('the log to say where the runner is', () => logText(a).includes(`stop: remote runs on ${host} (pid ${pid})`));
     } finally {
       bystander.kill('SIGKILL');

@@ -14,7 +14,11 @@ export async function api(): Promise<ResumableApi> {
   return a;
 }
 
-export async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -44,7 +48,10 @@ export function runDirOf(name: string): string | undefined {
 }
 
 /** Replaces a window prompt for one call: returns `answer` and records what was asked. */
-export function answerNextPrompt(kind: 'showWarningMessage' | 'showInformationMessage', answer: string | undefined): { asked: Promise<{ message: string; detail?: string }> } {
+export function answerNextPrompt(
+  kind: 'showWarningMessage' | 'showInformationMessage',
+  answer: string | undefined,
+): { asked: Promise<{ message: string; detail?: string }> } {
   const w = vscode.window as unknown as Record<string, (...a: unknown[]) => unknown>;
   const original = w[kind]!;
   let resolve!: (v: { message: string; detail?: string }) => void;
@@ -69,14 +76,20 @@ export function waitForTaskEnd(execution: vscode.TaskExecution): Promise<number 
   });
 }
 
-export interface Shown { readonly message: string; readonly items: readonly string[] }
+export interface Shown {
+  readonly message: string;
+  readonly items: readonly string[];
+}
 
 /**
  * Records what the extension shows with one window function. The call still goes to VS Code
  * (the notification is really shown) unless `answer` is given: then it is what the user clicked.
  * `dispose` puts the function back.
  */
-export function recordShown(kind: 'showErrorMessage' | 'showWarningMessage' | 'showInformationMessage', answer?: string): { shown: Shown[]; dispose(): void } {
+export function recordShown(
+  kind: 'showErrorMessage' | 'showWarningMessage' | 'showInformationMessage',
+  answer?: string,
+): { shown: Shown[]; dispose(): void } {
   const w = vscode.window as unknown as Record<string, (...a: unknown[]) => Thenable<unknown>>;
   const original = w[kind]!;
   const shown: Shown[] = [];
@@ -99,6 +112,9 @@ export function logText(a: ResumableApi): string {
 /** Writes an experiment over the fixture's items and unit into the workspace; returns its path. */
 export function writeExperiment(name: string, extra: Record<string, unknown> = {}): string {
   const file = path.join(workspaceDir(), `${name}.experiment.json`);
-  fs.writeFileSync(file, JSON.stringify({ name, items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4, ...extra }));
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ name, items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4, ...extra }),
+  );
   return file;
 }

@@ -11,20 +11,28 @@ describe('Resumable in a multi-root workspace', () => {
 
   it('a provided task of an experiment in the second folder runs that file (not one under the first folder)', async () => {
     const a = await api();
-    assert.deepEqual(vscode.workspace.workspaceFolders!.map((f) => f.name), ['alpha', 'beta']);
+    assert.deepEqual(
+      vscode.workspace.workspaceFolders!.map((f) => f.name),
+      ['alpha', 'beta'],
+    );
     const file = path.join(beta().uri.fsPath, 'second.experiment.json');
-    await until('the second folder\'s experiment in the registry', () => a.registry.current.find((e) => e.file === file));
+    await until("the second folder's experiment in the registry", () => a.registry.current.find((e) => e.file === file));
     const tasks = await vscode.tasks.fetchTasks({ type: 'resumable' });
-    const task = tasks.find((t) => t.definition.experiment === 'second.experiment.json' && !t.definition.flags && (t.scope as vscode.WorkspaceFolder).name === 'beta');
+    const task = tasks.find(
+      (t) =>
+        t.definition.experiment === 'second.experiment.json' && !t.definition.flags && (t.scope as vscode.WorkspaceFolder).name === 'beta',
+    );
     assert.ok(task, `tasks: ${tasks.map((t) => `${t.name} (${(t.scope as vscode.WorkspaceFolder).name})`).join(', ')}`);
     const exec = task.execution as vscode.ProcessExecution;
     assert.equal(exec.args[2], file);
     assert.equal(exec.options?.cwd, beta().uri.fsPath);
     assert.equal(await waitForTaskEnd(await vscode.tasks.executeTask(task)), 0);
-    await until('the run in the tree, completed', () => a.registry.current.find((e) => e.file === file && e.report?.status === 'completed' && e.report.runDir.startsWith(beta().uri.fsPath)));
+    await until('the run in the tree, completed', () =>
+      a.registry.current.find((e) => e.file === file && e.report?.status === 'completed' && e.report.runDir.startsWith(beta().uri.fsPath)),
+    );
   });
 
-  it('a task from the second folder\'s tasks.json is resolved against that folder (its scope)', async () => {
+  it("a task from the second folder's tasks.json is resolved against that folder (its scope)", async () => {
     const tasks = await vscode.tasks.fetchTasks({ type: 'resumable' });
     const task = tasks.find((t) => t.name === 'second dry run');
     assert.ok(task, `tasks: ${tasks.map((t) => t.name).join(', ')}`);

@@ -14,7 +14,16 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const labels = a.registry.current.map((e) => e.label).sort();
     assert.deepEqual(labels, ['evals', 'paced']);
     const commands = await vscode.commands.getCommands(true);
-    for (const c of ['resumable.resume', 'resumable.startFresh', 'resumable.retryErrors', 'resumable.retryFailed', 'resumable.repair', 'resumable.stop', 'resumable.openRunFolder', 'resumable.showUnitLog']) {
+    for (const c of [
+      'resumable.resume',
+      'resumable.startFresh',
+      'resumable.retryErrors',
+      'resumable.retryFailed',
+      'resumable.repair',
+      'resumable.stop',
+      'resumable.openRunFolder',
+      'resumable.showUnitLog',
+    ]) {
       assert.ok(commands.includes(c), `command ${c} is registered`);
     }
   });
@@ -42,7 +51,10 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const item = a.tree.getTreeItem(exp);
     assert.match(String(item.description), /^40\/40 · 8 failed · completed$/);
     const groups = a.tree.getChildren(exp);
-    assert.deepEqual(groups.map((g) => g.kind === 'group' && g.group), ['alpha', 'beta']);
+    assert.deepEqual(
+      groups.map((g) => g.kind === 'group' && g.group),
+      ['alpha', 'beta'],
+    );
     for (const g of groups) {
       const buckets = a.tree.getChildren(g);
       const fromTree = Object.fromEntries(buckets.map((b) => (b.kind === 'bucket' ? [b.bucket, b.count] : [])));
@@ -59,7 +71,11 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const r = await cli(['run', 'paced.experiment.json', '--concurrency', '8']);
     assert.equal(r.code, 0, r.out);
     const ended = Date.now();
-    await until('the watcher to report the finished paced run', () => a.registry.current.find((e) => e.label === 'paced' && e.report?.status === 'completed'), 10_000);
+    await until(
+      'the watcher to report the finished paced run',
+      () => a.registry.current.find((e) => e.label === 'paced' && e.report?.status === 'completed'),
+      10_000,
+    );
     console.log(`    watcher latency after the CLI exited: ${Date.now() - ended} ms (run took ${ended - started} ms)`);
   });
 
@@ -74,7 +90,12 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     });
     await vscode.commands.executeCommand('resumable.retryFailed', vscode.Uri.file(EVALS()));
     assert.equal(await ended, 0);
-    const lines = fs.readFileSync(path.join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').slice(before - 1).map((l) => JSON.parse(l));
+    const lines = fs
+      .readFileSync(path.join(dir, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(before - 1)
+      .map((l) => JSON.parse(l));
     const requeue = lines.find((l) => l.t === 'requeue');
     assert.equal(requeue.u.length, 8, 'the 8 failed units, and only them');
     assert.equal(lines.filter((l) => l.t === 'start').length, 8);
@@ -84,7 +105,13 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const dir = runDirOf('evals')!;
     const journal = path.join(dir, 'journal.jsonl');
     const original = fs.readFileSync(journal, 'utf8');
-    fs.writeFileSync(journal, original.split('\n').filter((l) => !l.includes('"t":"end"') && !l.includes('"t":"adopt"')).join('\n'));
+    fs.writeFileSync(
+      journal,
+      original
+        .split('\n')
+        .filter((l) => !l.includes('"t":"end"') && !l.includes('"t":"adopt"'))
+        .join('\n'),
+    );
     const cancel = answerNextPrompt('showWarningMessage', undefined);
     await vscode.commands.executeCommand('resumable.repair', vscode.Uri.file(EVALS()));
     assert.match((await cancel.asked).message, /Repair evals: \+40 adopted, 0 dropped/);
@@ -92,7 +119,13 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const confirm = answerNextPrompt('showWarningMessage', 'Repair');
     await vscode.commands.executeCommand('resumable.repair', vscode.Uri.file(EVALS()));
     assert.match((await confirm.asked).detail ?? '', /backed up/);
-    assert.equal(fs.readFileSync(journal, 'utf8').split('\n').filter((l) => l.includes('"t":"adopt"')).length, 40);
+    assert.equal(
+      fs
+        .readFileSync(journal, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('"t":"adopt"')).length,
+      40,
+    );
     assert.ok(fs.readdirSync(path.join(dir, 'archive')).some((d) => d.endsWith('-before-repair')));
   });
 
@@ -119,12 +152,21 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
 
   it('a sharded run: the tree shows every shard (state, host) and totals by unit id, as status --json does', async () => {
     const a = await api();
-    fs.writeFileSync(path.join(workspaceDir(), 'sharded.experiment.json'), JSON.stringify({
-      name: 'sharded', items: { file: 'data/items.jsonl' }, run: { command: ['node', 'unit.js'] }, concurrency: 4,
-    }));
+    fs.writeFileSync(
+      path.join(workspaceDir(), 'sharded.experiment.json'),
+      JSON.stringify({
+        name: 'sharded',
+        items: { file: 'data/items.jsonl' },
+        run: { command: ['node', 'unit.js'] },
+        concurrency: 4,
+      }),
+    );
     for (const k of [1, 2]) assert.equal((await cli(['run', 'sharded.experiment.json', '--shard', `${k}/3`])).code, 0);
     const status = JSON.parse((await cli(['status', 'sharded.experiment.json', '--json'])).out);
-    assert.deepEqual(status.shards.map((s: { state: string }) => s.state), ['done', 'done', 'missing']);
+    assert.deepEqual(
+      status.shards.map((s: { state: string }) => s.state),
+      ['done', 'done', 'missing'],
+    );
     const exp = await until('the sharded run in the tree', () => {
       const node = a.tree.getChildren().find((n) => n.kind === 'experiment' && n.entry.label === 'sharded');
       return node && node.kind === 'experiment' && node.entry.report?.shards.length === 3 && node.entry.report.done === status.done && node;
@@ -142,7 +184,14 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     const fromTree = Object.fromEntries(buckets.map((b) => (b.kind === 'bucket' ? [b.bucket, b.count] : [])));
     assert.deepEqual(fromTree, Object.fromEntries(Object.entries(status.counts).filter(([, v]) => (v as number) > 0)));
     assert.equal((await cli(['run', 'sharded.experiment.json', '--shard', '3/3'])).code, 0);
-    await until('all three shards done in the tree', () => a.registry.current.find((e) => e.label === 'sharded' && e.report?.status === 'completed' && e.report.shards.every((s) => s.state === 'done')), 15_000);
+    await until(
+      'all three shards done in the tree',
+      () =>
+        a.registry.current.find(
+          (e) => e.label === 'sharded' && e.report?.status === 'completed' && e.report.shards.every((s) => s.state === 'done'),
+        ),
+      15_000,
+    );
   });
 
   describe('log, errors, other hosts', diagnosticsSuite);

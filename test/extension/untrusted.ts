@@ -13,7 +13,12 @@ describe('Resumable in an untrusted workspace', () => {
     assert.equal(entry.report!.done, 40);
     // vscode.tasks.fetchTasks itself waits for a trust decision here; ask our provider directly.
     assert.deepEqual(a.tasks.provideTasks(), []);
-    assert.equal(a.tasks.resolveTask(new vscode.Task({ type: 'resumable', experiment: 'paced.experiment.json' }, vscode.TaskScope.Workspace, 'x', 'resumable')), undefined);
+    assert.equal(
+      a.tasks.resolveTask(
+        new vscode.Task({ type: 'resumable', experiment: 'paced.experiment.json' }, vscode.TaskScope.Workspace, 'x', 'resumable'),
+      ),
+      undefined,
+    );
     for (const cmd of ['resumable.resume', 'resumable.startFresh', 'resumable.retryErrors', 'resumable.repair']) {
       await vscode.commands.executeCommand(cmd, vscode.Uri.file(path.join(workspaceDir(), 'paced.experiment.json')));
     }

@@ -5,7 +5,11 @@ import { FakeClock } from '../helpers/fakeClock';
 
 function timer(clock: FakeClock, debounceMs = 250, maxWaitMs = 1000) {
   const fired: number[] = [];
-  const t = new RefreshTimer(clock, () => ({ debounceMs, maxWaitMs }), () => fired.push(clock.monotonic() - t0));
+  const t = new RefreshTimer(
+    clock,
+    () => ({ debounceMs, maxWaitMs }),
+    () => fired.push(clock.monotonic() - t0),
+  );
   const t0 = clock.monotonic();
   return { t, fired };
 }
@@ -20,7 +24,10 @@ test('refresh timer: events every 100 ms forever (debounce 250 ms) still refresh
   // 10 s of events: a refresh at the latest 1000 ms after the first event of each batch.
   assert.ok(fired.length >= 9, `refreshed ${fired.length} times: ${fired.join(', ')}`);
   const gaps = fired.map((at, i) => at - (i === 0 ? 0 : fired[i - 1]!));
-  assert.ok(gaps.every((g) => g <= 1000), `gaps ${gaps.join(', ')}`);
+  assert.ok(
+    gaps.every((g) => g <= 1000),
+    `gaps ${gaps.join(', ')}`,
+  );
 });
 
 test('refresh timer: a burst is one refresh, a debounce after its last event', async () => {

@@ -5,11 +5,22 @@ import { writeFiles } from './tmp';
 
 export const CLI = path.resolve(__dirname, '../../dist/cli.js');
 
-export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 export function cliSync(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliResult {
   // SIGKILL on timeout: a wedged runner may ignore SIGTERM, and the suite must not hang on it.
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+    killSignal: 'SIGKILL',
+  });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -50,14 +61,18 @@ export function makeExperiment(dir: string, spec: ExperimentSpec): string {
   writeFiles(dir, {
     'items.jsonl': items,
     'unit.sh': spec.script ?? SHELL_UNIT,
-    'e.experiment.json': JSON.stringify({
-      name: spec.name ?? 'exp',
-      items: { file: 'items.jsonl' },
-      run: { command: ['sh', 'unit.sh'], env: { UNIT_SLEEP: spec.sleep ?? '0.05' } },
-      concurrency: spec.concurrency ?? 8,
-      graceSeconds: 5,
-      ...spec.extra,
-    }, null, 2),
+    'e.experiment.json': JSON.stringify(
+      {
+        name: spec.name ?? 'exp',
+        items: { file: 'items.jsonl' },
+        run: { command: ['sh', 'unit.sh'], env: { UNIT_SLEEP: spec.sleep ?? '0.05' } },
+        concurrency: spec.concurrency ?? 8,
+        graceSeconds: 5,
+        ...spec.extra,
+      },
+      null,
+      2,
+    ),
   });
   return path.join(dir, 'e.experiment.json');
 }

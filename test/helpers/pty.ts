@@ -51,7 +51,11 @@ while True:
         break
 `;
 
-export interface PtyExit { code: number | null; signal: number | null; output: string }
+export interface PtyExit {
+  code: number | null;
+  signal: number | null;
+  output: string;
+}
 
 export interface PtyProcess {
   /** Pid of the command (the session leader of the pty). */
@@ -67,7 +71,11 @@ export interface PtyProcess {
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export function ptyStart(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): PtyProcess {
-  const py = spawn('python3', ['-c', DRIVER, JSON.stringify(argv)], { cwd, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const py = spawn('python3', ['-c', DRIVER, JSON.stringify(argv)], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let output = '';
   let buf = '';
   let setPid!: (pid: number) => void;

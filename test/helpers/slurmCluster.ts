@@ -21,9 +21,14 @@ const PACKAGES = ['slurmctld', 'slurmd', 'slurm-client', 'munge'];
 
 /** Installs the Debian packages when missing (the test command runs as root on CI and here). */
 export function ensureSlurmInstalled(): void {
-  const missing = ['slurmctld', 'slurmd', 'sbatch', 'munged'].filter((b) => spawnSync('sh', ['-c', `command -v ${b} || test -x /usr/sbin/${b}`]).status !== 0);
+  const missing = ['slurmctld', 'slurmd', 'sbatch', 'munged'].filter(
+    (b) => spawnSync('sh', ['-c', `command -v ${b} || test -x /usr/sbin/${b}`]).status !== 0,
+  );
   if (missing.length === 0) return;
-  if (process.getuid?.() !== 0) throw new Error(`Slurm is not installed (${missing.join(', ')} missing) and this is not root: apt-get install -y --no-install-recommends ${PACKAGES.join(' ')}`);
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      `Slurm is not installed (${missing.join(', ')} missing) and this is not root: apt-get install -y --no-install-recommends ${PACKAGES.join(' ')}`,
+    );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   execFileSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore', timeout: 300_000 });
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...PACKAGES], { env, stdio: 'ignore', timeout: 300_000 });
@@ -51,49 +56,67 @@ export async function startCluster(cpus = 8): Promise<Cluster> {
     children.push(child);
     return child;
   };
-  start('munged', sbin('munged'), ['-F', `--key-file=${munge}/munge.key`, `--socket=${munge}/munge.sock`, `--pid-file=${munge}/munged.pid`, `--log-file=${munge}/munged.log`, `--seed-file=${munge}/munged.seed`], { uid, gid });
+  start(
+    'munged',
+    sbin('munged'),
+    [
+      '-F',
+      `--key-file=${munge}/munge.key`,
+      `--socket=${munge}/munge.sock`,
+      `--pid-file=${munge}/munged.pid`,
+      `--log-file=${munge}/munged.log`,
+      `--seed-file=${munge}/munged.seed`,
+    ],
+    { uid, gid },
+  );
   await waitFor(() => fs.existsSync(`${munge}/munge.sock`), 10_000, 'munged socket');
 
   const node = os.hostname().split('.')[0]!;
   const conf = path.join(root, 'slurm.conf');
   const jobcomp = path.join(root, 'jobcomp.txt');
-  const mem = Math.floor(os.freemem() / 1024 / 1024 * 0.9);
+  const mem = Math.floor((os.freemem() / 1024 / 1024) * 0.9);
   for (const d of ['state', 'spool']) fs.mkdirSync(path.join(root, d));
-  fs.writeFileSync(conf, [
-    'ClusterName=resumabletest',
-    `SlurmctldHost=${node}(127.0.0.1)`,
-    'SlurmUser=root',
-    'AuthType=auth/munge',
-    'CredType=cred/munge',
-    `AuthInfo=socket=${munge}/munge.sock,cred_expire=10`,
-    'ProctrackType=proctrack/linuxproc',
-    'TaskPlugin=task/none',
-    'SelectType=select/cons_tres',
-    'SelectTypeParameters=CR_Core',
-    'JobAcctGatherType=jobacct_gather/none',
-    'AccountingStorageType=accounting_storage/none',
-    'JobCompType=jobcomp/filetxt',
-    `JobCompLoc=${jobcomp}`,
-    'MailProg=/bin/true',
-    'ReturnToService=2',
-    'SlurmdParameters=config_overrides',
-    'KillWait=10',
-    `StateSaveLocation=${root}/state`,
-    `SlurmdSpoolDir=${root}/spool`,
-    `SlurmctldPidFile=${root}/slurmctld.pid`,
-    `SlurmdPidFile=${root}/slurmd.pid`,
-    `SlurmctldLogFile=${root}/slurmctld.log`,
-    `SlurmdLogFile=${root}/slurmd.log`,
-    `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN`,
-    `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    conf,
+    [
+      'ClusterName=resumabletest',
+      `SlurmctldHost=${node}(127.0.0.1)`,
+      'SlurmUser=root',
+      'AuthType=auth/munge',
+      'CredType=cred/munge',
+      `AuthInfo=socket=${munge}/munge.sock,cred_expire=10`,
+      'ProctrackType=proctrack/linuxproc',
+      'TaskPlugin=task/none',
+      'SelectType=select/cons_tres',
+      'SelectTypeParameters=CR_Core',
+      'JobAcctGatherType=jobacct_gather/none',
+      'AccountingStorageType=accounting_storage/none',
+      'JobCompType=jobcomp/filetxt',
+      `JobCompLoc=${jobcomp}`,
+      'MailProg=/bin/true',
+      'ReturnToService=2',
+      'SlurmdParameters=config_overrides',
+      'KillWait=10',
+      `StateSaveLocation=${root}/state`,
+      `SlurmdSpoolDir=${root}/spool`,
+      `SlurmctldPidFile=${root}/slurmctld.pid`,
+      `SlurmdPidFile=${root}/slurmd.pid`,
+      `SlurmctldLogFile=${root}/slurmctld.log`,
+      `SlurmdLogFile=${root}/slurmd.log`,
+      `NodeName=${node} NodeAddr=127.0.0.1 CPUs=${cpus} RealMemory=${mem} State=UNKNOWN`,
+      `PartitionName=debug Nodes=${node} Default=YES MaxTime=INFINITE State=UP`,
+      '',
+    ].join('\n'),
+  );
   const env = { ...process.env, SLURM_CONF: conf };
   start('slurmctld', sbin('slurmctld'), ['-D', '-f', conf]);
   start('slurmd', sbin('slurmd'), ['-D', '-f', conf]);
   const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { env, encoding: 'utf8', timeout: 30_000 });
   const cluster: Cluster = {
-    root, env, jobcomp, sh,
+    root,
+    env,
+    jobcomp,
+    sh,
     async stop() {
       // The note's order: cancel every job, wait for the queue to empty, shut down, then munged.
       try {
@@ -116,7 +139,15 @@ export async function startCluster(cpus = 8): Promise<Cluster> {
     await waitFor(() => /idle|mix|alloc/.test(sh('sinfo', ['-h', '-o', '%T'])), 30_000, 'node idle in sinfo');
   } catch (e) {
     await cluster.stop();
-    const tail = ['slurmctld.log', 'slurmd.log'].map((f) => { try { return `${f}:\n${fs.readFileSync(path.join(root, f), 'utf8').slice(-2000)}`; } catch { return ''; } }).join('\n');
+    const tail = ['slurmctld.log', 'slurmd.log']
+      .map((f) => {
+        try {
+          return `${f}:\n${fs.readFileSync(path.join(root, f), 'utf8').slice(-2000)}`;
+        } catch {
+          return '';
+        }
+      })
+      .join('\n');
     throw new Error(`${(e as Error).message}\n${tail}`);
   }
   return cluster;

@@ -26,13 +26,16 @@ export async function signalStorm(child: ChildProcess, sig: NodeJS.Signals, burs
 export const EXIT_OF_STATUS: Record<string, number> = { completed: 0, interrupted: 130, paused_rate_limit: 2, failed: 1 };
 
 /** One storm: SIGTERM as fast as possible from `from` until the runner has exited. */
-export async function stormOnce(from: 'first start' | 'runner_end'): Promise<{ code: number | null; signal: NodeJS.Signals | null; status: string; sent: number; stderr: string }> {
+export async function stormOnce(
+  from: 'first start' | 'runner_end',
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; status: string; sent: number; stderr: string }> {
   const dir = tmpDir();
   const sleep = from === 'first start' ? '30' : '0.2';
   const file = makeExperiment(dir, { n: 3, concurrency: 3, sleep, extra: { graceSeconds: 30 } });
   const { child, done } = cliStart(['run', file], dir);
   const runDir = await firstStart(dir);
-  if (from === 'runner_end') await waitFor('the runner_end line', () => journalSoFar(runDir).some((r) => r.t === 'runner_end') || child.exitCode !== null);
+  if (from === 'runner_end')
+    await waitFor('the runner_end line', () => journalSoFar(runDir).some((r) => r.t === 'runner_end') || child.exitCode !== null);
   const sent = await signalStorm(child, 'SIGTERM');
   const r = await done;
   const last = journalRecords(runDir).at(-1)!;
@@ -47,7 +50,10 @@ export async function stormOnce(from: 'first start' | 'runner_end'): Promise<{ c
   // The runner journals a unit's end when its process exits; the unit's children (the
   // script's `sleep`) were SIGKILLed with its group and may take a moment to be gone. A unit
   // left running would stay for its 30 s.
-  await waitFor(`the killed units' processes to be gone (${unitProcesses(runDir).join(', ')})\n${context}`, () => unitProcesses(runDir).length === 0, 10_000);
+  await waitFor(
+    `the killed units' processes to be gone (${unitProcesses(runDir).join(', ')})\n${context}`,
+    () => unitProcesses(runDir).length === 0,
+    10_000,
+  );
   return { code: r.code, signal: r.signal, status, sent, stderr: r.stderr };
 }
-

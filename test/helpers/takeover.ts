@@ -20,7 +20,10 @@ export function startsByRunner(runDir: string): Map<string, number[]> {
   for (const f of fs.existsSync(units) ? fs.readdirSync(units) : []) {
     const log = path.join(units, f, 'runs.log');
     const lines = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n') : [];
-    out.set(f, lines.filter((l) => l.startsWith('start ')).map((l) => Number(l.slice(6))));
+    out.set(
+      f,
+      lines.filter((l) => l.startsWith('start ')).map((l) => Number(l.slice(6))),
+    );
   }
   return out;
 }
@@ -44,7 +47,11 @@ export interface TakeoverTrial {
  */
 export async function takeoverTrial(dir: string, o: { units: number; concurrency: number; sleep: string }): Promise<TakeoverTrial> {
   const file = makeExperiment(dir, { n: o.units, concurrency: o.concurrency, sleep: o.sleep, script: UNIT, extra: { graceSeconds: 10 } });
-  const a = spawn('unshare', ['--uts', 'sh', '-c', 'hostname resumable-test-node-a && exec "$0" "$@"', process.execPath, CLI, 'run', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const a = spawn(
+    'unshare',
+    ['--uts', 'sh', '-c', 'hostname resumable-test-node-a && exec "$0" "$@"', process.execPath, CLI, 'run', file],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let aOut = '';
   let aErr = '';
   a.stdout.on('data', (d) => (aOut += d));
@@ -52,15 +59,30 @@ export async function takeoverTrial(dir: string, o: { units: number; concurrency
   const aDone = new Promise<CliResult>((resolve) => a.on('exit', (code, signal) => resolve({ code, signal, stdout: aOut, stderr: aErr })));
   let aExited: string | undefined;
   void aDone.then((r) => (aExited = `runner A exited (${r.code}): ${r.stderr.slice(-300)}`));
-  const runDir = await waitUntil('the run folder', () => fs.existsSync(path.join(dir, '.resumable')) && runDirOf(dir), 60_000, () => aExited);
+  const runDir = await waitUntil(
+    'the run folder',
+    () => fs.existsSync(path.join(dir, '.resumable')) && runDirOf(dir),
+    60_000,
+    () => aExited,
+  );
   const journal = path.join(runDir, 'journal.jsonl');
-  await waitUntil('runner A to finish a few units', () => journalSoFar(journal).filter((r) => r.t === 'end').length >= o.concurrency, 60_000, () => aExited);
+  await waitUntil(
+    'runner A to finish a few units',
+    () => journalSoFar(journal).filter((r) => r.t === 'end').length >= o.concurrency,
+    60_000,
+    () => aExited,
+  );
   a.kill('SIGSTOP');
   // A's units keep running while it is stopped; wait until none is left, then take stock.
-  await waitUntil('the units A had in flight to end', () => [...startsByRunner(runDir).entries()].every(([f]) => {
-    const log = fs.readFileSync(path.join(runDir, 'units', f, 'runs.log'), 'utf8');
-    return log.split('\n').filter((l) => l.startsWith('start')).length === log.split('\n').filter((l) => l === 'done').length;
-  }), 60_000);
+  await waitUntil(
+    'the units A had in flight to end',
+    () =>
+      [...startsByRunner(runDir).entries()].every(([f]) => {
+        const log = fs.readFileSync(path.join(runDir, 'units', f, 'runs.log'), 'utf8');
+        return log.split('\n').filter((l) => l.startsWith('start')).length === log.split('\n').filter((l) => l === 'done').length;
+      }),
+    60_000,
+  );
   const byA = (m: Map<string, number[]>) => [...m.values()].reduce((n, pids) => n + pids.filter((p) => p === a.pid).length, 0);
   const aStartsAtPause = byA(startsByRunner(runDir));
   const aEnds = journalSoFar(journal).filter((r) => r.t === 'end').length;
@@ -72,7 +94,12 @@ export async function takeoverTrial(dir: string, o: { units: number; concurrency
   let bExited: string | undefined;
   void b.done.then((r) => (bExited = `runner B exited (${r.code}) before A woke: ${r.stderr.slice(-300)}`));
   // Wake A while B is dispatching: B has started units of its own.
-  await waitUntil('runner B to start units', () => byPid(startsByRunner(runDir), b.child.pid!) >= o.concurrency, 60_000, () => bExited);
+  await waitUntil(
+    'runner B to start units',
+    () => byPid(startsByRunner(runDir), b.child.pid!) >= o.concurrency,
+    60_000,
+    () => bExited,
+  );
   a.kill('SIGCONT');
   const oldRunner = await aDone;
   const aStartsAfter = byA(startsByRunner(runDir));
@@ -81,7 +108,10 @@ export async function takeoverTrial(dir: string, o: { units: number; concurrency
   const recs = journalRecords(runDir);
   const passed = new Set(recs.filter((r) => (r.t === 'end' || r.t === 'adopt') && r.s === 'passed').map((r) => r.u)).size;
   return {
-    oldRunner, newRunner, units: o.units, passed,
+    oldRunner,
+    newRunner,
+    units: o.units,
+    passed,
     startedByOldAfterWake: aStartsAfter - aStartsAtPause,
     startedTwice: [...starts.values()].filter((p) => p.length > 1).length,
     oldInFlightAtPause: aStartsAtPause - aEnds,

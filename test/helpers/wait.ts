@@ -5,7 +5,12 @@ import * as fs from 'node:fs';
  * wait for an event a test cannot subscribe to (a journal line, a file), never a fixed sleep.
  * `gaveUp` ends the wait early with its message (e.g. the process under test exited).
  */
-export async function waitUntil<T>(what: string, fn: () => T | undefined | null | false, ms = 60_000, gaveUp?: () => string | undefined): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  fn: () => T | undefined | null | false,
+  ms = 60_000,
+  gaveUp?: () => string | undefined,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     let v: T | undefined | null | false;

@@ -9,7 +9,16 @@ const path = require('node:path');
 const root = process.env.RECORD_ROOT;
 const ops = [];
 const fds = new Map();
-const kind = (p) => (typeof p !== 'string' || !(p === root || p.startsWith(root + path.sep)) ? undefined : path.basename(p) === 'journal.jsonl' ? 'journal' : path.basename(p) === 'state.json' ? 'state' : /[\\/]\.resumable[\\/][^\\/]+$/.test(p) ? 'dir' : undefined);
+const kind = (p) =>
+  typeof p !== 'string' || !(p === root || p.startsWith(root + path.sep))
+    ? undefined
+    : path.basename(p) === 'journal.jsonl'
+      ? 'journal'
+      : path.basename(p) === 'state.json'
+        ? 'state'
+        : /[\\/]\.resumable[\\/][^\\/]+$/.test(p)
+          ? 'dir'
+          : undefined;
 const sizes = { journal: 0 };
 
 const { openSync, open, write, writeSync, fdatasync, fsync, fsyncSync, fdatasyncSync, renameSync, rename, closeSync, readFileSync } = fs;
@@ -46,22 +55,24 @@ fs.writeSync = function (fd, buf, off, len, pos) {
   recordWrite(fd, buf, typeof off === 'number' ? off : 0, typeof len === 'number' ? len : undefined, pos);
   return writeSync.apply(this, arguments);
 };
-const syncCb = (orig) => function (fd, cb) {
-  const k = fds.get(fd);
-  return orig.call(this, fd, (err) => {
-    if (!err && k === 'journal') ops.push({ k: 'sync' });
-    if (!err && k === 'dir') ops.push({ k: 'dirsync' });
-    cb(err);
-  });
-};
+const syncCb = (orig) =>
+  function (fd, cb) {
+    const k = fds.get(fd);
+    return orig.call(this, fd, (err) => {
+      if (!err && k === 'journal') ops.push({ k: 'sync' });
+      if (!err && k === 'dir') ops.push({ k: 'dirsync' });
+      cb(err);
+    });
+  };
 fs.fdatasync = syncCb(fdatasync);
 fs.fsync = syncCb(fsync);
-const syncSync = (orig) => function (fd) {
-  const r = orig.call(this, fd);
-  if (fds.get(fd) === 'journal') ops.push({ k: 'sync' });
-  if (fds.get(fd) === 'dir') ops.push({ k: 'dirsync' });
-  return r;
-};
+const syncSync = (orig) =>
+  function (fd) {
+    const r = orig.call(this, fd);
+    if (fds.get(fd) === 'journal') ops.push({ k: 'sync' });
+    if (fds.get(fd) === 'dir') ops.push({ k: 'dirsync' });
+    return r;
+  };
 fs.fsyncSync = syncSync(fsyncSync);
 fs.fdatasyncSync = syncSync(fdatasyncSync);
 fs.renameSync = function (from, to) {

@@ -29,20 +29,40 @@ export const LIB_RUNNER = path.join(__dirname, 'libRunner.cjs');
 export function libExperiment(dir: string, n: number, extra: Record<string, unknown> = {}): string {
   writeFiles(dir, {
     'items.jsonl': Array.from({ length: n }, (_, i) => JSON.stringify({ id: `t-${String(i).padStart(5, '0')}` })).join('\n') + '\n',
-    'e.experiment.json': JSON.stringify({ name: 'torture', items: { file: 'items.jsonl' }, run: { command: ['true'] }, graceSeconds: 1, ...extra }),
+    'e.experiment.json': JSON.stringify({
+      name: 'torture',
+      items: { file: 'items.jsonl' },
+      run: { command: ['true'] },
+      graceSeconds: 1,
+      ...extra,
+    }),
   });
   return path.join(dir, 'e.experiment.json');
 }
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null; stderr: string; ms: number }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  ms: number;
+}
 
 /** Starts libRunner.cjs; `kill(ms)` SIGKILLs it that long after the start (if still running). */
-export function startLibRunner(file: string, concurrency: number, env: NodeJS.ProcessEnv = {}): { done: Promise<Exit>; killAfter: (ms: number) => void } {
+export function startLibRunner(
+  file: string,
+  concurrency: number,
+  env: NodeJS.ProcessEnv = {},
+): { done: Promise<Exit>; killAfter: (ms: number) => void } {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [LIB_RUNNER, file, String(concurrency)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [LIB_RUNNER, file, String(concurrency)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<Exit>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - t0 })));
+  const done = new Promise<Exit>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - t0 })),
+  );
   return { done, killAfter: (ms) => void setTimeout(() => child.kill('SIGKILL'), ms) };
 }
 

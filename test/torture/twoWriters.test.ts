@@ -7,29 +7,35 @@ import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } fr
 import { FULL, report, startLibRunner } from './torture';
 import { takeoverTrial } from '../helpers/takeover';
 
-test('two writers: a second CLI, and a library process, on a run the CLI holds are refused by name; the holder finishes alone', { timeout: 120_000 }, async () => {
-  const dir = tmpDir();
-  const file = makeExperiment(dir, { n: 40, concurrency: 4, sleep: '0.2' });
-  const holder = cliStart(['run', file], dir);
-  await sleep(800);
-  const second = cliSync(['run', file], dir);
-  assert.equal(second.code, 1);
-  assert.match(second.stderr, new RegExp(`pid ${holder.child.pid}\\b`), second.stderr);
-  const lib = await startLibRunner(file, 4).done;
-  assert.equal(lib.code, 1, lib.stderr);
-  assert.match(lib.stderr, new RegExp(`pid ${holder.child.pid}\\b`), lib.stderr);
-  assert.equal((await holder.done).code, 0);
-  const recs = journalRecords(runDirOf(dir));
-  assert.equal(recs.filter((r) => r.t === 'runner_start').length, 1, 'only the holder wrote');
-  report('twoWritersCliLib', { refusedCli: 1, refusedLibrary: 1, runnerStarts: 1 });
-});
+test(
+  'two writers: a second CLI, and a library process, on a run the CLI holds are refused by name; the holder finishes alone',
+  { timeout: 120_000 },
+  async () => {
+    const dir = tmpDir();
+    const file = makeExperiment(dir, { n: 40, concurrency: 4, sleep: '0.2' });
+    const holder = cliStart(['run', file], dir);
+    await sleep(800);
+    const second = cliSync(['run', file], dir);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`pid ${holder.child.pid}\\b`), second.stderr);
+    const lib = await startLibRunner(file, 4).done;
+    assert.equal(lib.code, 1, lib.stderr);
+    assert.match(lib.stderr, new RegExp(`pid ${holder.child.pid}\\b`), lib.stderr);
+    assert.equal((await holder.done).code, 0);
+    const recs = journalRecords(runDirOf(dir));
+    assert.equal(recs.filter((r) => r.t === 'runner_start').length, 1, 'only the holder wrote');
+    report('twoWritersCliLib', { refusedCli: 1, refusedLibrary: 1, runnerStarts: 1 });
+  },
+);
 
 test('two writers: a library process holds the run; the CLI is refused naming it', { timeout: 120_000 }, async () => {
   const dir = tmpDir();
   const file = makeExperiment(dir, { n: 30000 });
   const lib = startLibRunner(file, 1);
   // Only once the library process holds the lock (else the CLI would take the run itself).
-  const holds = () => fs.existsSync(path.join(dir, '.resumable')) && fs.readdirSync(path.join(dir, '.resumable')).some((d) => fs.existsSync(path.join(dir, '.resumable', d, 'lock')));
+  const holds = () =>
+    fs.existsSync(path.join(dir, '.resumable')) &&
+    fs.readdirSync(path.join(dir, '.resumable')).some((d) => fs.existsSync(path.join(dir, '.resumable', d, 'lock')));
   for (let i = 0; i < 100 && !holds(); i++) await sleep(50);
   assert.ok(holds(), 'the library process took the lock');
   const refused = cliSync(['run', file], dir);
@@ -42,20 +48,24 @@ test('two writers: a library process holds the run; the CLI is refused naming it
 
 // The break: on ext4 the new lock reused the old one's inode, so a holder frozen past the
 // stale time and taken over kept dispatching when it woke (36–43 of 60 units ran twice).
-test('takeover: a frozen runner on another host, taken over and woken while the new one dispatches, starts nothing', { timeout: FULL ? 900_000 : 180_000 }, async () => {
-  const trials = FULL ? 8 : 1;
-  const f = { trials, units: 0, startedByOldAfterWake: 0, startedTwice: 0, oldStoppedWithLostLock: 0, newCompleted: 0 };
-  for (let i = 0; i < trials; i++) {
-    const t = await takeoverTrial(tmpDir(), { units: FULL ? 120 : 40, concurrency: 4, sleep: '0.1' });
-    f.units += t.units;
-    f.startedByOldAfterWake += t.startedByOldAfterWake;
-    f.startedTwice += t.startedTwice;
-    if (t.oldRunner.code === 1 && /Lost the run lock/.test(t.oldRunner.stderr)) f.oldStoppedWithLostLock++;
-    if (t.newRunner.code === 0 && t.passed === t.units) f.newCompleted++;
-  }
-  report('takeover', f);
-  assert.equal(f.startedByOldAfterWake, 0);
-  assert.equal(f.startedTwice, 0);
-  assert.equal(f.oldStoppedWithLostLock, trials);
-  assert.equal(f.newCompleted, trials);
-});
+test(
+  'takeover: a frozen runner on another host, taken over and woken while the new one dispatches, starts nothing',
+  { timeout: FULL ? 900_000 : 180_000 },
+  async () => {
+    const trials = FULL ? 8 : 1;
+    const f = { trials, units: 0, startedByOldAfterWake: 0, startedTwice: 0, oldStoppedWithLostLock: 0, newCompleted: 0 };
+    for (let i = 0; i < trials; i++) {
+      const t = await takeoverTrial(tmpDir(), { units: FULL ? 120 : 40, concurrency: 4, sleep: '0.1' });
+      f.units += t.units;
+      f.startedByOldAfterWake += t.startedByOldAfterWake;
+      f.startedTwice += t.startedTwice;
+      if (t.oldRunner.code === 1 && /Lost the run lock/.test(t.oldRunner.stderr)) f.oldStoppedWithLostLock++;
+      if (t.newRunner.code === 0 && t.passed === t.units) f.newCompleted++;
+    }
+    report('takeover', f);
+    assert.equal(f.startedByOldAfterWake, 0);
+    assert.equal(f.startedTwice, 0);
+    assert.equal(f.oldStoppedWithLostLock, trials);
+    assert.equal(f.newCompleted, trials);
+  },
+);

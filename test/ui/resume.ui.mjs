@@ -36,10 +36,16 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
 
     const status = page.locator('#workbench\\.parts\\.statusbar');
     await status.getByText(/Rate limited · resumes \d\d:\d\d \(\d+s\)/).waitFor({ timeout: 60_000 });
-    const countdown1 = await status.getByText(/Rate limited/).first().textContent();
+    const countdown1 = await status
+      .getByText(/Rate limited/)
+      .first()
+      .textContent();
     await shot('3-rate-limit-countdown');
     await page.waitForTimeout(2100);
-    const countdown2 = await status.getByText(/Rate limited/).first().textContent();
+    const countdown2 = await status
+      .getByText(/Rate limited/)
+      .first()
+      .textContent();
     log(`ui: status bar "${countdown1}" then "${countdown2}"`);
     assert.notEqual(countdown1, countdown2, 'the countdown ticks');
 
@@ -53,17 +59,33 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
     await shot('4-finished');
 
     // A sharded run started from terminals (as on a cluster): the tree shows each shard.
-    fs.writeFileSync(path.join(workspace, 'sharded.experiment.json'), JSON.stringify({
-      name: 'sharded', items: { file: 'data/items.jsonl' }, matrix: { repeat: 30 }, run: { command: ['node', 'unit.js'] }, concurrency: 2,
-    }));
-    const shards = [1, 2].map((k) => spawn(process.execPath, [path.resolve('dist/cli.js'), 'run', 'sharded.experiment.json', '--shard', `${k}/3`], { cwd: workspace, stdio: 'ignore' }));
+    fs.writeFileSync(
+      path.join(workspace, 'sharded.experiment.json'),
+      JSON.stringify({
+        name: 'sharded',
+        items: { file: 'data/items.jsonl' },
+        matrix: { repeat: 30 },
+        run: { command: ['node', 'unit.js'] },
+        concurrency: 2,
+      }),
+    );
+    const shards = [1, 2].map((k) =>
+      spawn(process.execPath, [path.resolve('dist/cli.js'), 'run', 'sharded.experiment.json', '--shard', `${k}/3`], {
+        cwd: workspace,
+        stdio: 'ignore',
+      }),
+    );
     try {
       // The experiment row appears collapsed when VS Code first saw it not started: open it.
       const expRow = tree.filter({ hasText: /^sharded/ }).first();
       await expRow.waitFor({ timeout: 60_000 });
       const shardsRow = tree.filter({ hasText: 'Shards (3)' }).first();
       for (let i = 0; i < 60 && !(await shardsRow.count()); i++) {
-        if ((await expRow.getAttribute('aria-expanded')) === 'false') await expRow.locator('.monaco-tl-twistie').click().catch(() => undefined);
+        if ((await expRow.getAttribute('aria-expanded')) === 'false')
+          await expRow
+            .locator('.monaco-tl-twistie')
+            .click()
+            .catch(() => undefined);
         await page.waitForTimeout(500);
       }
       await shardsRow.waitFor({ timeout: 30_000 });
@@ -77,14 +99,23 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
       }
       // Rows move while the run updates the tree: click until the Shards row is open.
       for (let i = 0; i < 10 && !(await tree.filter({ hasText: 'Shard 3/3' }).count()); i++) {
-        await shardsRow.locator('.monaco-tl-twistie').click().catch(() => undefined);
+        await shardsRow
+          .locator('.monaco-tl-twistie')
+          .click()
+          .catch(() => undefined);
         await page.waitForTimeout(400);
       }
       await tree.filter({ hasText: 'Shard 3/3' }).first().waitFor({ timeout: 10_000 });
-      await tree.filter({ hasText: /Shard 1\/3.*running/ }).first().waitFor({ timeout: 30_000 });
+      await tree
+        .filter({ hasText: /Shard 1\/3.*running/ })
+        .first()
+        .waitFor({ timeout: 30_000 });
       const shardRows = (await tree.allTextContents()).filter((r) => /Shard/.test(r));
       log(`ui: shard rows ${JSON.stringify(shardRows)}`);
-      assert.ok(shardRows.some((r) => /Shards \(3\).*2 running.*1 missing/.test(r)), 'the Shards row sums up');
+      assert.ok(
+        shardRows.some((r) => /Shards \(3\).*2 running.*1 missing/.test(r)),
+        'the Shards row sums up',
+      );
       assert.ok(shardRows.some((r) => /Shard 3\/3.*missing/.test(r)));
       await shot('5-shards');
     } finally {

@@ -17,8 +17,20 @@ export async function mergeCommand(c: Extract<Command, { cmd: 'merge' }>): Promi
   for (const n of r.notes) out(`  note: ${n}\n`);
   if (plan.missing.length) out(`  missing (${plan.missing.length}): ${some(plan.missing)}\n`);
   if (plan.leftOut.length) out(`  in shards left out, not done yet (${plan.leftOut.length}): ${some(plan.leftOut)}\n`);
-  if (plan.duplicated.length) out(`  duplicated (${plan.duplicated.length}): ${plan.duplicated.slice(0, LIST).map((d) => `${d.id} in ${d.in.join(' and ')}`).join('; ')}\n`);
-  if (plan.misplaced.length) out(`  in another shard's journal (${plan.misplaced.length}): ${plan.misplaced.slice(0, LIST).map((m) => `${m.id} in ${m.in}, belongs to ${m.belongsTo}`).join('; ')}\n`);
+  if (plan.duplicated.length)
+    out(
+      `  duplicated (${plan.duplicated.length}): ${plan.duplicated
+        .slice(0, LIST)
+        .map((d) => `${d.id} in ${d.in.join(' and ')}`)
+        .join('; ')}\n`,
+    );
+  if (plan.misplaced.length)
+    out(
+      `  in another shard's journal (${plan.misplaced.length}): ${plan.misplaced
+        .slice(0, LIST)
+        .map((m) => `${m.id} in ${m.in}, belongs to ${m.belongsTo}`)
+        .join('; ')}\n`,
+    );
   if (plan.unknown.length) out(`  not in the config, kept as they are (${plan.unknown.length}): ${some(plan.unknown)}\n`);
   if (r.written) {
     out(`✔ Merged into ${rel(path.join(path.resolve(c.dir), 'journal.jsonl'))}; the shard journals are in ${rel(r.archive!)}/\n`);
@@ -26,11 +38,15 @@ export async function mergeCommand(c: Extract<Command, { cmd: 'merge' }>): Promi
     return 0;
   }
   if (c.dryRun) {
-    out(`Dry run: nothing written. ${complete(r) ? 'Complete: merge would write one journal.' : 'Incomplete: merge would refuse without --allow-incomplete.'}\n`);
+    out(
+      `Dry run: nothing written. ${complete(r) ? 'Complete: merge would write one journal.' : 'Incomplete: merge would refuse without --allow-incomplete.'}\n`,
+    );
     return 0;
   }
   err('resumable: not merged: the shards are not complete (see above); nothing was changed.\n');
-  err(`  Run the shards that are missing units again (a shard resumes: \`resumable run <file> --shard k/${r.n}\`), or merge anyway with --allow-incomplete (missing units run on the next resume).\n`);
+  err(
+    `  Run the shards that are missing units again (a shard resumes: \`resumable run <file> --shard k/${r.n}\`), or merge anyway with --allow-incomplete (missing units run on the next resume).\n`,
+  );
   return 1;
 }
 

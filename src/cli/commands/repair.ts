@@ -5,9 +5,13 @@ import { out } from '../stdio';
 export async function repairCommand(dir: string, dryRun: boolean): Promise<number> {
   const preview = await repairRun(dir, { dryRun: true, clock: systemClock });
   out(`Repair of ${dir}: ${preview.summary}\n`);
-  if (preview.plan.dropped.length) out(`  damaged journal lines left out: ${preview.plan.dropped.slice(0, 10).join(', ')}${preview.plan.dropped.length > 10 ? ', ...' : ''}\n`);
+  if (preview.plan.dropped.length)
+    out(
+      `  damaged journal lines left out: ${preview.plan.dropped.slice(0, 10).join(', ')}${preview.plan.dropped.length > 10 ? ', ...' : ''}\n`,
+    );
   if (preview.plan.droppedTornTail) out('  torn last line left out\n');
-  if (preview.plan.adopted.length) out(`  adopted: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', ...' : ''}\n`);
+  if (preview.plan.adopted.length)
+    out(`  adopted: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', ...' : ''}\n`);
   if (!preview.plan.changed) {
     out('Nothing to repair.\n');
     return 0;

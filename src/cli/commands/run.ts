@@ -15,8 +15,15 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
   const { shard, source } = chooseShard(c.shard, process.env);
   const exp = await loadExperiment(c.file);
   const run = new Run({
-    experiment: exp, fresh: c.fresh, retryErrors: c.retryErrors, retryFailed: c.retryFailed, dryRun: c.dryRun,
-    concurrency: c.concurrency, argv: process.argv.slice(2), shard, shardSource: source,
+    experiment: exp,
+    fresh: c.fresh,
+    retryErrors: c.retryErrors,
+    retryFailed: c.retryFailed,
+    dryRun: c.dryRun,
+    concurrency: c.concurrency,
+    argv: process.argv.slice(2),
+    shard,
+    shardSource: source,
   });
   const mode = c.json ? 'json' : process.stderr.isTTY ? 'tty' : 'plain';
   const shown = new ProgressRenderer(exp.config.name, mode);
@@ -40,14 +47,21 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
 function printSummary(s: RunSummary, name: string, dryRun: boolean): void {
   if (dryRun && s.plan) {
     err(`Dry run of ${name} (${path.relative(process.cwd(), s.runDir) || s.runDir}): nothing was run or written.\n`);
-    err(`  would run ${s.plan.run.length}, skip ${s.plan.skip}, adopt ${s.plan.adopt.length} result(s) found on disk, retry ${s.plan.retry.length}\n`);
+    err(
+      `  would run ${s.plan.run.length}, skip ${s.plan.skip}, adopt ${s.plan.adopt.length} result(s) found on disk, retry ${s.plan.retry.length}\n`,
+    );
     for (const [why, n] of Object.entries(s.plan.reasons).sort()) err(`  ${String(n).padStart(7)}  ${why}\n`);
     if (s.plan.adopt.length) err(`  adopt: ${s.plan.adopt.slice(0, 5).join(', ')}${s.plan.adopt.length > 5 ? ', ...' : ''}\n`);
     return;
   }
   const done = s.counts.passed + s.counts.failed + s.counts.error;
   const head: Record<string, string> = {
-    completed: '✔ Completed', interrupted: '■ Interrupted', paused_rate_limit: '⏸ Paused on a rate limit', failed: '✖ Failed', running: '…', dry_run: '',
+    completed: '✔ Completed',
+    interrupted: '■ Interrupted',
+    paused_rate_limit: '⏸ Paused on a rate limit',
+    failed: '✖ Failed',
+    running: '…',
+    dry_run: '',
   };
   err(`${head[s.status]}: ${name} ${done}/${s.total} · ${formatCounts(s.counts)}\n`);
   if (s.message) err(`  ${s.message}\n`);

@@ -14,8 +14,14 @@ export async function slurmCommand(c: Extract<Command, { cmd: 'slurm' }>): Promi
   const runDir = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
   const logDir = path.join(runDir, 'slurm');
   const script = slurmScript({
-    name: exp.config.name, experimentFile: exp.file, workDir: process.cwd(), logDir, shards: c.shards,
-    throttle: c.throttle, partition: c.partition, time: c.time,
+    name: exp.config.name,
+    experimentFile: exp.file,
+    workDir: process.cwd(),
+    logDir,
+    shards: c.shards,
+    throttle: c.throttle,
+    partition: c.partition,
+    time: c.time,
     // This node and this CLI, by absolute path: on a cluster they must be on the shared filesystem.
     command: [process.execPath, path.resolve(process.argv[1]!)],
   });
@@ -27,23 +33,32 @@ export async function slurmCommand(c: Extract<Command, { cmd: 'slurm' }>): Promi
   const file = path.join(logDir, `${exp.config.name}.sbatch`);
   fs.writeFileSync(file, script, { mode: 0o755 });
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
-  out(`Wrote ${rel(file)}: job array 0-${c.shards - 1}${c.throttle ? `%${c.throttle}` : ''}, task i runs shard i+1 of ${c.shards}${c.throttle ? `, ${c.throttle} at a time` : ''}.\n`);
+  out(
+    `Wrote ${rel(file)}: job array 0-${c.shards - 1}${c.throttle ? `%${c.throttle}` : ''}, task i runs shard i+1 of ${c.shards}${c.throttle ? `, ${c.throttle} at a time` : ''}.\n`,
+  );
   let job = '<job id>';
   if (c.submit) {
     const r = spawnSync('sbatch', ['--parsable', file], { encoding: 'utf8' });
-    if (r.error) throw new UserError(`Could not run sbatch (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}): is Slurm's client on PATH?`, { file: rel(file) }, [`Submit it yourself with \`sbatch ${rel(file)}\`.`]);
+    if (r.error)
+      throw new UserError(
+        `Could not run sbatch (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}): is Slurm's client on PATH?`,
+        { file: rel(file) },
+        [`Submit it yourself with \`sbatch ${rel(file)}\`.`],
+      );
     if (r.status !== 0) throw new UserError(`sbatch refused the script (exit ${r.status}): ${r.stderr.trim()}`, { file: rel(file) });
     job = r.stdout.trim().split(';')[0]!;
     out(`Submitted batch job ${job}.\n`);
   } else out(`Submit it with: sbatch ${rel(file)}\n`);
-  out([
-    'Watch it:',
-    `  resumable status ${rel(exp.file)}      every shard's progress, host and state`,
-    `  squeue -r -j ${job}                     the array's tasks`,
-    `  tail -f ${rel(logDir)}/${job}_*.out`,
-    'A requeued or re-submitted task resumes its own shard.',
-    `When every shard is done: resumable merge ${rel(runDir)}`,
-    '',
-  ].join('\n'));
+  out(
+    [
+      'Watch it:',
+      `  resumable status ${rel(exp.file)}      every shard's progress, host and state`,
+      `  squeue -r -j ${job}                     the array's tasks`,
+      `  tail -f ${rel(logDir)}/${job}_*.out`,
+      'A requeued or re-submitted task resumes its own shard.',
+      `When every shard is done: resumable merge ${rel(runDir)}`,
+      '',
+    ].join('\n'),
+  );
   return 0;
 }

@@ -56,7 +56,10 @@ export function renderReport(r: RunReport): string {
   rows.push(['progress', `${doneCount(r.counts)}/${r.total} · ${formatCounts(r.counts)}`]);
   if (r.rate > 0) rows.push(['rate', `${r.rate.toFixed(1)}/s${r.etaMs !== null ? ` · ETA ${formatDuration(r.etaMs)}` : ''}`]);
   if (r.rateLimitedUntil) {
-    rows.push(['rate limit', `paused until ${formatClock(r.rateLimitedUntil)} (in ${formatDuration(r.rateLimitedUntil - Date.now())}), from ${r.pauseSource}`]);
+    rows.push([
+      'rate limit',
+      `paused until ${formatClock(r.rateLimitedUntil)} (in ${formatDuration(r.rateLimitedUntil - Date.now())}), from ${r.pauseSource}`,
+    ]);
   }
   if (r.pauseCount) rows.push(['pauses', String(r.pauseCount)]);
   if (r.shards.length > 0) {
@@ -64,9 +67,15 @@ export function renderReport(r: RunReport): string {
     rows.push(['shards', `${r.shards.length} (${live} running, ${r.shards.filter((s) => s.state === 'done').length} done)`]);
     for (const s of r.shards) {
       const who = s.host ? ` · ${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : '';
-      const beat = (s.state === 'running' || s.state === 'paused' || s.stale) && s.heartbeatAgeMs !== null ? `, heartbeat ${formatDuration(s.heartbeatAgeMs)} ago` : '';
+      const beat =
+        (s.state === 'running' || s.state === 'paused' || s.stale) && s.heartbeatAgeMs !== null
+          ? `, heartbeat ${formatDuration(s.heartbeatAgeMs)} ago`
+          : '';
       const extra = s.stale ? ' · STALE' : s.rateLimitedUntil ? ` · rate limited until ${formatClock(s.rateLimitedUntil)}` : '';
-      rows.push([`  shard ${s.k}/${s.n}`, `${s.state.padEnd(11)} ${s.done}/${s.total}${s.counts.running ? ` (${s.counts.running} running)` : ''}${who}${beat}${extra}`]);
+      rows.push([
+        `  shard ${s.k}/${s.n}`,
+        `${s.state.padEnd(11)} ${s.done}/${s.total}${s.counts.running ? ` (${s.counts.running} running)` : ''}${who}${beat}${extra}`,
+      ]);
     }
   }
   if (r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
@@ -74,5 +83,9 @@ export function renderReport(r: RunReport): string {
   }
   for (const n of r.notes) rows.push(['note', n]);
   const width = Math.max(...rows.map(([k]) => k.length));
-  return `${r.name}  (${path.relative(process.cwd(), r.runDir) || r.runDir})\n` + rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  return (
+    `${r.name}  (${path.relative(process.cwd(), r.runDir) || r.runDir})\n` +
+    rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') +
+    '\n'
+  );
 }

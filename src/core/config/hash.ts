@@ -39,12 +39,20 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
 
-export interface FieldChange { readonly path: string; readonly before: string; readonly after: string }
+export interface FieldChange {
+  readonly path: string;
+  readonly before: string;
+  readonly after: string;
+}
 
 /** Field-by-field differences between two result keys, leaves only. */
 export function diffResultKeys(before: ResultKey, after: ResultKey): FieldChange[] {
@@ -54,7 +62,8 @@ export function diffResultKeys(before: ResultKey, after: ResultKey): FieldChange
 
   function walk(a: unknown, b: unknown, path: string): void {
     if (canonicalJson(a) === canonicalJson(b)) return;
-    const bothObjects = a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b) && !Array.isArray(a);
+    const bothObjects =
+      a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b) && !Array.isArray(a);
     if (bothObjects) {
       const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
       for (const k of [...keys].sort()) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}.${k}`);

@@ -52,7 +52,11 @@ function toItems(rows: { fields: unknown; where: UserErrorLocation }[], idField:
     const problem = idProblem(id);
     if (problem) throw new UserError(`Item id ${JSON.stringify(id)} ${problem}; expected a plain id such as "q-001" or "a/b"`, where);
     const first = seen.get(id);
-    if (first) throw new UserError(`Duplicate item id ${JSON.stringify(id)} (first at ${first.line ? `line ${first.line}` : first.path}); expected ids to be unique`, where);
+    if (first)
+      throw new UserError(
+        `Duplicate item id ${JSON.stringify(id)} (first at ${first.line ? `line ${first.line}` : first.path}); expected ids to be unique`,
+        where,
+      );
     seen.set(id, where);
     items.push({ id, fields, where });
   }
@@ -68,7 +72,9 @@ async function fileRows(file: string, ctx: ItemsContext): Promise<{ fields: unkn
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UserError(`Expected a readable dataset at ${shown}, got ${code === 'ENOENT' ? 'no such file' : code}`, {
-      file: ctx.experimentFile, line: ctx.lineOf(['items', 'file']), path: '$.items.file',
+      file: ctx.experimentFile,
+      line: ctx.lineOf(['items', 'file']),
+      path: '$.items.file',
     });
   }
   const ext = path.extname(abs).toLowerCase();
@@ -76,7 +82,9 @@ async function fileRows(file: string, ctx: ItemsContext): Promise<{ fields: unkn
   if (ext === '.csv') return csvRows(text, shown);
   if (ext === '.json') return jsonArrayRows(text, shown);
   throw new UserError(`Expected a .jsonl, .csv or .json dataset, got "${ext || 'no extension'}"`, {
-    file: ctx.experimentFile, line: ctx.lineOf(['items', 'file']), path: '$.items.file',
+    file: ctx.experimentFile,
+    line: ctx.lineOf(['items', 'file']),
+    path: '$.items.file',
   });
 }
 
@@ -118,10 +126,18 @@ function jsonArrayRows(text: string, file: string) {
 }
 
 async function globRows(pattern: string, ctx: ItemsContext) {
-  const matches = await fg(pattern, { cwd: ctx.baseDir, onlyFiles: !pattern.endsWith('/'), onlyDirectories: pattern.endsWith('/'), dot: false, unique: true });
+  const matches = await fg(pattern, {
+    cwd: ctx.baseDir,
+    onlyFiles: !pattern.endsWith('/'),
+    onlyDirectories: pattern.endsWith('/'),
+    dot: false,
+    unique: true,
+  });
   if (matches.length === 0) {
     throw new UserError(`Expected the glob ${JSON.stringify(pattern)} to match at least one path under ${ctx.baseDir}, it matched none`, {
-      file: ctx.experimentFile, line: ctx.lineOf(['items', 'glob']), path: '$.items.glob',
+      file: ctx.experimentFile,
+      line: ctx.lineOf(['items', 'glob']),
+      path: '$.items.glob',
     });
   }
   // Sorted so the item order (and so dispatch order) does not depend on readdir order.

@@ -13,7 +13,10 @@ export function parseJsonc(text: string, file: string): JsoncDocument {
   const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
   if (first) {
-    throw new UserError(`Expected valid JSON with comments, found ${describeParseError(first.error)}`, { file, line: lineAt(text, first.offset) });
+    throw new UserError(`Expected valid JSON with comments, found ${describeParseError(first.error)}`, {
+      file,
+      line: lineAt(text, first.offset),
+    });
   }
   const root = parseTree(text, [], { allowTrailingComma: true });
   return {
@@ -32,7 +35,9 @@ export function parseJsonc(text: string, file: string): JsoncDocument {
 
 function describeParseError(code: number): string {
   // printParseErrorCode gives e.g. "PropertyNameExpected"; make it read as words.
-  return printParseErrorCode(code).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return printParseErrorCode(code)
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
 }
 
 export function lineAt(text: string, offset: number): number {

@@ -36,7 +36,10 @@ export async function loadExperiment(file: string): Promise<LoadedExperiment> {
   try {
     text = await readFile(abs, 'utf8');
   } catch (e) {
-    throw new UserError(`Expected a readable experiment file, got ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { file: shown });
+    throw new UserError(
+      `Expected a readable experiment file, got ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      { file: shown },
+    );
   }
   return loadExperimentText(text, abs);
 }
@@ -61,7 +64,10 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   checkRefs(templates.cwd, keys, at(['run', 'cwd']));
   config.rateLimit.preflight?.forEach((s, i) => {
     if (parseTemplate(s).some((p) => typeof p !== 'string' && !['runDir', 'experimentDir'].includes(p.ref))) {
-      throw new UserError('Expected only ${runDir} and ${experimentDir} in the preflight command (it runs once, for no unit)', at(['rateLimit', 'preflight', i]));
+      throw new UserError(
+        'Expected only ${runDir} and ${experimentDir} in the preflight command (it runs once, for no unit)',
+        at(['rateLimit', 'preflight', i]),
+      );
     }
   });
 
@@ -76,11 +82,16 @@ function schemaError(error: z.ZodError, file: string, lineOf: (p: (string | numb
   const issues = error.issues.map((issue) => {
     let p = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
     if (issue.code === 'unrecognized_keys') p = [...p, issue.keys[0]!];
-    const message = issue.code === 'unrecognized_keys'
-      ? `Unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of the documented keys (see schema/experiment.schema.json)`
-      : issue.message.replace(/^Invalid input: expected/, 'Expected');
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `Unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of the documented keys (see schema/experiment.schema.json)`
+        : issue.message.replace(/^Invalid input: expected/, 'Expected');
     return { where: { file, line: lineOf(p), path: jsonPath(p) }, message };
   });
   const [first, ...rest] = issues;
-  return new UserError(first!.message, first!.where, rest.map((r) => `${r.where.file}:${r.where.line ?? '?'} ${r.where.path}: ${r.message}`));
+  return new UserError(
+    first!.message,
+    first!.where,
+    rest.map((r) => `${r.where.file}:${r.where.line ?? '?'} ${r.where.path}: ${r.message}`),
+  );
 }

@@ -40,9 +40,14 @@ export function itemRefs(templates: Iterable<Template>): Set<string> {
 export function checkRefs(t: Template, matrixKeys: readonly string[], where: UserErrorLocation): void {
   for (const p of t) {
     if (typeof p === 'string') continue;
-    const ok = (BUILTIN_PLACEHOLDERS as readonly string[]).includes(p.ref) || matrixKeys.includes(p.ref) || /^item\.[^.\s]+(\.[^.\s]+)*$/.test(p.ref);
+    const ok =
+      (BUILTIN_PLACEHOLDERS as readonly string[]).includes(p.ref) ||
+      matrixKeys.includes(p.ref) ||
+      /^item\.[^.\s]+(\.[^.\s]+)*$/.test(p.ref);
     if (!ok) {
-      const known = [...BUILTIN_PLACEHOLDERS, ...matrixKeys.filter((k) => k !== 'repeat'), 'item.<field>'].map((k) => '${' + k + '}').join(', ');
+      const known = [...BUILTIN_PLACEHOLDERS, ...matrixKeys.filter((k) => k !== 'repeat'), 'item.<field>']
+        .map((k) => '${' + k + '}')
+        .join(', ');
       throw new UserError(`Unknown placeholder \${${p.ref}}; expected one of ${known}`, where);
     }
   }

@@ -10,14 +10,21 @@ const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const itemsSchema = z
   .strictObject({
     file: z.string().min(1).optional().describe('Dataset: a .jsonl, .csv or .json (array) file, relative to the experiment file.'),
-    glob: z.string().min(1).optional().describe('One item per matching path (fast-glob); the id is the path relative to the experiment file.'),
+    glob: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('One item per matching path (fast-glob); the id is the path relative to the experiment file.'),
     values: z.array(z.unknown()).min(1).optional().describe('Inline items: scalars (their own id) or objects with an id field.'),
     id: z.string().min(1).optional().describe('Field holding each item\'s unique id (default "id").'),
   })
   .superRefine((v, ctx) => {
     const given = (['file', 'glob', 'values'] as const).filter((k) => v[k] !== undefined);
     if (given.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `Expected exactly one of "file", "glob", "values", got ${given.length ? given.map((g) => `"${g}"`).join(' and ') : 'none'}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `Expected exactly one of "file", "glob", "values", got ${given.length ? given.map((g) => `"${g}"`).join(' and ') : 'none'}`,
+      });
     }
     if (v.glob !== undefined && v.id !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['id'], message: 'Expected no "id" with "glob": a glob item\'s id is its path' });
@@ -30,7 +37,12 @@ const matrixSchema = z
   .catchall(z.array(scalar).min(1))
   .superRefine((m, ctx) => {
     for (const key of Object.keys(m)) {
-      if (!identifier.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `Expected a matrix key made of letters, digits and "_" (usable as \${${key}}), got "${key}"` });
+      if (!identifier.test(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `Expected a matrix key made of letters, digits and "_" (usable as \${${key}}), got "${key}"`,
+        });
       const values = m[key];
       if (key !== 'repeat' && Array.isArray(values) && new Set(values.map(String)).size !== values.length) {
         ctx.addIssue({ code: 'custom', path: [key], message: 'Expected distinct values' });
@@ -50,14 +62,19 @@ const regexString = z.string().superRefine((s, ctx) => {
 export const experimentSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'Expected a name of letters, digits, ".", "_", "-" (at most 64, used in the run folder name)'),
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+        'Expected a name of letters, digits, ".", "_", "-" (at most 64, used in the run folder name)',
+      ),
     items: itemsSchema,
     matrix: matrixSchema.default({}),
     run: z.strictObject({
       command: z.array(z.string()).min(1).describe('argv array, no shell; placeholders like ${item.id}, ${model}, ${unitDir}.'),
       cwd: z.string().default('.').describe('Working folder, relative to the experiment file.'),
       env: z.record(z.string(), z.string()).default({}),
-      timeoutSeconds: z.number().positive().optional().describe('Kill the unit\'s process group after this long (an error outcome).'),
+      timeoutSeconds: z.number().positive().optional().describe("Kill the unit's process group after this long (an error outcome)."),
     }),
     result: z
       .strictObject({
@@ -69,23 +86,47 @@ export const experimentSchema = z
     retries: z
       .strictObject({
         maxAttempts: z.int().min(1).default(3).describe('Attempts for a unit that errors (rate limits do not count).'),
-        backoffSeconds: z.tuple([z.number().min(0), z.number().min(0)]).default([5, 300]).describe('[first, max] delay of the exponential backoff with jitter.'),
+        backoffSeconds: z
+          .tuple([z.number().min(0), z.number().min(0)])
+          .default([5, 300])
+          .describe('[first, max] delay of the exponential backoff with jitter.'),
       })
       .default({ maxAttempts: 3, backoffSeconds: [5, 300] }),
     rateLimit: z
       .strictObject({
         exitCodes: z.array(z.int()).default([]),
-        patterns: z.array(regexString).default([]).describe('Case-insensitive regexes over the unit\'s output; a named group "reset" gives the reset time.'),
-        preflight: z.array(z.string()).min(1).optional().describe('Command run before dispatching; a rate-limit answer stops the run with exit 2.'),
+        patterns: z
+          .array(regexString)
+          .default([])
+          .describe('Case-insensitive regexes over the unit\'s output; a named group "reset" gives the reset time.'),
+        preflight: z
+          .array(z.string())
+          .min(1)
+          .optional()
+          .describe('Command run before dispatching; a rate-limit answer stops the run with exit 2.'),
         maxWaitSeconds: z.number().min(0).default(21600).describe('A pause longer than this stops the run with exit 2.'),
-        defaultWaitSeconds: z.number().min(0).default(60).describe('Pause when no reset time could be read (doubles on consecutive pauses).'),
+        defaultWaitSeconds: z
+          .number()
+          .min(0)
+          .default(60)
+          .describe('Pause when no reset time could be read (doubles on consecutive pauses).'),
         bufferSeconds: z.number().min(0).default(5),
-        timeZone: z.string().optional().describe('Zone for reset times given without one (default: this machine\'s).'),
+        timeZone: z.string().optional().describe("Zone for reset times given without one (default: this machine's)."),
       })
       .default({ exitCodes: [], patterns: [], maxWaitSeconds: 21600, defaultWaitSeconds: 60, bufferSeconds: 5 }),
     seed: z.int().default(0),
-    maxLogBytes: z.int().min(65536).default(33554432).describe('Output one attempt may keep in its output.log (32 MiB): its first and last halves, with a line saying how many bytes were cut between. Checked every 0.5 s while the unit runs.'),
-    graceSeconds: z.number().min(0).default(30).describe('On the first Ctrl+C, how long units in flight may finish before their process groups are killed.'),
+    maxLogBytes: z
+      .int()
+      .min(65536)
+      .default(33554432)
+      .describe(
+        'Output one attempt may keep in its output.log (32 MiB): its first and last halves, with a line saying how many bytes were cut between. Checked every 0.5 s while the unit runs.',
+      ),
+    graceSeconds: z
+      .number()
+      .min(0)
+      .default(30)
+      .describe('On the first Ctrl+C, how long units in flight may finish before their process groups are killed.'),
     runRoot: z.string().default('.resumable').describe('Folder of run folders, relative to the experiment file.'),
   })
   .describe('A Resumable experiment: items × matrix, each unit one command run.');

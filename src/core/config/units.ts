@@ -36,7 +36,10 @@ export function expandUnits(items: readonly Item[], matrix: Experiment['matrix']
       for (let r = 1; r <= (repeats ?? 1); r++) {
         const id = repeats ? `${base}/r${r}` : base;
         if (seen.has(id)) {
-          throw new UserError(`Unit id ${JSON.stringify(id)} is produced twice (an item id and a matrix value with "/" run into each other); expected distinct unit ids`, item.where);
+          throw new UserError(
+            `Unit id ${JSON.stringify(id)} is produced twice (an item id and a matrix value with "/" run into each other); expected distinct unit ids`,
+            item.where,
+          );
         }
         const problem = idProblem(id);
         if (problem) throw new UserError(`Unit id ${JSON.stringify(id)} ${problem}; check the matrix values`, item.where);

@@ -18,14 +18,22 @@ export type UnitHandler = (ctx: UnitContext) => Promise<{ passed: boolean; [k: s
 export class RateLimitError extends Error {
   override readonly name = 'RateLimitError';
   /** `resetAt`: epoch ms when the limit lifts, if known. */
-  constructor(message = 'rate limited', readonly resetAt?: number) {
+  constructor(
+    message = 'rate limited',
+    readonly resetAt?: number,
+  ) {
     super(message);
   }
 }
 
 /** Runs each attempt in this process through an async handler (library use, benchmarks). */
 export class HandlerExecutor implements AttemptExecutor {
-  constructor(private readonly handler: UnitHandler, private readonly seed: number, private readonly clock: Clock, private readonly timeoutMs?: number) {}
+  constructor(
+    private readonly handler: UnitHandler,
+    private readonly seed: number,
+    private readonly clock: Clock,
+    private readonly timeoutMs?: number,
+  ) {}
 
   start(unit: Unit, attempt: number): StartedAttempt {
     // The AbortController and the seed (a sha256) are made only when the handler asks for
@@ -47,9 +55,14 @@ export class HandlerExecutor implements AttemptExecutor {
     const timer = this.timeoutMs !== undefined ? this.clock.setTimeout(() => abort(new Error('timed out')), this.timeoutMs) : undefined;
     const masterSeed = this.seed;
     const ctx: UnitContext = {
-      unit, attempt,
-      get seed() { return unitSeed(masterSeed, unit.id); },
-      get signal() { return controller().signal; },
+      unit,
+      attempt,
+      get seed() {
+        return unitSeed(masterSeed, unit.id);
+      },
+      get signal() {
+        return controller().signal;
+      },
     };
     const done = (async (): Promise<AttemptResult> => {
       try {
@@ -88,7 +101,8 @@ export function resultProblem(out: unknown): string | undefined {
   try {
     json = JSON.stringify(out);
   } catch (e) {
-    const why = e instanceof RangeError && /call stack/i.test(e.message) ? `it is nested too deeply (at most ${MAX_RESULT_DEPTH} levels)` : whyOf(e);
+    const why =
+      e instanceof RangeError && /call stack/i.test(e.message) ? `it is nested too deeply (at most ${MAX_RESULT_DEPTH} levels)` : whyOf(e);
     return `the handler's result cannot be saved as JSON: ${why}`;
   }
   if (json === undefined) return undefined;

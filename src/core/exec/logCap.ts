@@ -28,7 +28,10 @@ export class LogCapper {
   private readonly logs = new Set<AttemptLog>();
   private timer: TimerHandle | undefined;
 
-  constructor(private readonly clock: Clock, private readonly maxBytes: number) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxBytes: number,
+  ) {}
 
   /** `fd` is the runner's (readable) descriptor of `file`; the attempt's output starts at `from`. */
   watch(fd: number, file: string, from: number): WatchedLog {
@@ -63,7 +66,12 @@ class AttemptLog {
   private markerLength = 0;
   private cut = 0;
 
-  constructor(private readonly fd: number, private readonly file: string, private readonly from: number, private readonly maxBytes: number) {
+  constructor(
+    private readonly fd: number,
+    private readonly file: string,
+    private readonly from: number,
+    private readonly maxBytes: number,
+  ) {
     this.headBytes = Math.floor(maxBytes / 2);
     this.tailBytes = maxBytes - this.headBytes;
   }
@@ -94,7 +102,9 @@ class AttemptLog {
       const b = fs.fstatSync(this.fd);
       if (a.ino !== b.ino || a.dev !== b.dev) return;
       this.cut += keepFrom - oldTailStart;
-      const marker = Buffer.from(`${this.markerPrefix}[resumable] ${this.cut} bytes of this attempt's output cut here (maxLogBytes = ${this.maxBytes}: its first and last ${this.headBytes} bytes are kept)\n`);
+      const marker = Buffer.from(
+        `${this.markerPrefix}[resumable] ${this.cut} bytes of this attempt's output cut here (maxLogBytes = ${this.maxBytes}: its first and last ${this.headBytes} bytes are kept)\n`,
+      );
       const dest = this.headEnd + marker.length;
       // dest < keepFrom (SLACK_BYTES ≫ the marker's growth), so a forward copy never
       // overwrites bytes it has yet to copy.

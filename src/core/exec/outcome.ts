@@ -50,7 +50,8 @@ export function judgeResult(text: string, rule: Experiment['result']): Verdict {
   const field = rule.passed ?? 'passed';
   const v = dotted(value, field);
   if (v === true || v === 1 || v === 'true' || v === 'pass' || v === 'passed') return { status: 'passed' };
-  if (v === false || v === 0 || v === 'false' || v === 'fail' || v === 'failed') return { status: 'failed', why: `${field} is ${JSON.stringify(v)}` };
+  if (v === false || v === 0 || v === 'false' || v === 'fail' || v === 'failed')
+    return { status: 'failed', why: `${field} is ${JSON.stringify(v)}` };
   return { status: 'error', why: `${rule.file} has no boolean "${field}" (got ${v === undefined ? 'nothing' : JSON.stringify(v)})` };
 }
 

@@ -25,7 +25,11 @@ export const MAX_ITEM_ENV_BYTES = 32 * 1024;
 export class ProcessExecutor implements AttemptExecutor {
   private readonly logCap: LogCapper;
 
-  constructor(private readonly exp: LoadedExperiment, private readonly paths: RunPaths, private readonly clock: Clock) {
+  constructor(
+    private readonly exp: LoadedExperiment,
+    private readonly paths: RunPaths,
+    private readonly clock: Clock,
+  ) {
     this.logCap = new LogCapper(clock, exp.config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
   }
 
@@ -35,7 +39,11 @@ export class ProcessExecutor implements AttemptExecutor {
     const resultFile = path.join(unitDir, config.result.file);
     const lookup = placeholderLookup(this.exp, this.paths, unit, attempt, unitDir);
     const argv = templates.command.map((t) => render(t, lookup));
-    const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])), ...unitEnv(this.exp, this.paths, unit, attempt, unitDir) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])),
+      ...unitEnv(this.exp, this.paths, unit, attempt, unitDir),
+    };
     const itemJson = JSON.stringify(unit.item.fields);
     const itemByFile = itemJson.length > MAX_ITEM_ENV_BYTES / 3 && Buffer.byteLength(itemJson, 'utf8') > MAX_ITEM_ENV_BYTES;
     // One of the two, never both, nor one inherited from a runner that is itself a unit.
@@ -63,7 +71,8 @@ export class ProcessExecutor implements AttemptExecutor {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       // Out of descriptors or memory: the runner's fault, not the unit's folder.
-      if (code !== undefined && RUNNER_FAULT_CODES.has(code)) return runnerFault(code, `could not prepare the unit: ${(e as Error).message}`);
+      if (code !== undefined && RUNNER_FAULT_CODES.has(code))
+        return runnerFault(code, `could not prepare the unit: ${(e as Error).message}`);
       throw unitFolderError(unit, unitDir, e);
     }
     const done = running.done.then((r): AttemptResult => {
@@ -71,7 +80,15 @@ export class ProcessExecutor implements AttemptExecutor {
       const read = r.spawnError === undefined ? readResultFile(resultFile, config.result.file) : {};
       const v = judgeAttempt({ ...r, resultText: read.resultText, resultProblem: read.resultProblem }, config, this.clock.now());
       const fault = r.spawnErrorCode !== undefined && RUNNER_FAULT_CODES.has(r.spawnErrorCode) ? r.spawnErrorCode : read.fault;
-      return { status: v.status, why: v.why, resetAt: v.resetAt, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, runnerFault: fault };
+      return {
+        status: v.status,
+        why: v.why,
+        resetAt: v.resetAt,
+        exitCode: r.exitCode,
+        signal: r.signal,
+        durationMs: r.durationMs,
+        runnerFault: fault,
+      };
     });
     return { done, kill: (s) => running.kill(s) };
   }
@@ -82,16 +99,29 @@ function runnerFault(code: string, why: string): StartedAttempt {
   return { done: Promise.resolve({ status: 'error', why, durationMs: 0, runnerFault: code }), kill: () => undefined };
 }
 
-export function placeholderLookup(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: number, unitDir: string): (ref: string) => string {
+export function placeholderLookup(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  unit: Unit,
+  attempt: number,
+  unitDir: string,
+): (ref: string) => string {
   return (ref) => {
     switch (ref) {
-      case 'unitId': return unit.id;
-      case 'unitDir': return unitDir;
-      case 'seed': return String(unitSeed(exp.config.seed, unit.id));
-      case 'repeat': return String(unit.repeat ?? 1);
-      case 'attempt': return String(attempt);
-      case 'runDir': return paths.root;
-      case 'experimentDir': return exp.dir;
+      case 'unitId':
+        return unit.id;
+      case 'unitDir':
+        return unitDir;
+      case 'seed':
+        return String(unitSeed(exp.config.seed, unit.id));
+      case 'repeat':
+        return String(unit.repeat ?? 1);
+      case 'attempt':
+        return String(attempt);
+      case 'runDir':
+        return paths.root;
+      case 'experimentDir':
+        return exp.dir;
     }
     if (ref.startsWith('item.')) return stringify(itemField(unit.item, ref.slice(5)));
     const v = unit.cell[ref];
@@ -119,7 +149,9 @@ function unitEnv(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: nu
 /** Names the unit and keeps the errno code (the CLI reports system errors as such). */
 function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
-  return Object.assign(new Error(`Could not prepare the folder of unit ${JSON.stringify(unit.id)} (${unitDir}): ${err.message}`), { code: err.code });
+  return Object.assign(new Error(`Could not prepare the folder of unit ${JSON.stringify(unit.id)} (${unitDir}): ${err.message}`), {
+    code: err.code,
+  });
 }
 
 /**
@@ -151,7 +183,11 @@ function prepareUnitDir(unitsDir: string, unitDir: string): void {
 
 /** item.json for a big item; O_NOFOLLOW and O_NONBLOCK: neither a planted link nor a FIFO is written through (or waited on). */
 function writeItemFile(file: string, json: string): void {
-  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK, 0o666);
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
+    0o666,
+  );
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw Object.assign(new Error(`${file} is ${kindOf(st)}, not a regular file`), { code: 'ENOTREG' });

@@ -36,7 +36,10 @@ function stringProblem(s: string, name: string, one: string): { why: string; cod
   if (s.length * 3 < MAX_ARG_STRLEN) return undefined;
   const bytes = Buffer.byteLength(s, 'utf8');
   if (bytes + 1 <= MAX_ARG_STRLEN) return undefined;
-  return { why: `${name} is ${formatBytes(bytes)}; one ${one} may be at most ${formatLimit(MAX_ARG_STRLEN)} (E2BIG): ${HINT}`, code: 'E2BIG' };
+  return {
+    why: `${name} is ${formatBytes(bytes)}; one ${one} may be at most ${formatLimit(MAX_ARG_STRLEN)} (E2BIG): ${HINT}`,
+    code: 'E2BIG',
+  };
 }
 
 /** A spawn error as the user needs it: what ran out, and what to do about it. */
@@ -45,13 +48,19 @@ export function describeSpawnError(e: NodeJS.ErrnoException, argv: readonly stri
     case 'E2BIG': {
       let total = 0;
       for (const a of argv) total += Buffer.byteLength(a, 'utf8') + 1;
-      for (const [k, v] of Object.entries(env)) if (v !== undefined) total += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8') + 2;
+      for (const [k, v] of Object.entries(env))
+        if (v !== undefined) total += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(v, 'utf8') + 2;
       return `the command's arguments and environment are ${formatBytes(total)} together, more than the system allows (E2BIG; see \`getconf ARG_MAX\`): ${HINT}`;
     }
-    case 'EMFILE': return `${e.message}: the runner has too many open files (raise \`ulimit -n\` or lower the concurrency)`;
-    case 'ENFILE': return `${e.message}: the system's table of open files is full`;
-    case 'EAGAIN': return `${e.message}: the runner may start no more processes now (see \`ulimit -u\`)`;
-    case 'ENOMEM': return `${e.message}: out of memory`;
-    default: return e.message;
+    case 'EMFILE':
+      return `${e.message}: the runner has too many open files (raise \`ulimit -n\` or lower the concurrency)`;
+    case 'ENFILE':
+      return `${e.message}: the system's table of open files is full`;
+    case 'EAGAIN':
+      return `${e.message}: the runner may start no more processes now (see \`ulimit -u\`)`;
+    case 'ENOMEM':
+      return `${e.message}: out of memory`;
+    default:
+      return e.message;
   }
 }

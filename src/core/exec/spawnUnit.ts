@@ -143,7 +143,8 @@ function openLog(file: string): number {
     fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o666);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ELOOP') throw Object.assign(new Error(`${file} is a symbolic link; not followed (nothing is written through it)`), { code: err.code });
+    if (err.code === 'ELOOP')
+      throw Object.assign(new Error(`${file} is a symbolic link; not followed (nothing is written through it)`), { code: err.code });
     throw e;
   }
   try {

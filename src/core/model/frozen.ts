@@ -28,10 +28,14 @@ export interface FrozenExperiment {
  * its place). `run` given the experiment file can rebuild it (openRun); everything else says how.
  */
 export class DamagedFrozenError extends UserError {
-  constructor(readonly reason: string, where: { file: string; path?: string }, readonly experimentFile: string | undefined) {
+  constructor(
+    readonly reason: string,
+    where: { file: string; path?: string },
+    readonly experimentFile: string | undefined,
+  ) {
     super(`${reason}; the run's frozen config is damaged`, where, [
       `Rebuild it from the experiment file: resumable run ${experimentFile ?? '<experiment file>'}`,
-      '  (it checks that the run\'s journal is of the same config, keeps every finished unit and the damaged copy in archive/)',
+      "  (it checks that the run's journal is of the same config, keeps every finished unit and the damaged copy in archive/)",
       `or start the run over: resumable run ${experimentFile ?? '<experiment file>'} --fresh   (the old state moves to archive/)`,
     ]);
   }
@@ -39,8 +43,13 @@ export class DamagedFrozenError extends UserError {
 
 export function freeze(exp: LoadedExperiment, now: number): FrozenExperiment {
   return {
-    schemaVersion: STORE_SCHEMA_VERSION, name: exp.config.name, hash: exp.hash, key: exp.key,
-    experimentFile: exp.file, createdAt: now, config: exp.config,
+    schemaVersion: STORE_SCHEMA_VERSION,
+    name: exp.config.name,
+    hash: exp.hash,
+    key: exp.key,
+    experimentFile: exp.file,
+    createdAt: now,
+    config: exp.config,
     items: exp.items.map((i) => ({ id: i.id, fields: i.fields })),
   };
 }
@@ -74,7 +83,8 @@ export function readFrozen(file: string): FrozenExperiment | undefined {
   if (read.kind === 'absent') return undefined;
   if (read.kind === 'refused') {
     if (read.code === 'EISDIR') throw new DamagedFrozenError('expected a file, found a folder', { file: shown }, undefined);
-    if (read.code === 'ENOTREG' || read.code === 'ELOOP') throw new DamagedFrozenError(`expected a regular file, but it ${read.why}`, { file: shown }, undefined);
+    if (read.code === 'ENOTREG' || read.code === 'ELOOP')
+      throw new DamagedFrozenError(`expected a regular file, but it ${read.why}`, { file: shown }, undefined);
     throw Object.assign(new Error(`${shown} ${read.why}`), { code: read.code });
   }
   const text = read.text;
@@ -85,11 +95,17 @@ export function readFrozen(file: string): FrozenExperiment | undefined {
     throw new DamagedFrozenError(`expected valid JSON: ${(e as Error).message}`, { file: shown }, experimentFileOf(text));
   }
   const exp = experimentFileOf(v);
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new DamagedFrozenError(`expected an object, found ${describe(v)}`, { file: shown, path: '$' }, exp);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new DamagedFrozenError(`expected an object, found ${describe(v)}`, { file: shown, path: '$' }, exp);
   const version = (v as { schemaVersion?: unknown }).schemaVersion;
   // A newer version is not damage: this build cannot read it, and must not overwrite it.
   if (typeof version === 'number' && Number.isInteger(version) && version > STORE_SCHEMA_VERSION) checkSchemaVersion(version, shown);
-  if (version !== STORE_SCHEMA_VERSION) throw new DamagedFrozenError(`expected a schemaVersion (an integer ≥ 1), found ${describe(version)}`, { file: shown, path: '$.schemaVersion' }, exp);
+  if (version !== STORE_SCHEMA_VERSION)
+    throw new DamagedFrozenError(
+      `expected a schemaVersion (an integer ≥ 1), found ${describe(version)}`,
+      { file: shown, path: '$.schemaVersion' },
+      exp,
+    );
   const parsed = frozenShape.safeParse(v);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -99,8 +115,10 @@ export function readFrozen(file: string): FrozenExperiment | undefined {
   const items = (v as { items: unknown[] }).items;
   for (let i = 0; i < items.length; i++) {
     const it = items[i] as { id?: unknown; fields?: unknown } | null;
-    if (!it || typeof it !== 'object') throw new DamagedFrozenError(`expected an object, found ${describe(it)}`, { file: shown, path: `$.items[${i}]` }, exp);
-    if (typeof it.id !== 'string') throw new DamagedFrozenError(`expected a string, found ${describe(it.id)}`, { file: shown, path: `$.items[${i}].id` }, exp);
+    if (!it || typeof it !== 'object')
+      throw new DamagedFrozenError(`expected an object, found ${describe(it)}`, { file: shown, path: `$.items[${i}]` }, exp);
+    if (typeof it.id !== 'string')
+      throw new DamagedFrozenError(`expected a string, found ${describe(it.id)}`, { file: shown, path: `$.items[${i}].id` }, exp);
     if (!it.fields || typeof it.fields !== 'object' || Array.isArray(it.fields)) {
       throw new DamagedFrozenError(`expected an object, found ${describe(it.fields)}`, { file: shown, path: `$.items[${i}].fields` }, exp);
     }

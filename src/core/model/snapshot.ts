@@ -28,14 +28,28 @@ export interface Snapshot {
 
 export function buildSnapshot(
   base: { name: string; hash: string; shard: string | null; startedAt: number },
-  view: RunView, status: RunStatus, now: number, journalOffset: number,
+  view: RunView,
+  status: RunStatus,
+  now: number,
+  journalOffset: number,
 ): Snapshot {
   const total = view.units.size;
   const { rate, etaMs } = rateAndEta(view, now, total);
   return {
-    schemaVersion: STORE_SCHEMA_VERSION, ...base, status, total, counts: { ...view.counts },
-    rateLimitedUntil: view.pause?.until ?? null, pauseSource: view.pause?.src ?? null, pauseCount: view.pauseCount,
-    pid: process.pid, host: os.hostname(), heartbeat: now, rate, etaMs: etaMs ?? null, journalOffset,
+    schemaVersion: STORE_SCHEMA_VERSION,
+    ...base,
+    status,
+    total,
+    counts: { ...view.counts },
+    rateLimitedUntil: view.pause?.until ?? null,
+    pauseSource: view.pause?.src ?? null,
+    pauseCount: view.pauseCount,
+    pid: process.pid,
+    host: os.hostname(),
+    heartbeat: now,
+    rate,
+    etaMs: etaMs ?? null,
+    journalOffset,
   };
 }
 

@@ -14,7 +14,14 @@ export interface UnitView {
   why?: string;
 }
 
-export interface Counts { passed: number; failed: number; error: number; rate_limited: number; running: number; pending: number }
+export interface Counts {
+  passed: number;
+  failed: number;
+  error: number;
+  rate_limited: number;
+  running: number;
+  pending: number;
+}
 
 export interface RunView {
   readonly units: Map<string, UnitView>;

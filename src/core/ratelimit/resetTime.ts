@@ -11,7 +11,11 @@ export interface ParseResetTimeOptions {
   defaultZone?: string;
 }
 
-interface WallTime { hour: number; minute: number; second: number }
+interface WallTime {
+  hour: number;
+  minute: number;
+  second: number;
+}
 
 const DAY_MS = 86_400_000;
 // Captured text is short; capping it bounds the cost of the regexes on pathological input.
@@ -19,22 +23,26 @@ const MAX_TEXT = 1000;
 // Beyond this JS Dates are invalid, so such a "time" cannot be acted on.
 const MAX_EPOCH_MS = 8.64e15;
 
-const MONTH = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?';
+const MONTH =
+  '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\\.?';
 const MONTH_DAY_RE = new RegExp(`\\b${MONTH}[\\s-]+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?[\\s-]+(\\d{4})\\b)?`, 'i');
 const DAY_MONTH_RE = new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?[\\s-]+${MONTH}(?![a-z])(?:,?[\\s-]+(\\d{4})\\b)?`, 'i');
 const TIME_12H_RE = /\b(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([ap])\.?m\b\.?/i;
 const TIME_24H_RE = /\b(\d{1,2}):(\d{2})(?::(\d{2}))?\b/;
 const UNIT = '(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)(?![a-z])';
 const DURATION = `(?:\\d+(?:\\.\\d+)?\\s*${UNIT}\\s*(?:(?:,|and)\\s*)?)+`;
-const HTTP_DATE_RE = new RegExp([
-  /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/.source,
-  /(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d\d-[A-Z][a-z]{2}-\d\d \d\d:\d\d:\d\d GMT/.source,
-  /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}/.source,
-].join('|'));
+const HTTP_DATE_RE = new RegExp(
+  [
+    /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT/.source,
+    /(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day, \d\d-[A-Z][a-z]{2}-\d\d \d\d:\d\d:\d\d GMT/.source,
+    /(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}/.source,
+  ].join('|'),
+);
 const ISO_RE = /\b(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)(\s?(?:Z|[+-]\d{2}(?::?\d{2})?))?)?(?![\d:])/;
 // Area-restricted so that "requests/min" is not mistaken for a zone; parenthesized a/b is
 // taken as a zone attempt regardless, so "(Mars/Base)" fails loudly instead of being ignored.
-const IANA_RE = /\(([^()\s/]+(?:\/[^()\s/]+)+)\)|\b((?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc|US|Canada|Brazil|Mexico|Chile)(?:\/[A-Za-z0-9_+-]+)+)/;
+const IANA_RE =
+  /\(([^()\s/]+(?:\/[^()\s/]+)+)\)|\b((?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc|US|Canada|Brazil|Mexico|Chile)(?:\/[A-Za-z0-9_+-]+)+)/;
 // Case-sensitive so a stray lowercase "z" is not read as Zulu time.
 const UTC_RE = /(?<![A-Za-z])(?:UTC|GMT|utc|gmt)(?:([+-])(\d{1,2})(?::?(\d{2}))?)?(?![A-Za-z])|(?<=\d|\s|^)Z(?![A-Za-z])/;
 
@@ -94,8 +102,16 @@ function durationMs(text: string): number | undefined {
   let total = Duration.fromMillis(0);
   for (const [, n, unit = ''] of parts) {
     const u = unit.toLowerCase();
-    const key = u.startsWith('ms') || u.startsWith('milli') ? 'milliseconds'
-      : u.startsWith('s') ? 'seconds' : u.startsWith('m') ? 'minutes' : u.startsWith('h') ? 'hours' : 'days';
+    const key =
+      u.startsWith('ms') || u.startsWith('milli')
+        ? 'milliseconds'
+        : u.startsWith('s')
+          ? 'seconds'
+          : u.startsWith('m')
+            ? 'minutes'
+            : u.startsWith('h')
+              ? 'hours'
+              : 'days';
     total = total.plus({ [key]: Number(n) });
   }
   return Math.round(total.toMillis());

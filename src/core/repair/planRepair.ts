@@ -1,7 +1,11 @@
 import type { Outcome, JournalRecord } from '../store/events';
 import { isFinal, type RunView } from '../model/view';
 
-export interface FoundResult { readonly unitId: string; readonly status: Outcome | 'unreadable'; readonly why?: string }
+export interface FoundResult {
+  readonly unitId: string;
+  readonly status: Outcome | 'unreadable';
+  readonly why?: string;
+}
 
 export interface RepairPlan {
   /** The journal to write: the good records, then one adopt per result the journal missed. */
@@ -20,8 +24,11 @@ export interface RepairPlan {
  * Pure, so idempotence is easy to see: a second plan over its own output adopts nothing.
  */
 export function planRepair(
-  good: readonly JournalRecord[], view: RunView, found: readonly FoundResult[],
-  damage: { corruptLines: readonly number[]; tornTail: boolean }, now: number,
+  good: readonly JournalRecord[],
+  view: RunView,
+  found: readonly FoundResult[],
+  damage: { corruptLines: readonly number[]; tornTail: boolean },
+  now: number,
 ): RepairPlan {
   const records = [...good];
   const adopted: string[] = [];

@@ -19,7 +19,12 @@ import type { Experiment } from '../config/schema';
 import type { Unit } from '../config/units';
 import { describeRepair, planRepair, type FoundResult, type RepairPlan } from './planRepair';
 
-export interface RepairOutcome { readonly plan: RepairPlan; readonly summary: string; readonly written: boolean; readonly backup?: string }
+export interface RepairOutcome {
+  readonly plan: RepairPlan;
+  readonly summary: string;
+  readonly written: boolean;
+  readonly backup?: string;
+}
 
 /**
  * `resumable repair`: rebuilds the journal and snapshot from the unit folders. Shows the
@@ -32,9 +37,11 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
   if (!frozen) throw new UserError('Expected a run folder with an experiment.json', { file: runDir });
   const shards = readLayout(paths.root).shards;
   if (shards.length > 0) {
-    throw new UserError(`This run is split into shards (${shards.map((s) => `${s.k}of${s.n}`).join(', ')}); repair rebuilds the whole run's journal`, { file: runDir }, [
-      `Merge the shards first (\`resumable merge ${runDir}\`), then repair the merged journal if it still needs it.`,
-    ]);
+    throw new UserError(
+      `This run is split into shards (${shards.map((s) => `${s.k}of${s.n}`).join(', ')}); repair rebuilds the whole run's journal`,
+      { file: runDir },
+      [`Merge the shards first (\`resumable merge ${runDir}\`), then repair the merged journal if it still needs it.`],
+    );
   }
   if (o.dryRun) {
     const { plan } = await planFromDisk(paths, frozen, o.clock);
@@ -56,7 +63,16 @@ export async function repairRun(runDir: string, o: { dryRun?: boolean; clock: Cl
     const after = newView(units.map((u) => u.id));
     for (const r of plan.records) applyRecord(after, r);
     const status = doneCount(after.counts) === units.length ? 'completed' : 'interrupted';
-    await writeJsonAtomic(paths.state, buildSnapshot({ name: frozen.name, hash: frozen.hash, shard: null, startedAt: o.clock.now() }, after, status, o.clock.now(), fs.statSync(paths.journal).size));
+    await writeJsonAtomic(
+      paths.state,
+      buildSnapshot(
+        { name: frozen.name, hash: frozen.hash, shard: null, startedAt: o.clock.now() },
+        after,
+        status,
+        o.clock.now(),
+        fs.statSync(paths.journal).size,
+      ),
+    );
     return { plan, summary, written: true, backup };
   } finally {
     lock.release();
@@ -72,9 +88,19 @@ async function planFromDisk(paths: RunPaths, frozen: FrozenExperiment, clock: Cl
     good.push(r);
     applyRecord(view, r);
   });
-  const found = readResults(paths.units, units.map((u) => u.id).filter((id) => !isFinal(view.units.get(id)!.status)), frozen.config.result);
+  const found = readResults(
+    paths.units,
+    units.map((u) => u.id).filter((id) => !isFinal(view.units.get(id)!.status)),
+    frozen.config.result,
+  );
   if (good.length === 0 || good[0]!.t !== 'header') {
-    good.unshift({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: path.basename(paths.root), hash: frozen.hash, ts: clock.now() });
+    good.unshift({
+      t: 'header',
+      schemaVersion: JOURNAL_SCHEMA_VERSION,
+      run: path.basename(paths.root),
+      hash: frozen.hash,
+      ts: clock.now(),
+    });
   }
   const plan = planRepair(good, view, found, { corruptLines: read.corrupt.map((c) => c.line), tornTail: !!read.tornTail }, clock.now());
   return { plan, units };
@@ -95,7 +121,11 @@ function readResults(unitsDir: string, unitIds: readonly string[], rule: Experim
     const entry = present.get(folder);
     if (entry === undefined) continue;
     if (!entry.isDirectory()) {
-      found.push({ unitId, status: 'unreadable', why: `${path.join(unitsDir, folder)} ${entry.isSymbolicLink() ? 'is a symbolic link; not followed' : 'is not a folder'}` });
+      found.push({
+        unitId,
+        status: 'unreadable',
+        why: `${path.join(unitsDir, folder)} ${entry.isSymbolicLink() ? 'is a symbolic link; not followed' : 'is not a folder'}`,
+      });
       continue;
     }
     const read = readIfFile(path.join(unitsDir, folder, rule.file));
@@ -115,7 +145,9 @@ function listDir(dir: string): Map<string, fs.Dirent> {
   const where = realDir(dir);
   if (where.kind === 'absent') return new Map();
   if (where.kind === 'refused') {
-    throw new UserError(`${dir} ${where.why}: repair reads the unit folders only inside the run folder`, { file: dir }, ['Put the real units/ folder back in the run folder (or remove the link), then repair again.']);
+    throw new UserError(`${dir} ${where.why}: repair reads the unit folders only inside the run folder`, { file: dir }, [
+      'Put the real units/ folder back in the run folder (or remove the link), then repair again.',
+    ]);
   }
   try {
     return new Map(fs.readdirSync(dir, { withFileTypes: true }).map((d) => [d.name, d]));

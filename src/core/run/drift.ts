@@ -5,7 +5,10 @@ import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
 import { readFrozen } from '../model/frozen';
 
-export interface OtherRun { readonly dir: string; readonly hash: string }
+export interface OtherRun {
+  readonly dir: string;
+  readonly hash: string;
+}
 
 /** Live run folders of the same experiment name made from another config. */
 export function otherRuns(exp: LoadedExperiment, runDir: string): OtherRun[] {
@@ -44,13 +47,22 @@ export function driftError(exp: LoadedExperiment, other: OtherRun): UserError {
   );
 }
 
-function itemDiff(before: readonly { id: string; fields: unknown }[], after: readonly { id: string; fields: unknown }[]): string | undefined {
+function itemDiff(
+  before: readonly { id: string; fields: unknown }[],
+  after: readonly { id: string; fields: unknown }[],
+): string | undefined {
   const old = new Map(before.map((i) => [i.id, JSON.stringify(i.fields)]));
   const now = new Map(after.map((i) => [i.id, JSON.stringify(i.fields)]));
   const added = [...now.keys()].filter((k) => !old.has(k));
   const removed = [...old.keys()].filter((k) => !now.has(k));
   const changed = [...now.keys()].filter((k) => old.has(k) && old.get(k) !== now.get(k));
   if (!added.length && !removed.length && !changed.length) return undefined;
-  const ex = (l: string[]) => (l.length ? ` (${l.slice(0, 3).map((s) => JSON.stringify(s)).join(', ')}${l.length > 3 ? ', ...' : ''})` : '');
+  const ex = (l: string[]) =>
+    l.length
+      ? ` (${l
+          .slice(0, 3)
+          .map((s) => JSON.stringify(s))
+          .join(', ')}${l.length > 3 ? ', ...' : ''})`
+      : '';
   return `${added.length} added${ex(added)}, ${removed.length} removed${ex(removed)}, ${changed.length} changed${ex(changed)}`;
 }

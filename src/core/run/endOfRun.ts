@@ -17,7 +17,8 @@ export function endOfRun(f: EndFacts): { status: RunStatus; exitCode: 0 | 1 | 2 
   if (f.unitFailure) return { status: 'failed', exitCode: 1, message: f.unitFailure.message };
   if (f.end.reason === 'paused_rate_limit') {
     return {
-      status: 'paused_rate_limit', exitCode: 2,
+      status: 'paused_rate_limit',
+      exitCode: 2,
       message: `Paused on a rate limit until ${new Date(f.end.rateLimitedUntil!).toISOString()} (more than rateLimit.maxWaitSeconds = ${f.maxWaitSeconds} s away). Run again after that to resume.`,
     };
   }

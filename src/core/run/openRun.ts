@@ -37,19 +37,30 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
   const notes: string[] = [];
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash), o.shard);
   if (o.fresh && o.shard) {
-    throw new UserError(`--fresh cannot be used with a shard (${o.shard.k} of ${o.shard.n}): it would archive the other shards' state while they may be running`, { file: path.relative(process.cwd(), paths.root) || paths.root }, [
-      'To start a sharded run over, give the experiment a new `name` (a new run folder), or move this run folder away once no shard runs.',
-    ]);
+    throw new UserError(
+      `--fresh cannot be used with a shard (${o.shard.k} of ${o.shard.n}): it would archive the other shards' state while they may be running`,
+      { file: path.relative(process.cwd(), paths.root) || paths.root },
+      [
+        'To start a sharded run over, give the experiment a new `name` (a new run folder), or move this run folder away once no shard runs.',
+      ],
+    );
   }
   const others = otherRuns(exp, paths.root);
   if (others.length > 0 && !o.fresh) throw driftOf(exp, others[0]!);
   for (const other of others) {
     const live = liveHolders(other.dir, o.clock)[0];
-    if (live) throw new UserError(`Cannot archive run ${path.basename(other.dir)}: it is being run by pid ${live.holder.pid} on ${live.holder.host} (${live.file}). Stop it first.`, { file: other.dir });
+    if (live)
+      throw new UserError(
+        `Cannot archive run ${path.basename(other.dir)}: it is being run by pid ${live.holder.pid} on ${live.holder.host} (${live.file}). Stop it first.`,
+        { file: other.dir },
+      );
   }
   checkShardAgreement(paths.root, o.shard, o.clock);
   if (o.readOnly) {
-    if (frozenNeedsRebuild(exp, paths)) notes.push('The run\'s frozen config (experiment.json) is damaged: `run` rebuilds it from the experiment file (its journal is of the same config).');
+    if (frozenNeedsRebuild(exp, paths))
+      notes.push(
+        "The run's frozen config (experiment.json) is damaged: `run` rebuilds it from the experiment file (its journal is of the same config).",
+      );
     return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
   }
 
@@ -102,7 +113,9 @@ function readFrozenOrRebuild(exp: LoadedExperiment, paths: RunPaths, stamp: stri
     }
     fsyncDir(paths.root);
     const shown = path.relative(process.cwd(), exp.file) || exp.file;
-    notes.push(`Rebuilt the run's frozen config (experiment.json) from ${shown}: it was damaged (${e.where.path ? `${e.where.path}: ` : ''}${e.reason}); the journal is of the same config, so nothing is lost. The damaged copy is in ${path.relative(paths.root, dest)}.`);
+    notes.push(
+      `Rebuilt the run's frozen config (experiment.json) from ${shown}: it was damaged (${e.where.path ? `${e.where.path}: ` : ''}${e.reason}); the journal is of the same config, so nothing is lost. The damaged copy is in ${path.relative(paths.root, dest)}.`,
+    );
     return undefined;
   }
 }
@@ -131,7 +144,10 @@ function refuseRebuildOfOtherConfig(e: DamagedFrozenError, exp: LoadedExperiment
 
 /** A journal of the run folder whose header names another config hash (the first line is enough). */
 function journalOfOtherConfig(root: string, hash: string): { name: string; hash: string } | undefined {
-  for (const name of fs.readdirSync(root).filter((n) => /^journal(\.\d+of\d+)?\.jsonl$/.test(n)).sort()) {
+  for (const name of fs
+    .readdirSync(root)
+    .filter((n) => /^journal(\.\d+of\d+)?\.jsonl$/.test(n))
+    .sort()) {
     let head: { t?: unknown; hash?: unknown } | undefined;
     try {
       const fd = fs.openSync(path.join(root, name), 'r');
@@ -159,12 +175,16 @@ function driftOf(exp: LoadedExperiment, other: { dir: string; hash: string }): U
   } catch (e) {
     if (!(e instanceof DamagedFrozenError)) throw e;
     const shown = path.relative(process.cwd(), exp.file) || exp.file;
-    return new UserError(`The experiment changed in fields that change results since run ${path.basename(other.dir)} was started (its frozen config is damaged, so no diff can be shown); refusing to mix results of two configs.`, { file: shown }, [
-      `  ${e.message}`,
-      'Ways forward:',
-      `  resumable run ${shown} --fresh   (archives the old run into the new one's archive/, nothing is deleted)`,
-      '  or give the experiment a new "name" to keep both runs side by side.',
-    ]);
+    return new UserError(
+      `The experiment changed in fields that change results since run ${path.basename(other.dir)} was started (its frozen config is damaged, so no diff can be shown); refusing to mix results of two configs.`,
+      { file: shown },
+      [
+        `  ${e.message}`,
+        'Ways forward:',
+        `  resumable run ${shown} --fresh   (archives the old run into the new one's archive/, nothing is deleted)`,
+        '  or give the experiment a new "name" to keep both runs side by side.',
+      ],
+    );
   }
 }
 
@@ -192,17 +212,29 @@ async function readInto(exp: LoadedExperiment, view: RunView, journal: string, n
     throw new UserError(
       `The journal has ${read.corrupt.length} damaged line(s) before its end (not a torn last line); refusing to append to it.`,
       { file: shown, line: read.corrupt[0]!.line },
-      [...list, `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), path.dirname(journal)) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`],
+      [
+        ...list,
+        `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), path.dirname(journal)) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`,
+      ],
     );
   }
   if (read.lines > 0) {
-    if (!header) throw new UserError('Expected the journal to start with a header line', { file: shown, line: 1 }, ['Run `resumable repair <run folder>` to rebuild it.']);
+    if (!header)
+      throw new UserError('Expected the journal to start with a header line', { file: shown, line: 1 }, [
+        'Run `resumable repair <run folder>` to rebuild it.',
+      ]);
     checkSchemaVersion(header.schemaVersion, shown);
-    if (header.hash !== exp.hash) throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, { file: shown, line: 1 });
+    if (header.hash !== exp.hash)
+      throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, {
+        file: shown,
+        line: 1,
+      });
   }
   if (read.tornTail) {
     const which = path.basename(journal) === 'journal.jsonl' ? '' : ` of ${path.basename(journal)}`;
-    notes.push(`Dropped a torn last journal line (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}${which}, left by a crash).`);
+    notes.push(
+      `Dropped a torn last journal line (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}${which}, left by a crash).`,
+    );
     if (repairTail) cutTornTail(journal, read.goodLength);
   }
 }
@@ -255,4 +287,3 @@ function moveInto(src: string, dest: string): void {
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   fs.renameSync(src, dest);
 }
-

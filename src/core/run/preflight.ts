@@ -14,13 +14,21 @@ const PREFLIGHT_TIMEOUT_MS = 120_000;
  * rate-limit answer, or undefined when the way is clear; a preflight that fails otherwise
  * is a user error (a broken check would hide real limits).
  */
-export async function runPreflight(exp: LoadedExperiment, paths: RunPaths, clock: Clock): Promise<{ resetAt?: number; why: string } | undefined> {
+export async function runPreflight(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  clock: Clock,
+): Promise<{ resetAt?: number; why: string } | undefined> {
   const argv = exp.config.rateLimit.preflight!.map((s) => render(parseTemplate(s), (ref) => (ref === 'runDir' ? paths.root : exp.dir)));
   const r = await spawnUnit({
-    argv, cwd: exp.dir, env: process.env,
+    argv,
+    cwd: exp.dir,
+    env: process.env,
     logFile: path.join(paths.root, 'preflight.log'),
     header: `\n===== resumable preflight at ${new Date(clock.now()).toISOString()} =====\n`,
-    timeoutMs: PREFLIGHT_TIMEOUT_MS, clock, onSpawn: () => undefined,
+    timeoutMs: PREFLIGHT_TIMEOUT_MS,
+    clock,
+    onSpawn: () => undefined,
   }).done;
   const rl = rateLimitIn(r, exp.config.rateLimit, clock.now());
   if (rl) return { resetAt: rl.resetAt, why: `preflight: ${rl.why}` };

@@ -47,7 +47,12 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
   let folders: Set<string>;
   try {
     // The entry types come with the listing: no stat per unit to skip links.
-    folders = new Set(fs.readdirSync(paths.units, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name));
+    folders = new Set(
+      fs
+        .readdirSync(paths.units, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name),
+    );
   } catch {
     return [];
   }

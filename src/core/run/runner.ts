@@ -84,7 +84,10 @@ export class Run {
   /** First call: finish units in flight (grace period) then stop. Second call: kill them now. */
   stop(): void {
     this.stopRequests++;
-    this.emitter.fire({ type: 'stopping', reason: this.stopRequests === 1 ? 'interrupt: finishing units in flight' : 'second interrupt: killing units now' });
+    this.emitter.fire({
+      type: 'stopping',
+      reason: this.stopRequests === 1 ? 'interrupt: finishing units in flight' : 'second interrupt: killing units now',
+    });
     if (!this.scheduler) return;
     if (this.stopRequests === 1) this.scheduler.stop();
     else {
@@ -97,7 +100,13 @@ export class Run {
     const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
     this.exp = exp;
     if (this.o.dryRun) {
-      const summary = await dryRun(exp, { shard: this.o.shard, clock: this.clock, retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed, note: (m) => this.note(m) });
+      const summary = await dryRun(exp, {
+        shard: this.o.shard,
+        clock: this.clock,
+        retryErrors: this.o.retryErrors,
+        retryFailed: this.o.retryFailed,
+        note: (m) => this.note(m),
+      });
       this.emitter.fire({ type: 'end', summary });
       return summary;
     }
@@ -121,23 +130,54 @@ export class Run {
     this.startedAt = this.clock.now();
     const shardTag = paths.shard ? `${paths.shard.k}of${paths.shard.n}` : null;
     this.snapshots = new SnapshotWriter(
-      { paths, view, lock: lock!, journal: this.journal, base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt }, status: () => this.status, now: () => this.clock.now() },
+      {
+        paths,
+        view,
+        lock: lock!,
+        journal: this.journal,
+        base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt },
+        status: () => this.status,
+        now: () => this.clock.now(),
+      },
       (e) => this.fail(e),
     );
     if (opened.journalLength === 0) {
-      this.record({ t: 'header', schemaVersion: JOURNAL_SCHEMA_VERSION, run: paths.root.split(/[\\/]/).pop()!, hash: exp.hash, shard: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : undefined, ts: this.clock.now() });
+      this.record({
+        t: 'header',
+        schemaVersion: JOURNAL_SCHEMA_VERSION,
+        run: paths.root.split(/[\\/]/).pop()!,
+        hash: exp.hash,
+        shard: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : undefined,
+        ts: this.clock.now(),
+      });
     }
     const orphanNote = await settleOrphans(paths, view, this.clock, exp.config.graceSeconds * 1000);
     if (orphanNote) this.note(orphanNote);
-    this.record({ t: 'runner_start', ts: this.clock.now(), pid: process.pid, host: os.hostname(), flags: this.o.argv ? [...this.o.argv] : undefined });
-    if (paths.shard) this.note(`Shard ${paths.shard.k} of ${paths.shard.n}${this.o.shardSource ? ` (from ${this.o.shardSource})` : ''}: ${view.units.size} of ${exp.units.length} units.`);
+    this.record({
+      t: 'runner_start',
+      ts: this.clock.now(),
+      pid: process.pid,
+      host: os.hostname(),
+      flags: this.o.argv ? [...this.o.argv] : undefined,
+    });
+    if (paths.shard)
+      this.note(
+        `Shard ${paths.shard.k} of ${paths.shard.n}${this.o.shardSource ? ` (from ${this.o.shardSource})` : ''}: ${view.units.size} of ${exp.units.length} units.`,
+      );
     const adopted = findAdoptable(exp, paths, view, this.clock.now());
     for (const a of adopted) this.record(a);
     if (adopted.length > 0) this.note(`Adopted ${adopted.length} result(s) found on disk that the journal missed (not run again).`);
     const plan = planRun(exp, view, { retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed });
     if (plan.requeue.length > 0) this.record({ t: 'requeue', ts: this.clock.now(), u: plan.requeue, why: plan.requeueWhy });
     const todo = plan.todo;
-    this.emitter.fire({ type: 'start', runDir: paths.root, total: view.units.size, todo: todo.length, done: view.units.size - todo.length, concurrency: this.concurrency(exp) });
+    this.emitter.fire({
+      type: 'start',
+      runDir: paths.root,
+      total: view.units.size,
+      todo: todo.length,
+      done: view.units.size - todo.length,
+      concurrency: this.concurrency(exp),
+    });
     await this.writeSnapshot();
     this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => void this.writeSnapshot()));
     this.timers.push(repeat(this.clock, HEARTBEAT_EVERY_MS, () => this.guard(() => lock!.heartbeat())));
@@ -145,7 +185,12 @@ export class Run {
     let end: SchedulerEnd = { reason: 'completed' };
     if (todo.length > 0) {
       const executor: AttemptExecutor = this.o.handler
-        ? new HandlerExecutor(this.o.handler, exp.config.seed, this.clock, exp.config.run.timeoutSeconds !== undefined ? exp.config.run.timeoutSeconds * 1000 : undefined)
+        ? new HandlerExecutor(
+            this.o.handler,
+            exp.config.seed,
+            this.clock,
+            exp.config.run.timeoutSeconds !== undefined ? exp.config.run.timeoutSeconds * 1000 : undefined,
+          )
         : new ProcessExecutor(exp, paths, this.clock);
       const probe = exp.config.rateLimit.preflight && !this.o.handler ? () => runPreflight(exp, paths, this.clock) : undefined;
       const firstAnswer = probe ? await probe() : undefined;
@@ -162,14 +207,17 @@ export class Run {
         probe,
         // One stat per dispatch: a runner that was paused and taken over starts nothing when it wakes.
         fence: () => lock!.check(),
-        backlog: () => (this.undurableEnds >= Math.max(16, UNDURABLE_ENDS_PER_SLOT * this.concurrency(exp)) ? this.journal!.whenDurable() : undefined),
+        backlog: () =>
+          this.undurableEnds >= Math.max(16, UNDURABLE_ENDS_PER_SLOT * this.concurrency(exp)) ? this.journal!.whenDurable() : undefined,
         hooks: {
           started: (unit, a, pid, pst) => this.record({ t: 'start', ts: this.clock.now(), u: unit.id, a, pid, pst }),
           ended: (unit, a, r, why) => this.unitEnded(unit, a, r, why),
           paused: (until, src, why) => {
             this.record({ t: 'pause', ts: this.clock.now(), until, src, why });
             if (paths.shard && !src.startsWith('shard ')) {
-              publishPause(paths, { until, src, why, ts: this.clock.now() }).catch((e: Error) => this.note(`Could not tell the other shards about the rate limit: ${e.message}`));
+              publishPause(paths, { until, src, why, ts: this.clock.now() }).catch((e: Error) =>
+                this.note(`Could not tell the other shards about the rate limit: ${e.message}`),
+              );
             }
             this.emitter.fire({ type: 'pause', until, src, why });
             void this.writeSnapshot();
@@ -209,8 +257,21 @@ export class Run {
       this.emitter.fire({ type: 'unit', id: unit.id, status: 'interrupted', attempt });
       return;
     }
-    this.record({ t: 'end', ts: now, u: unit.id, a: attempt, s: r.status, x: r.exitCode, sig: r.signal, d: Math.round(r.durationMs), why: r.why, r: r.value, reset: r.resetAt });
-    if (this.emitter.hasListeners) this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
+    this.record({
+      t: 'end',
+      ts: now,
+      u: unit.id,
+      a: attempt,
+      s: r.status,
+      x: r.exitCode,
+      sig: r.signal,
+      d: Math.round(r.durationMs),
+      why: r.why,
+      r: r.value,
+      reset: r.resetAt,
+    });
+    if (this.emitter.hasListeners)
+      this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
     this.progress();
   }
 
@@ -219,7 +280,14 @@ export class Run {
     if (!this.emitter.hasListeners) return;
     const view = this.opened!.view;
     const { rate, etaMs } = rateAndEta(view, this.clock.now(), view.units.size);
-    this.emitter.fire({ type: 'progress', counts: { ...view.counts }, total: view.units.size, rate, etaMs: etaMs ?? null, rateLimitedUntil: view.pause?.until ?? null });
+    this.emitter.fire({
+      type: 'progress',
+      counts: { ...view.counts },
+      total: view.units.size,
+      rate,
+      etaMs: etaMs ?? null,
+      rateLimitedUntil: view.pause?.until ?? null,
+    });
   }
 
   /** Applies a record to the view and queues it for the journal in the same tick, so the two never disagree. */
@@ -229,7 +297,10 @@ export class Run {
     const durable = this.journal!.append(r);
     if (r.t === 'end') {
       this.undurableEnds++;
-      durable.then(() => this.undurableEnds--, (e: Error) => this.fail(e));
+      durable.then(
+        () => this.undurableEnds--,
+        (e: Error) => this.fail(e),
+      );
     } else durable.catch((e: Error) => this.fail(e));
   }
 
@@ -262,7 +333,13 @@ export class Run {
 
   private async finish(exp: LoadedExperiment, end: SchedulerEnd): Promise<RunSummary> {
     const { view, paths } = this.opened!;
-    const decided = endOfRun({ failure: this.failure, unitFailure: this.unitFailure, end, stopRequests: this.stopRequests, maxWaitSeconds: exp.config.rateLimit.maxWaitSeconds });
+    const decided = endOfRun({
+      failure: this.failure,
+      unitFailure: this.unitFailure,
+      end,
+      stopRequests: this.stopRequests,
+      maxWaitSeconds: exp.config.rateLimit.maxWaitSeconds,
+    });
     this.status = decided.status;
     const { exitCode, message } = decided;
     if (!this.failure) {
@@ -272,8 +349,13 @@ export class Run {
     }
     this.progress();
     const summary: RunSummary = {
-      status: this.status, exitCode, runDir: paths.root, total: view.units.size, counts: { ...view.counts },
-      rateLimitedUntil: this.status === 'paused_rate_limit' ? end.rateLimitedUntil ?? view.pause?.until ?? null : null, message,
+      status: this.status,
+      exitCode,
+      runDir: paths.root,
+      total: view.units.size,
+      counts: { ...view.counts },
+      rateLimitedUntil: this.status === 'paused_rate_limit' ? (end.rateLimitedUntil ?? view.pause?.until ?? null) : null,
+      message,
     };
     this.emitter.fire({ type: 'end', summary });
     return summary;

@@ -48,7 +48,10 @@ export interface SchedulerHooks {
 }
 
 export type StopReason = 'completed' | 'interrupted' | 'paused_rate_limit';
-export interface SchedulerEnd { readonly reason: StopReason; readonly rateLimitedUntil?: number }
+export interface SchedulerEnd {
+  readonly reason: StopReason;
+  readonly rateLimitedUntil?: number;
+}
 
 /**
  * Dispatches units with bounded concurrency; retries errors with backoff; on a rate limit
@@ -79,7 +82,10 @@ export class Scheduler {
   private readonly ended: Promise<SchedulerEnd>;
   private probing = false;
 
-  constructor(private readonly queue: readonly Unit[], private readonly o: SchedulerOptions) {
+  constructor(
+    private readonly queue: readonly Unit[],
+    private readonly o: SchedulerOptions,
+  ) {
     this.ended = new Promise((r) => (this.resolveEnd = r));
   }
 
@@ -88,7 +94,9 @@ export class Scheduler {
     return this.ended;
   }
 
-  get running(): number { return this.inFlight.size; }
+  get running(): number {
+    return this.inFlight.size;
+  }
 
   /** First call: stop dispatching, give units in flight `graceMs`, then kill them. Second: kill now. */
   stop(): void {
@@ -172,7 +180,10 @@ export class Scheduler {
   }
 
   private endStopWhenIdle(): void {
-    if (this.inFlight.size === 0) this.finish(this.stopUntil !== undefined ? { reason: this.stopReason!, rateLimitedUntil: this.stopUntil } : { reason: this.stopReason! });
+    if (this.inFlight.size === 0)
+      this.finish(
+        this.stopUntil !== undefined ? { reason: this.stopReason!, rateLimitedUntil: this.stopUntil } : { reason: this.stopReason! },
+      );
   }
 
   private take(now: number): Unit | undefined {
@@ -219,7 +230,14 @@ export class Scheduler {
   }
 
   private settle(unit: Unit, attempt: number, result: AttemptResult, deferred = false): void {
-    if (!deferred && !this.stopReason && result.status === 'error' && result.signal && GROUP_SIGNALS.has(result.signal) && !this.killedByUs.has(unit)) {
+    if (
+      !deferred &&
+      !this.stopReason &&
+      result.status === 'error' &&
+      result.signal &&
+      GROUP_SIGNALS.has(result.signal) &&
+      !this.killedByUs.has(unit)
+    ) {
       // The signal that killed the unit may be on its way to us too (scancel signals every
       // process of the job at once, and the unit can die first): give our own handler a
       // moment before calling it an error. The unit stays in flight meanwhile.
@@ -257,11 +275,23 @@ export class Scheduler {
    * with nothing in flight to free what is missing, the run stops.
    */
   private runnerFault(unit: Unit, attempt: number, result: AttemptResult): void {
-    this.o.hooks.ended(unit, attempt, 'interrupted', `${result.why ?? `the runner could not start it (${result.runnerFault})`}; not counted as an attempt`);
+    this.o.hooks.ended(
+      unit,
+      attempt,
+      'interrupted',
+      `${result.why ?? `the runner could not start it (${result.runnerFault})`}; not counted as an attempt`,
+    );
     this.front.unshift(unit);
     this.runnerFaults++;
     if (this.runnerFaults >= RUNNER_FAULT_LIMIT && this.inFlight.size === 0) {
-      this.o.hooks.failed(Object.assign(new Error(`The runner itself could not start units ${RUNNER_FAULT_LIMIT} times in a row: ${result.why ?? result.runnerFault}. Stopping; lower the concurrency or raise the limit (e.g. ulimit -n), then run again.`), { code: result.runnerFault }));
+      this.o.hooks.failed(
+        Object.assign(
+          new Error(
+            `The runner itself could not start units ${RUNNER_FAULT_LIMIT} times in a row: ${result.why ?? result.runnerFault}. Stopping; lower the concurrency or raise the limit (e.g. ulimit -n), then run again.`,
+          ),
+          { code: result.runnerFault },
+        ),
+      );
       return this.beginStop('interrupted');
     }
     this.wakeAt(this.o.clock.monotonic() + RUNNER_FAULT_WAIT_MS * this.runnerFaults);
@@ -272,9 +302,10 @@ export class Scheduler {
     const now = this.o.clock.now();
     const rl = this.o.rateLimit;
     this.consecutiveRateLimits++;
-    const until = resetAt !== undefined
-      ? Math.max(resetAt, now) + rl.bufferSeconds * 1000
-      : now + defaultPauseMs(this.consecutiveRateLimits, rl.defaultWaitSeconds, rl.maxWaitSeconds + 1);
+    const until =
+      resetAt !== undefined
+        ? Math.max(resetAt, now) + rl.bufferSeconds * 1000
+        : now + defaultPauseMs(this.consecutiveRateLimits, rl.defaultWaitSeconds, rl.maxWaitSeconds + 1);
     const endsAt = this.o.clock.monotonic() + (until - now);
     if ((this.paused && endsAt <= this.pauseEndsAt) || this.stopReason) return;
     this.paused = true;

@@ -25,7 +25,10 @@ export class SnapshotWriter {
   private writing: Promise<void> | undefined;
   private again = false;
 
-  constructor(private readonly src: SnapshotSource, private readonly onError: (e: Error) => void) {}
+  constructor(
+    private readonly src: SnapshotSource,
+    private readonly onError: (e: Error) => void,
+  ) {}
 
   write(): Promise<void> {
     if (this.writing) {
@@ -43,7 +46,13 @@ export class SnapshotWriter {
       if (journal.error) return;
       const offset = journal.queuedOffset;
       const status = this.src.status();
-      const snap = buildSnapshot(this.src.base, view, view.pause && status === 'running' ? 'paused_rate_limit' : status, this.src.now(), offset);
+      const snap = buildSnapshot(
+        this.src.base,
+        view,
+        view.pause && status === 'running' ? 'paused_rate_limit' : status,
+        this.src.now(),
+        offset,
+      );
       try {
         await journal.whenDurable(offset);
         lock.verify();

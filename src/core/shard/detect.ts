@@ -41,10 +41,15 @@ function fromSlurm(env: NodeJS.ProcessEnv): ShardChoice | undefined {
   const step = int(env, 'SLURM_ARRAY_TASK_STEP') ?? 1;
   const count = int(env, 'SLURM_ARRAY_TASK_COUNT') ?? (max !== undefined ? Math.floor((max - min) / step) + 1 : undefined);
   const array = `array ${min}-${max ?? '?'}${step !== 1 ? `:${step}` : ''}, ${count ?? '?'} tasks`;
-  if (count === undefined) throw new UserError(`SLURM_ARRAY_TASK_ID=${id} is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX: cannot tell how many shards; pass --shard k/N`);
+  if (count === undefined)
+    throw new UserError(
+      `SLURM_ARRAY_TASK_ID=${id} is set but neither SLURM_ARRAY_TASK_COUNT nor SLURM_ARRAY_TASK_MAX: cannot tell how many shards; pass --shard k/N`,
+    );
   const evenlySpaced = step >= 1 && (id - min) % step === 0 && (max === undefined || Math.floor((max - min) / step) + 1 === count);
   if (!evenlySpaced) {
-    throw new UserError(`Slurm ${array} is not an evenly spaced range (task ${id}), so this task's shard cannot be derived; use --array=0-${count - 1} or pass --shard k/${count}`);
+    throw new UserError(
+      `Slurm ${array} is not an evenly spaced range (task ${id}), so this task's shard cannot be derived; use --array=0-${count - 1} or pass --shard k/${count}`,
+    );
   }
   const k = (id - min) / step + 1;
   if (k < 1 || k > count) throw new UserError(`SLURM_ARRAY_TASK_ID=${id} is outside its ${array}; pass --shard k/N`);
@@ -57,9 +62,12 @@ function fromKubernetes(env: NodeJS.ProcessEnv): ShardChoice | undefined {
   if (index === undefined) return undefined;
   const count = int(env, 'RESUMABLE_SHARD_COUNT');
   if (count === undefined) {
-    throw new UserError(`JOB_COMPLETION_INDEX=${index} is set but RESUMABLE_SHARD_COUNT is not: set it to the Job's spec.completions (see the README's Kubernetes section), or pass --shard k/N`);
+    throw new UserError(
+      `JOB_COMPLETION_INDEX=${index} is set but RESUMABLE_SHARD_COUNT is not: set it to the Job's spec.completions (see the README's Kubernetes section), or pass --shard k/N`,
+    );
   }
-  if (count < 1 || index < 0 || index >= count) throw new UserError(`Expected 0 ≤ JOB_COMPLETION_INDEX < RESUMABLE_SHARD_COUNT, got ${index} and ${count}`);
+  if (count < 1 || index < 0 || index >= count)
+    throw new UserError(`Expected 0 ≤ JOB_COMPLETION_INDEX < RESUMABLE_SHARD_COUNT, got ${index} and ${count}`);
   return { shard: { k: index + 1, n: count }, source: `JOB_COMPLETION_INDEX=${index} of RESUMABLE_SHARD_COUNT=${count}` };
 }
 

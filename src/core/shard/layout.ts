@@ -62,7 +62,11 @@ export function checkShardAgreement(root: string, shard: Shard | undefined, cloc
   const layout = readLayout(root);
   const counts = shardCounts(layout);
   const dir = path.relative(process.cwd(), root) || root;
-  const files = (n: number) => layout.shards.filter((s) => s.n === n).map((s) => shardTag(s)).join(', ');
+  const files = (n: number) =>
+    layout.shards
+      .filter((s) => s.n === n)
+      .map((s) => shardTag(s))
+      .join(', ');
   if (!shard) {
     if (counts.length === 0) return;
     throw new UserError(
@@ -76,9 +80,16 @@ export function checkShardAgreement(root: string, shard: Shard | undefined, cloc
     throw new UserError(
       `Shard ${shard.k} of ${shard.n} cannot join this run: it is split into ${other[0]} shards (files of shards ${files(other[0]!)})`,
       { file: dir },
-      [`Run it as one of those (\`--shard k/${other[0]}\`), or finish and merge them first (\`resumable merge ${dir}\`); any number of shards can then continue from the merged journal.`],
+      [
+        `Run it as one of those (\`--shard k/${other[0]}\`), or finish and merge them first (\`resumable merge ${dir}\`); any number of shards can then continue from the merged journal.`,
+      ],
     );
   }
   const whole = liveHolders(root, clock).find((h) => h.file === 'lock');
-  if (whole) throw new UserError(`Shard ${shard.k} of ${shard.n} cannot start: the whole run is being run by pid ${whole.holder.pid} on ${whole.holder.host}`, { file: dir }, ['Stop it first (Ctrl+C); it keeps everything finished.']);
+  if (whole)
+    throw new UserError(
+      `Shard ${shard.k} of ${shard.n} cannot start: the whole run is being run by pid ${whole.holder.pid} on ${whole.holder.host}`,
+      { file: dir },
+      ['Stop it first (Ctrl+C); it keeps everything finished.'],
+    );
 }

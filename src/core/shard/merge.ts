@@ -46,9 +46,15 @@ export async function mergeRun(runDir: string, o: MergeOptions): Promise<MergeOu
   const units = unitsOfFrozen(frozen);
   const counts = shardCounts(readLayout(root));
   if (counts.length === 0) throw new UserError('Nothing to merge: this run has no shard files (journal.<k>of<N>.jsonl)', { file: runDir });
-  if (counts.length > 1) throw new UserError(`This run folder has files of shards of ${counts.join(' and ')}: merge cannot tell which partition holds`, { file: runDir }, ['Move the files of the count that is wrong into archive/ by hand, then merge.']);
+  if (counts.length > 1)
+    throw new UserError(
+      `This run folder has files of shards of ${counts.join(' and ')}: merge cannot tell which partition holds`,
+      { file: runDir },
+      ['Move the files of the count that is wrong into archive/ by hand, then merge.'],
+    );
   const n = counts[0]!;
-  for (const k of o.leaveOut ?? []) if (!Number.isInteger(k) || k < 1 || k > n) throw new UserError(`Expected --leave-out shards between 1 and ${n}, got ${k}`);
+  for (const k of o.leaveOut ?? [])
+    if (!Number.isInteger(k) || k < 1 || k > n) throw new UserError(`Expected --leave-out shards between 1 and ${n}, got ${k}`);
   const leaveOut: Shard[] = (o.leaveOut ?? []).map((k) => ({ k, n }));
   const included = Array.from({ length: n }, (_, i) => ({ k: i + 1, n })).filter((s) => !o.leaveOut?.includes(s.k));
 
@@ -76,13 +82,20 @@ export async function mergeRun(runDir: string, o: MergeOptions): Promise<MergeOu
       const records: JournalRecord[] = [];
       const read = await readJournal(p.journal, (r) => records.push(r));
       if (read.corrupt.length > 0) {
-        throw new UserError(`${path.basename(p.journal)} has ${read.corrupt.length} damaged line(s) before its end; merge will not guess around them`, { file: p.journal, line: read.corrupt[0]!.line });
+        throw new UserError(
+          `${path.basename(p.journal)} has ${read.corrupt.length} damaged line(s) before its end; merge will not guess around them`,
+          { file: p.journal, line: read.corrupt[0]!.line },
+        );
       }
       const header = records[0];
       if (header?.t === 'header' && header.hash !== frozen.hash) {
-        throw new UserError(`Expected a journal of config ${frozen.hash.slice(0, 8)}, found one of ${header.hash.slice(0, 8)}`, { file: p.journal, line: 1 });
+        throw new UserError(`Expected a journal of config ${frozen.hash.slice(0, 8)}, found one of ${header.hash.slice(0, 8)}`, {
+          file: p.journal,
+          line: 1,
+        });
       }
-      if (read.tornTail) notes.push(`${path.basename(p.journal)}: dropped a torn last line (${read.tornTail.bytes} bytes, left by a crash).`);
+      if (read.tornTail)
+        notes.push(`${path.basename(p.journal)}: dropped a torn last line (${read.tornTail.bytes} bytes, left by a crash).`);
       inputs.push({ name: path.basename(p.journal), shard: p.shard, records });
       merged.push(path.basename(p.journal));
     }

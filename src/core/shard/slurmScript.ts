@@ -21,8 +21,10 @@ export function shQuote(s: string): string {
 
 export function validateSlurmOptions(o: Pick<SlurmOptions, 'shards' | 'throttle' | 'partition' | 'time'>): void {
   if (!Number.isInteger(o.shards) || o.shards < 1) throw new UserError(`Expected --shards ≥ 1 (an integer), got ${o.shards}`);
-  if (o.throttle !== undefined && (!Number.isInteger(o.throttle) || o.throttle < 1)) throw new UserError(`Expected --throttle ≥ 1 (an integer), got ${o.throttle}`);
-  if (o.partition !== undefined && !/^[\w.-]+$/.test(o.partition)) throw new UserError(`Expected --partition to be a partition name, got ${JSON.stringify(o.partition)}`);
+  if (o.throttle !== undefined && (!Number.isInteger(o.throttle) || o.throttle < 1))
+    throw new UserError(`Expected --throttle ≥ 1 (an integer), got ${o.throttle}`);
+  if (o.partition !== undefined && !/^[\w.-]+$/.test(o.partition))
+    throw new UserError(`Expected --partition to be a partition name, got ${JSON.stringify(o.partition)}`);
   // Slurm's forms: minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS, or UNLIMITED.
   if (o.time !== undefined && !/^(?:\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+(?::\d{2}){0,2}|UNLIMITED|INFINITE)$/i.test(o.time)) {
     throw new UserError(`Expected --time in a Slurm form (minutes, HH:MM:SS or D-HH:MM:SS), got ${JSON.stringify(o.time)}`);
@@ -38,7 +40,10 @@ export function validateSlurmOptions(o: Pick<SlurmOptions, 'shards' | 'throttle'
 export function slurmScript(o: SlurmOptions): string {
   validateSlurmOptions(o);
   // #SBATCH lines are not parsed by a shell: a path there cannot be quoted.
-  if (/\s/.test(o.logDir)) throw new UserError(`Slurm's #SBATCH --output cannot take a path with spaces: ${JSON.stringify(o.logDir)}; move the run folder (runRoot) to a path without spaces`);
+  if (/\s/.test(o.logDir))
+    throw new UserError(
+      `Slurm's #SBATCH --output cannot take a path with spaces: ${JSON.stringify(o.logDir)}; move the run folder (runRoot) to a path without spaces`,
+    );
   const array = `0-${o.shards - 1}${o.throttle ? `%${o.throttle}` : ''}`;
   const lines = [
     '#!/bin/bash',

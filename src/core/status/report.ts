@@ -41,7 +41,11 @@ export interface RunReport {
   readonly shards: readonly ShardReport[];
 }
 
-interface ShardTail { readonly shard: Shard; readonly tail: JournalTail; readonly paths: RunPaths }
+interface ShardTail {
+  readonly shard: Shard;
+  readonly tail: JournalTail;
+  readonly paths: RunPaths;
+}
 
 /**
  * A run folder being followed: the frozen config is read once, the journal tailed. The
@@ -58,7 +62,10 @@ export class RunFollower {
   private layoutNote: string | undefined;
   private merged: RunView | undefined;
 
-  constructor(readonly runDir: string, readonly frozen: FrozenExperiment) {
+  constructor(
+    readonly runDir: string,
+    readonly frozen: FrozenExperiment,
+  ) {
     this.paths = new RunPaths(runDir);
     this.units = unitsOfFrozen(frozen);
     this.tail = new JournalTail(this.paths.journal, this.units);
@@ -94,7 +101,8 @@ export class RunFollower {
     const counts = shardCounts(readLayout(this.runDir));
     // Mixed counts are refused by the runner; should a folder hold them anyway, show the larger set.
     const n = counts.length === 0 ? 0 : Math.max(...counts);
-    this.layoutNote = counts.length > 1 ? `files of shards of ${counts.join(' and ')} in one run folder: showing the ${n} shards` : undefined;
+    this.layoutNote =
+      counts.length > 1 ? `files of shards of ${counts.join(' and ')} in one run folder: showing the ${n} shards` : undefined;
     if (n === this.n) return false;
     this.n = n;
     this.shardOfUnit = new Uint32Array(this.units.length);
@@ -102,7 +110,14 @@ export class RunFollower {
     this.shardTails = Array.from({ length: n }, (_, i) => {
       const shard = { k: i + 1, n };
       const paths = new RunPaths(this.runDir, shard);
-      return { shard, paths, tail: new JournalTail(paths.journal, this.units.filter((_, j) => this.shardOfUnit[j] === i + 1)) };
+      return {
+        shard,
+        paths,
+        tail: new JournalTail(
+          paths.journal,
+          this.units.filter((_, j) => this.shardOfUnit[j] === i + 1),
+        ),
+      };
     });
     return true;
   }
@@ -143,12 +158,24 @@ export class RunFollower {
     const live = status === 'running' || status === 'paused_rate_limit';
     const paused = live && view.pause !== undefined && view.pause.until > now;
     return {
-      runDir: this.runDir, name: frozen.name, hash: frozen.hash, experimentFile: frozen.experimentFile, status: paused ? 'paused_rate_limit' : status,
-      total: units.length, done: doneCount(view.counts), counts: { ...view.counts },
+      runDir: this.runDir,
+      name: frozen.name,
+      hash: frozen.hash,
+      experimentFile: frozen.experimentFile,
+      status: paused ? 'paused_rate_limit' : status,
+      total: units.length,
+      done: doneCount(view.counts),
+      counts: { ...view.counts },
       groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
-      rateLimitedUntil: paused || status === 'paused_rate_limit' ? view.pause?.until ?? snapshot?.rateLimitedUntil ?? null : null,
-      pauseSource: view.pause?.src ?? null, pauseCount: view.pauseCount, runner,
-      rate: live ? rate : 0, etaMs: live ? etaMs ?? null : null, lastActivity: view.lastTs ?? null, notes, shards: [],
+      rateLimitedUntil: paused || status === 'paused_rate_limit' ? (view.pause?.until ?? snapshot?.rateLimitedUntil ?? null) : null,
+      pauseSource: view.pause?.src ?? null,
+      pauseCount: view.pauseCount,
+      runner,
+      rate: live ? rate : 0,
+      etaMs: live ? (etaMs ?? null) : null,
+      lastActivity: view.lastTs ?? null,
+      notes,
+      shards: [],
     };
   }
 
@@ -157,12 +184,17 @@ export class RunFollower {
     const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(now), now);
     this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts };
     const notes: string[] = this.layoutNote ? [this.layoutNote] : [];
-    for (const t of [{ tail: this.tail, name: 'journal.jsonl' }, ...this.shardTails.map((s) => ({ tail: s.tail, name: `journal.${s.shard.k}of${s.shard.n}.jsonl` }))]) {
+    for (const t of [
+      { tail: this.tail, name: 'journal.jsonl' },
+      ...this.shardTails.map((s) => ({ tail: s.tail, name: `journal.${s.shard.k}of${s.shard.n}.jsonl` })),
+    ]) {
       const { corrupt, tornBytes } = t.tail.problems;
       if (tornBytes) notes.push(`${t.name}: torn last line dropped (${tornBytes} bytes)`);
       for (const c of corrupt.slice(0, 5)) notes.push(`${t.name}: damaged line ${c.line} skipped`);
     }
-    for (const s of agg.shards) if (s.stale) notes.push(`shard ${s.k}/${s.n} on ${s.host ?? '?'} is stale: no heartbeat for ${Math.round((s.heartbeatAgeMs ?? 0) / 1000)} s`);
+    for (const s of agg.shards)
+      if (s.stale)
+        notes.push(`shard ${s.k}/${s.n} on ${s.host ?? '?'} is stale: no heartbeat for ${Math.round((s.heartbeatAgeMs ?? 0) / 1000)} s`);
     const groups = new Map<string, { total: number; counts: Counts }>();
     for (const u of this.units) {
       const g = groups.get(u.group) ?? { total: 0, counts: emptyCounts() };
@@ -174,14 +206,29 @@ export class RunFollower {
     const live = agg.status === 'running' || agg.status === 'paused_rate_limit';
     const views = [this.tail.view, ...this.shardTails.map((s) => s.tail.view)];
     const lastTs = Math.max(...views.map((v) => v.lastTs ?? 0));
-    const pause = views.map((v) => v.pause).filter((p) => p !== undefined).sort((a, b) => b.until - a.until)[0];
+    const pause = views
+      .map((v) => v.pause)
+      .filter((p) => p !== undefined)
+      .sort((a, b) => b.until - a.until)[0];
     return {
-      runDir: this.runDir, name: this.frozen.name, hash: this.frozen.hash, experimentFile: this.frozen.experimentFile, status: agg.status,
-      total: this.units.length, done, counts: agg.counts, groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
-      rateLimitedUntil: agg.rateLimitedUntil, pauseSource: agg.rateLimitedUntil !== null ? pause?.src ?? null : null,
-      pauseCount: views.reduce((a, v) => a + v.pauseCount, 0), runner: null,
-      rate: live ? agg.rate : 0, etaMs: live && agg.rate > 0 ? ((this.units.length - done) / agg.rate) * 1000 : null,
-      lastActivity: lastTs > 0 ? lastTs : null, notes, shards: agg.shards,
+      runDir: this.runDir,
+      name: this.frozen.name,
+      hash: this.frozen.hash,
+      experimentFile: this.frozen.experimentFile,
+      status: agg.status,
+      total: this.units.length,
+      done,
+      counts: agg.counts,
+      groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
+      rateLimitedUntil: agg.rateLimitedUntil,
+      pauseSource: agg.rateLimitedUntil !== null ? (pause?.src ?? null) : null,
+      pauseCount: views.reduce((a, v) => a + v.pauseCount, 0),
+      runner: null,
+      rate: live ? agg.rate : 0,
+      etaMs: live && agg.rate > 0 ? ((this.units.length - done) / agg.rate) * 1000 : null,
+      lastActivity: lastTs > 0 ? lastTs : null,
+      notes,
+      shards: agg.shards,
     };
   }
 }
@@ -203,7 +250,10 @@ export async function readRunReport(runDir: string, clock: Clock): Promise<RunRe
 /** Run folders under a folder of run folders (`.resumable/`). */
 export function listRunDirs(runRoot: string): string[] {
   try {
-    return fs.readdirSync(runRoot).map((n) => path.join(runRoot, n)).filter((d) => fs.existsSync(path.join(d, 'experiment.json')));
+    return fs
+      .readdirSync(runRoot)
+      .map((n) => path.join(runRoot, n))
+      .filter((d) => fs.existsSync(path.join(d, 'experiment.json')));
   } catch {
     return [];
   }

@@ -48,7 +48,14 @@ function touched(u: UnitView | undefined): u is UnitView {
  * run or a merge) when its shard has not touched it. Pure; `shardOfUnit[i]` is units[i]'s shard
  * (computed once by the caller: hashing a million ids on every poll would not be cheap).
  */
-export function aggregateShards(units: readonly Unit[], shardOfUnit: ArrayLike<number>, base: RunView, n: number, inputs: readonly ShardInput[], now: number): ShardedAggregate {
+export function aggregateShards(
+  units: readonly Unit[],
+  shardOfUnit: ArrayLike<number>,
+  base: RunView,
+  n: number,
+  inputs: readonly ShardInput[],
+  now: number,
+): ShardedAggregate {
   const byK = new Map(inputs.map((i) => [i.k, i]));
   const perShard = Array.from({ length: n }, () => ({ total: 0, counts: emptyCounts() }));
   const merged = new Map<string, UnitView>();
@@ -57,7 +64,7 @@ export function aggregateShards(units: readonly Unit[], shardOfUnit: ArrayLike<n
     const unit = units[i]!;
     const k = shardOfUnit[i]!;
     const own = byK.get(k)?.view?.units.get(unit.id);
-    const v = touched(own) ? own : base.units.get(unit.id) ?? { status: 'pending' as const, attempts: 0 };
+    const v = touched(own) ? own : (base.units.get(unit.id) ?? { status: 'pending' as const, attempts: 0 });
     merged.set(unit.id, v);
     counts[v.status]++;
     perShard[k - 1]!.total++;
@@ -82,9 +89,19 @@ export function aggregateShards(units: readonly Unit[], shardOfUnit: ArrayLike<n
     rate += shardRate;
     if (paused && (rateLimitedUntil === null || view.pause!.until > rateLimitedUntil)) rateLimitedUntil = view.pause!.until;
     return {
-      shard: `${k}of${n}`, k, n, state, stale: runner !== null && runner.heartbeatAgeMs !== null && runner.heartbeatAgeMs > LOCK_STALE_MS,
-      total: p.total, done, counts: p.counts, host: runner?.host ?? view?.runner?.host ?? null, pid: runner?.pid ?? view?.runner?.pid ?? null,
-      heartbeatAgeMs: runner?.heartbeatAgeMs ?? null, rateLimitedUntil: paused ? view.pause!.until : null, rate: shardRate,
+      shard: `${k}of${n}`,
+      k,
+      n,
+      state,
+      stale: runner !== null && runner.heartbeatAgeMs !== null && runner.heartbeatAgeMs > LOCK_STALE_MS,
+      total: p.total,
+      done,
+      counts: p.counts,
+      host: runner?.host ?? view?.runner?.host ?? null,
+      pid: runner?.pid ?? view?.runner?.pid ?? null,
+      heartbeatAgeMs: runner?.heartbeatAgeMs ?? null,
+      rateLimitedUntil: paused ? view.pause!.until : null,
+      rate: shardRate,
     };
   });
   let status: ShardedAggregate['status'];
@@ -96,5 +113,3 @@ export function aggregateShards(units: readonly Unit[], shardOfUnit: ArrayLike<n
   else status = 'not_started';
   return { units: merged, counts, shards, status, rate, rateLimitedUntil };
 }
-
-

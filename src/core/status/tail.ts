@@ -16,7 +16,10 @@ export class JournalTail {
   private torn: number | undefined;
   view: RunView;
 
-  constructor(readonly file: string, private readonly units: readonly Unit[]) {
+  constructor(
+    readonly file: string,
+    private readonly units: readonly Unit[],
+  ) {
     this.view = newView(units.map((u) => u.id));
   }
 

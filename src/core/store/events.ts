@@ -9,31 +9,97 @@ export type Outcome = 'passed' | 'failed' | 'error' | 'rate_limited';
 export type EndStatus = Outcome | 'interrupted';
 export type RunStatus = 'running' | 'paused_rate_limit' | 'interrupted' | 'completed' | 'failed';
 
-export interface HeaderRecord { t: 'header'; schemaVersion: number; run: string; hash: string; shard?: string; ts: number }
-export interface RunnerStartRecord { t: 'runner_start'; ts: number; pid: number; host: string; flags?: string[] }
-export interface RunnerEndRecord { t: 'runner_end'; ts: number; status: RunStatus; why?: string }
-export interface UnitStartRecord { t: 'start'; ts: number; u: string; a: number; pid?: number; pst?: number }
+export interface HeaderRecord {
+  t: 'header';
+  schemaVersion: number;
+  run: string;
+  hash: string;
+  shard?: string;
+  ts: number;
+}
+export interface RunnerStartRecord {
+  t: 'runner_start';
+  ts: number;
+  pid: number;
+  host: string;
+  flags?: string[];
+}
+export interface RunnerEndRecord {
+  t: 'runner_end';
+  ts: number;
+  status: RunStatus;
+  why?: string;
+}
+export interface UnitStartRecord {
+  t: 'start';
+  ts: number;
+  u: string;
+  a: number;
+  pid?: number;
+  pst?: number;
+}
 export interface UnitEndRecord {
-  t: 'end'; ts: number; u: string; a: number; s: EndStatus;
+  t: 'end';
+  ts: number;
+  u: string;
+  a: number;
+  s: EndStatus;
   /** Exit code, signal, duration (ms), and why it is not a pass. */
-  x?: number | null; sig?: string | null; d?: number; why?: string;
+  x?: number | null;
+  sig?: string | null;
+  d?: number;
+  why?: string;
   /** Library handlers: the returned value (process units keep theirs in the result file). */
   r?: unknown;
   /** Rate limits: reset time (epoch ms). */
   reset?: number;
 }
-export interface AdoptRecord { t: 'adopt'; ts: number; u: string; s: Outcome; why: string }
-export interface PauseRecord { t: 'pause'; ts: number; until: number; src: string; why?: string }
-export interface UnpauseRecord { t: 'unpause'; ts: number }
+export interface AdoptRecord {
+  t: 'adopt';
+  ts: number;
+  u: string;
+  s: Outcome;
+  why: string;
+}
+export interface PauseRecord {
+  t: 'pause';
+  ts: number;
+  until: number;
+  src: string;
+  why?: string;
+}
+export interface UnpauseRecord {
+  t: 'unpause';
+  ts: number;
+}
 /** `--retry-errors` / `--retry-failed`: these units get a fresh attempt budget. */
-export interface RequeueRecord { t: 'requeue'; ts: number; u: string[]; why: string }
+export interface RequeueRecord {
+  t: 'requeue';
+  ts: number;
+  u: string[];
+  why: string;
+}
 
 /** Closes a journal written by `resumable merge`: the shards' journals it holds, and whether every unit was done. */
-export interface MergedRecord { t: 'merged'; ts: number; from: string[]; units: number; missing: number }
+export interface MergedRecord {
+  t: 'merged';
+  ts: number;
+  from: string[];
+  units: number;
+  missing: number;
+}
 
 export type JournalRecord =
-  | HeaderRecord | RunnerStartRecord | RunnerEndRecord | UnitStartRecord | UnitEndRecord
-  | AdoptRecord | PauseRecord | UnpauseRecord | RequeueRecord | MergedRecord;
+  | HeaderRecord
+  | RunnerStartRecord
+  | RunnerEndRecord
+  | UnitStartRecord
+  | UnitEndRecord
+  | AdoptRecord
+  | PauseRecord
+  | UnpauseRecord
+  | RequeueRecord
+  | MergedRecord;
 
 const TYPES = new Set(['header', 'runner_start', 'runner_end', 'start', 'end', 'adopt', 'pause', 'unpause', 'requeue', 'merged']);
 

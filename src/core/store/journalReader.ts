@@ -5,7 +5,11 @@ import { UserError } from '../errors';
 import { asRecord, type JournalRecord } from './events';
 import { kindOf } from './safeRead';
 
-export interface JournalProblem { readonly line: number; readonly offset: number; readonly text: string }
+export interface JournalProblem {
+  readonly line: number;
+  readonly offset: number;
+  readonly text: string;
+}
 
 export interface JournalRead {
   /** Bytes up to the end of the last complete line. */
@@ -40,7 +44,10 @@ export async function readJournal(
     // A folder opens fine for reading; only the first read fails, with an EISDIR that names no path.
     const st = await fh.stat();
     if (st.isDirectory()) throw journalError(file, Object.assign(new Error('is a folder'), { code: 'EISDIR' }));
-    if (!st.isFile()) throw new UserError(`expected a regular file, found ${kindOf(st)}`, { file: path.relative(process.cwd(), file) || file }, ['Move it out of the run folder, then run the command again (`resumable repair <run folder>` rebuilds the journal from the unit folders).']);
+    if (!st.isFile())
+      throw new UserError(`expected a regular file, found ${kindOf(st)}`, { file: path.relative(process.cwd(), file) || file }, [
+        'Move it out of the run folder, then run the command again (`resumable repair <run folder>` rebuilds the journal from the unit folders).',
+      ]);
     const buf = Buffer.allocUnsafe(1 << 20);
     let carry: Buffer | undefined;
     let lineStart = pos;
@@ -75,7 +82,12 @@ export async function readJournal(
       // Damage with no good record after it is what a crash leaves past the last fsync (the
       // appended bytes may be garbage, newlines included, on some filesystems): a torn tail
       // of several lines. Damage followed by good records is not, and is reported.
-      return { goodLength: first.offset, tornTail: { offset: first.offset, bytes: pos - first.offset }, corrupt: [], lines: first.line - 1 };
+      return {
+        goodLength: first.offset,
+        tornTail: { offset: first.offset, bytes: pos - first.offset },
+        corrupt: [],
+        lines: first.line - 1,
+      };
     }
     const tornTail = carry && carry.length > 0 ? { offset: lineStart, bytes: carry.length } : undefined;
     return { goodLength: lineStart, tornTail, corrupt, lines: line };

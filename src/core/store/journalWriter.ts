@@ -24,7 +24,11 @@ export class JournalWriter {
   private queued: number;
   private durable: number;
 
-  private constructor(private fd: number, size: number, private readonly fence: () => void) {
+  private constructor(
+    private fd: number,
+    size: number,
+    private readonly fence: () => void,
+  ) {
     this.queued = size;
     this.durable = size;
   }
@@ -50,9 +54,15 @@ export class JournalWriter {
     return new JournalWriter(fd, size, fence);
   }
 
-  get durableOffset(): number { return this.durable; }
-  get queuedOffset(): number { return this.queued; }
-  get error(): Error | undefined { return this.failed; }
+  get durableOffset(): number {
+    return this.durable;
+  }
+  get queuedOffset(): number {
+    return this.queued;
+  }
+  get error(): Error | undefined {
+    return this.failed;
+  }
 
   /** Queues a record; the promise resolves when it is on disk. */
   append(rec: JournalRecord): Promise<void> {
@@ -140,7 +150,7 @@ export class JournalWriter {
       this.fence();
       const buf = Buffer.concat([this.inflight ?? Buffer.alloc(0), Buffer.from(this.queue.join(''), 'utf8')]);
       const at = this.durable;
-      for (let off = 0; off < buf.length; ) {
+      for (let off = 0; off < buf.length;) {
         const n = fs.writeSync(this.fd, buf, off, buf.length - off, at + off);
         if (n <= 0) throw new Error(`journal write made no progress (${buf.length - off} bytes left)`);
         off += n;

@@ -28,7 +28,11 @@ export interface LockInfo {
   readonly role?: LockRole;
 }
 
-export interface Takeover { readonly holder: LockInfo | undefined; readonly reason: string; readonly holderMayBeAlive: boolean }
+export interface Takeover {
+  readonly holder: LockInfo | undefined;
+  readonly reason: string;
+  readonly holderMayBeAlive: boolean;
+}
 
 export class LockLostError extends Error {
   override readonly name = 'LockLostError';
@@ -45,13 +49,31 @@ export class LockLostError extends Error {
 export class HeldLock {
   private closed = false;
 
-  private constructor(readonly file: string, readonly info: LockInfo, private readonly fd: number, private readonly ino: number, private readonly clock: Clock) {}
+  private constructor(
+    readonly file: string,
+    readonly info: LockInfo,
+    private readonly fd: number,
+    private readonly ino: number,
+    private readonly clock: Clock,
+  ) {}
 
-  static async acquire(file: string, clock: Clock, o: { staleMs?: number; role?: LockRole } = {}): Promise<{ lock: HeldLock; takeover?: Takeover }> {
+  static async acquire(
+    file: string,
+    clock: Clock,
+    o: { staleMs?: number; role?: LockRole } = {},
+  ): Promise<{ lock: HeldLock; takeover?: Takeover }> {
     const staleMs = o.staleMs ?? LOCK_STALE_MS;
     let takeover: Takeover | undefined;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const info: LockInfo = { schemaVersion: STORE_SCHEMA_VERSION, pid: process.pid, host: os.hostname(), startedAt: clock.now(), token: randomUUID(), pst: procStartTime(process.pid), role: o.role ?? 'run' };
+      const info: LockInfo = {
+        schemaVersion: STORE_SCHEMA_VERSION,
+        pid: process.pid,
+        host: os.hostname(),
+        startedAt: clock.now(),
+        token: randomUUID(),
+        pst: procStartTime(process.pid),
+        role: o.role ?? 'run',
+      };
       const created = tryCreate(file, info);
       if (created !== undefined) {
         const lock = new HeldLock(file, info, created.fd, created.ino, clock);
@@ -69,14 +91,19 @@ export class HeldLock {
       }
       if (moveAside(file, read.info)) takeover = stale;
     }
-    throw new UserError('Could not take the run lock after 20 tries: other runners kept creating it at the same moment', { file }, ['Run the command again; if this repeats, see who starts runners of this run (`resumable status`).']);
+    throw new UserError('Could not take the run lock after 20 tries: other runners kept creating it at the same moment', { file }, [
+      'Run the command again; if this repeats, see who starts runners of this run (`resumable status`).',
+    ]);
   }
 
   /** Throws LockLostError when the lock file is no longer ours (taken over, or removed). */
   check(): void {
     if (this.closed) throw new LockLostError(`The run lock ${this.file} was already released. Stopping without writing.`);
     const st = fs.statSync(this.file, { throwIfNoEntry: false });
-    if (!st) throw new LockLostError(`The run lock ${this.file} was removed by someone else while this runner held it. Stopping without writing or starting anything.`);
+    if (!st)
+      throw new LockLostError(
+        `The run lock ${this.file} was removed by someone else while this runner held it. Stopping without writing or starting anything.`,
+      );
     if (st.ino !== this.ino) throw this.lost(readLock(this.file));
   }
 
@@ -85,13 +112,16 @@ export class HeldLock {
     this.check();
     const read = readLockFile(this.file);
     // The file is there and ours by inode, but unreadable now (EIO, a full disk): the system's error, not a takeover.
-    if (read.error) throw Object.assign(new Error(`Could not read the run lock ${this.file}: it ${read.error.why}`), { code: read.error.code ?? 'EIO' });
+    if (read.error)
+      throw Object.assign(new Error(`Could not read the run lock ${this.file}: it ${read.error.why}`), { code: read.error.code ?? 'EIO' });
     if (read.info?.token !== this.info.token) throw this.lost(read.info);
   }
 
   private lost(now: LockInfo | undefined): LockLostError {
     const who = now ? `pid ${now.pid} on ${now.host}` : 'another process';
-    return new LockLostError(`Lost the run lock to ${who}: this runner's heartbeat went stale (was it paused, e.g. Ctrl+Z or a frozen VM?) and the run was taken over. Stopping at once: no new unit is started and nothing more is written.`);
+    return new LockLostError(
+      `Lost the run lock to ${who}: this runner's heartbeat went stale (was it paused, e.g. Ctrl+Z or a frozen VM?) and the run was taken over. Stopping at once: no new unit is started and nothing more is written.`,
+    );
   }
 
   heartbeat(): void {
@@ -176,7 +206,12 @@ function staleness(file: string, holder: LockInfo | undefined, clock: Clock, sta
   if (!holder) {
     // Empty or not JSON: its writer died between creating and writing it (a full disk).
     // Judged by the file's own age, so a starter writing it right now is left alone.
-    if (age > LOCK_WRITE_GRACE_MS) return { holder, reason: 'the lock file was empty or damaged (its writer died before writing it, e.g. on a full disk)', holderMayBeAlive: false };
+    if (age > LOCK_WRITE_GRACE_MS)
+      return {
+        holder,
+        reason: 'the lock file was empty or damaged (its writer died before writing it, e.g. on a full disk)',
+        holderMayBeAlive: false,
+      };
     return undefined;
   }
   if (holder.host === os.hostname()) {

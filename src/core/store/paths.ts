@@ -2,7 +2,10 @@ import * as path from 'node:path';
 import { unitFolderName } from '../ids';
 
 /** Shard k of n (k from 1). Undefined for an unsharded run. */
-export interface Shard { readonly k: number; readonly n: number }
+export interface Shard {
+  readonly k: number;
+  readonly n: number;
+}
 
 export function shardSuffix(shard?: Shard): string {
   return shard ? `.${shard.k}of${shard.n}` : '';
@@ -10,17 +13,36 @@ export function shardSuffix(shard?: Shard): string {
 
 /** Where everything of one run lives; the one place that knows the folder layout. */
 export class RunPaths {
-  constructor(readonly root: string, readonly shard?: Shard) {}
+  constructor(
+    readonly root: string,
+    readonly shard?: Shard,
+  ) {}
 
-  get experiment(): string { return path.join(this.root, 'experiment.json'); }
-  get journal(): string { return path.join(this.root, `journal${shardSuffix(this.shard)}.jsonl`); }
-  get state(): string { return path.join(this.root, `state${shardSuffix(this.shard)}.json`); }
-  get lock(): string { return path.join(this.root, `lock${shardSuffix(this.shard)}`); }
+  get experiment(): string {
+    return path.join(this.root, 'experiment.json');
+  }
+  get journal(): string {
+    return path.join(this.root, `journal${shardSuffix(this.shard)}.jsonl`);
+  }
+  get state(): string {
+    return path.join(this.root, `state${shardSuffix(this.shard)}.json`);
+  }
+  get lock(): string {
+    return path.join(this.root, `lock${shardSuffix(this.shard)}`);
+  }
   /** A shard's rate-limit pause, for the other shards of the run to honour (they share the API key). */
-  get sharedPause(): string { return path.join(this.root, `ratelimit${shardSuffix(this.shard)}.json`); }
-  get units(): string { return path.join(this.root, 'units'); }
-  get archive(): string { return path.join(this.root, 'archive'); }
-  unitDir(unitId: string): string { return path.join(this.units, unitFolderName(unitId)); }
+  get sharedPause(): string {
+    return path.join(this.root, `ratelimit${shardSuffix(this.shard)}.json`);
+  }
+  get units(): string {
+    return path.join(this.root, 'units');
+  }
+  get archive(): string {
+    return path.join(this.root, 'archive');
+  }
+  unitDir(unitId: string): string {
+    return path.join(this.units, unitFolderName(unitId));
+  }
 }
 
 /** `.resumable/<name>-<hash8>/` next to the experiment file (or under its `runRoot`). */

@@ -16,7 +16,7 @@ export function rewriteJournal(file: string, records: Iterable<JournalRecord>, f
     const flush = () => {
       const buf = Buffer.from(chunk.join('\n') + '\n', 'utf8');
       // writeSync may write less than asked (a filling disk): write the rest before calling it done.
-      for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off, buf.length - off);
+      for (let off = 0; off < buf.length;) off += fs.writeSync(fd, buf, off, buf.length - off);
       chunk = [];
     };
     for (const r of records) {

@@ -32,7 +32,8 @@ export function readRegularFile(file: string, o: { maxBytes?: number; what?: str
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) return { kind: 'refused', why: `is ${kindOf(st)}, not a regular file`, code: st.isDirectory() ? 'EISDIR' : 'ENOTREG' };
+    if (!st.isFile())
+      return { kind: 'refused', why: `is ${kindOf(st)}, not a regular file`, code: st.isDirectory() ? 'EISDIR' : 'ENOTREG' };
     if (st.size > maxBytes) return tooBig(st.size, maxBytes, o.what);
     const buf = readAll(fd, st.size, maxBytes);
     if (buf === undefined) return tooBig(fs.fstatSync(fd).size, maxBytes, o.what);
@@ -120,7 +121,9 @@ function readAll(fd: number, sizeHint: number, maxBytes: number): Buffer | undef
  * What is at `dir` without following a symlink there: a link planted in the run folder
  * (units/, a unit folder) would have the runner write, and adopt results, outside it.
  */
-export function realDir(dir: string): { readonly kind: 'dir' } | { readonly kind: 'absent' } | { readonly kind: 'refused'; readonly why: string; readonly link?: true } {
+export function realDir(
+  dir: string,
+): { readonly kind: 'dir' } | { readonly kind: 'absent' } | { readonly kind: 'refused'; readonly why: string; readonly link?: true } {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(dir);

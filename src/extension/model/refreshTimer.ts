@@ -17,7 +17,11 @@ export class RefreshTimer {
   /** Monotonic time of the batch's first event; undefined between batches. */
   private batchStart: number | undefined;
 
-  constructor(private readonly clock: Clock, private readonly delays: () => RefreshDelays, private readonly onFire: () => void) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly delays: () => RefreshDelays,
+    private readonly onFire: () => void,
+  ) {}
 
   /** An event joined the batch: fire after the debounce, but no later than maxWait after the batch's first event. */
   trigger(): void {

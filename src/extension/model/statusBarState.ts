@@ -11,18 +11,47 @@ export { countdown, hhmm };
 export type StatusBarState =
   | { kind: 'hidden' }
   | { kind: 'running'; name: string; done: number; total: number; runDir: string; experimentFile: string }
-  | { kind: 'paused'; name: string; until: number; source: string | null; pauseCount: number; done: number; total: number; runDir: string; experimentFile: string; live: boolean };
+  | {
+      kind: 'paused';
+      name: string;
+      until: number;
+      source: string | null;
+      pauseCount: number;
+      done: number;
+      total: number;
+      runDir: string;
+      experimentFile: string;
+      live: boolean;
+    };
 
 export function statusBarState(reports: readonly RunReport[], now: number): StatusBarState {
-  const paused = reports.find((r) => r.status === 'paused_rate_limit' && r.rateLimitedUntil !== null && r.rateLimitedUntil > now && r.runner?.alive);
+  const paused = reports.find(
+    (r) => r.status === 'paused_rate_limit' && r.rateLimitedUntil !== null && r.rateLimitedUntil > now && r.runner?.alive,
+  );
   if (paused) {
     return {
-      kind: 'paused', name: paused.name, until: paused.rateLimitedUntil!, source: paused.pauseSource, pauseCount: paused.pauseCount,
-      done: paused.done, total: paused.total, runDir: paused.runDir, experimentFile: paused.experimentFile, live: true,
+      kind: 'paused',
+      name: paused.name,
+      until: paused.rateLimitedUntil!,
+      source: paused.pauseSource,
+      pauseCount: paused.pauseCount,
+      done: paused.done,
+      total: paused.total,
+      runDir: paused.runDir,
+      experimentFile: paused.experimentFile,
+      live: true,
     };
   }
   const running = reports.find((r) => (r.status === 'running' || r.status === 'paused_rate_limit') && r.runner?.alive);
-  if (running) return { kind: 'running', name: running.name, done: running.done, total: running.total, runDir: running.runDir, experimentFile: running.experimentFile };
+  if (running)
+    return {
+      kind: 'running',
+      name: running.name,
+      done: running.done,
+      total: running.total,
+      runDir: running.runDir,
+      experimentFile: running.experimentFile,
+    };
   return { kind: 'hidden' };
 }
 
@@ -37,4 +66,3 @@ export function statusBarText(s: StatusBarState, now: number): string {
       return `$(watch) Rate limited · resumes ${hhmm(s.until)} (${countdown(s.until - now)})`;
   }
 }
-

@@ -16,7 +16,13 @@ export interface ExperimentEntry {
   readonly label: string;
   readonly report?: RunReport;
   /** Unit ids with their group and status, in config order. */
-  readonly units?: readonly { readonly id: string; readonly group: string; readonly status: Bucket; readonly why?: string; readonly attempts: number }[];
+  readonly units?: readonly {
+    readonly id: string;
+    readonly group: string;
+    readonly status: Bucket;
+    readonly why?: string;
+    readonly attempts: number;
+  }[];
 }
 
 export type TreeNode =
@@ -30,7 +36,13 @@ export type TreeNode =
   /** A run folder this build cannot read (e.g. written by a newer Resumable): shown, not dropped. */
   | { kind: 'unreadable'; id: string; run: Unreadable };
 
-export function childrenOf(node: TreeNode | undefined, entries: readonly ExperimentEntry[], pages: ReadonlyMap<string, number>, pageSize: number, unreadable: readonly Unreadable[] = []): TreeNode[] {
+export function childrenOf(
+  node: TreeNode | undefined,
+  entries: readonly ExperimentEntry[],
+  pages: ReadonlyMap<string, number>,
+  pageSize: number,
+  unreadable: readonly Unreadable[] = [],
+): TreeNode[] {
   if (!node) {
     return [
       ...entries.map((entry): TreeNode => ({ kind: 'experiment', id: `exp:${entry.file}`, entry })),
@@ -41,10 +53,21 @@ export function childrenOf(node: TreeNode | undefined, entries: readonly Experim
     case 'experiment': {
       const report = node.entry.report;
       if (!report) return [];
-      const shards: TreeNode[] = report.shards.length > 0 ? [{ kind: 'shards', id: `${node.id}|shards`, entry: node.entry, shards: report.shards }] : [];
+      const shards: TreeNode[] =
+        report.shards.length > 0 ? [{ kind: 'shards', id: `${node.id}|shards`, entry: node.entry, shards: report.shards }] : [];
       const named = report.groups.filter((g) => g.group !== '');
       if (named.length > 1) {
-        return [...shards, ...named.map((g): TreeNode => ({ kind: 'group', id: `${node.id}|g:${g.group}`, entry: node.entry, group: g.group, total: g.total, counts: g.counts }))];
+        return [
+          ...shards,
+          ...named.map((g): TreeNode => ({
+            kind: 'group',
+            id: `${node.id}|g:${g.group}`,
+            entry: node.entry,
+            group: g.group,
+            total: g.total,
+            counts: g.counts,
+          })),
+        ];
       }
       return [...shards, ...buckets(node.id, node.entry, undefined, report.counts)];
     }
@@ -55,8 +78,19 @@ export function childrenOf(node: TreeNode | undefined, entries: readonly Experim
     case 'bucket': {
       const all = (node.entry.units ?? []).filter((u) => u.status === node.bucket && (node.group === undefined || u.group === node.group));
       const shown = Math.min(all.length, (pages.get(node.id) ?? 1) * pageSize);
-      const out: TreeNode[] = all.slice(0, shown).map((u) => ({ kind: 'unit', id: `${node.id}|u:${u.id}`, entry: node.entry, unitId: u.id, bucket: u.status, why: u.why, attempts: u.attempts }));
-      if (shown < all.length) out.push({ kind: 'more', id: `${node.id}|more`, bucketId: node.id, shown, left: all.length - shown, pageSize });
+      const out: TreeNode[] = all
+        .slice(0, shown)
+        .map((u) => ({
+          kind: 'unit',
+          id: `${node.id}|u:${u.id}`,
+          entry: node.entry,
+          unitId: u.id,
+          bucket: u.status,
+          why: u.why,
+          attempts: u.attempts,
+        }));
+      if (shown < all.length)
+        out.push({ kind: 'more', id: `${node.id}|more`, bucketId: node.id, shown, left: all.length - shown, pageSize });
       return out;
     }
     default:
@@ -65,11 +99,23 @@ export function childrenOf(node: TreeNode | undefined, entries: readonly Experim
 }
 
 function buckets(parentId: string, entry: ExperimentEntry, group: string | undefined, counts: Counts): TreeNode[] {
-  return BUCKETS.filter((b) => counts[b] > 0).map((bucket) => ({ kind: 'bucket', id: `${parentId}|b:${bucket}`, entry, group, bucket, count: counts[bucket] }));
+  return BUCKETS.filter((b) => counts[b] > 0).map((bucket) => ({
+    kind: 'bucket',
+    id: `${parentId}|b:${bucket}`,
+    entry,
+    group,
+    bucket,
+    count: counts[bucket],
+  }));
 }
 
 export const BUCKET_LABELS: Record<Bucket, string> = {
-  running: 'Running', rate_limited: 'Rate limited', error: 'Errors', failed: 'Failed', passed: 'Passed', pending: 'Pending',
+  running: 'Running',
+  rate_limited: 'Rate limited',
+  error: 'Errors',
+  failed: 'Failed',
+  passed: 'Passed',
+  pending: 'Pending',
 };
 
 /** "3 of 4 running · 1 stale" for the Shards row. */
@@ -84,7 +130,9 @@ export function shardsDescription(shards: readonly ShardReport[]): string {
 
 /** "running · 57/100 · node-a" for one shard's row. */
 export function shardDescription(s: ShardReport): string {
-  return [s.state === 'paused' ? 'rate limited' : s.state, `${s.done}/${s.total}`, s.host ?? '', s.stale ? 'stale heartbeat' : ''].filter(Boolean).join(' · ');
+  return [s.state === 'paused' ? 'rate limited' : s.state, `${s.done}/${s.total}`, s.host ?? '', s.stale ? 'stale heartbeat' : '']
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** "412/1000 · 3 errors · ETA 2m05s" for the experiment row. */
