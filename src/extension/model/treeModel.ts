@@ -78,17 +78,15 @@ export function childrenOf(
     case 'bucket': {
       const all = (node.entry.units ?? []).filter((u) => u.status === node.bucket && (node.group === undefined || u.group === node.group));
       const shown = Math.min(all.length, (pages.get(node.id) ?? 1) * pageSize);
-      const out: TreeNode[] = all
-        .slice(0, shown)
-        .map((u) => ({
-          kind: 'unit',
-          id: `${node.id}|u:${u.id}`,
-          entry: node.entry,
-          unitId: u.id,
-          bucket: u.status,
-          why: u.why,
-          attempts: u.attempts,
-        }));
+      const out: TreeNode[] = all.slice(0, shown).map((u) => ({
+        kind: 'unit',
+        id: `${node.id}|u:${u.id}`,
+        entry: node.entry,
+        unitId: u.id,
+        bucket: u.status,
+        why: u.why,
+        attempts: u.attempts,
+      }));
       if (shown < all.length)
         out.push({ kind: 'more', id: `${node.id}|more`, bucketId: node.id, shown, left: all.length - shown, pageSize });
       return out;
