@@ -2,7 +2,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['test/extension/index.ts', 'test/extension/trusted.ts', 'test/extension/untrusted.ts'],
+  entryPoints: ['test/extension/index.ts', 'test/extension/trusted.ts', 'test/extension/untrusted.ts', 'test/extension/multiRoot.ts'],
   outdir: 'out/test/extension',
   bundle: true,
   platform: 'node',

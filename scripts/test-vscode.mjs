@@ -3,7 +3,6 @@
 // workspace, then a UI test in Chromium driven by playwright-core. The first run installs Node 24 and
 // code-server into .vscode-test/ (cached).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { build } from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureVSCodeServer } from './vscode-test/setup.mjs';
@@ -70,18 +69,6 @@ function multiRootWorkspace() {
 
 const env = await ensureVSCodeServer({ log });
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build-tests.mjs')], { cwd: root, stdio: 'inherit' });
-// The multi-root suite is bundled here, next to the others (scripts/build-tests.mjs lists only those).
-await build({
-  entryPoints: [path.join(root, 'test', 'extension', 'multiRoot.ts')],
-  outdir: path.join(root, 'out', 'test', 'extension'),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  external: ['vscode', 'mocha'],
-  sourcemap: true,
-  logLevel: 'warning',
-});
 const testsPath = path.join(root, 'out', 'test', 'extension', 'index');
 
 await step('extension-host suite, trusted workspace', async () => {
