@@ -14,10 +14,8 @@ test("a timeout kills the unit's whole process group (grandchildren too) and cou
     script,
     extra: { run: { command: ['sh', 'unit.sh'], timeoutSeconds: 1 }, retries: { maxAttempts: 1 } },
   });
-  const t = Date.now();
   const r = cliSync(['run', file], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.ok(Date.now() - t < 15_000);
   const runDir = runDirOf(dir);
   const end = journalRecords(runDir).find((x) => x.t === 'end')!;
   assert.equal(end.s, 'error');

@@ -59,11 +59,10 @@ test(
     const file = makeExperiment(dir, { n: 6, concurrency: 3, sleep: '30', extra: { graceSeconds: 1 } });
     const { child, done } = cliStart(['run', file], dir);
     await journalHas(dir, child, 'start', 3);
-    const t = Date.now();
     child.kill('SIGTERM');
     const r = await done;
     assert.equal(r.code, 130, r.stderr);
-    assert.ok(Date.now() - t < 10_000, 'the grace period bounds the wait');
+    // Units of 30 s with a grace of 1 s: ended by the runner (interrupted), not by finishing.
     const runDir = runDirOf(dir);
     const ends = journalRecords(runDir).filter((x) => x.t === 'end');
     assert.equal(ends.length, 3);
@@ -76,7 +75,8 @@ test(
 
 test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_000 }, async () => {
   const dir = tmpDir();
-  const file = makeExperiment(dir, { n: 200, concurrency: 8, sleep: '0.4', extra: { graceSeconds: 60 } });
+  // Units of 3 s and a grace of 60 s: those in flight at the second Ctrl+C can only end killed.
+  const file = makeExperiment(dir, { n: 200, concurrency: 8, sleep: '3', extra: { graceSeconds: 60 } });
   const { child, done } = cliStart(['run', file], dir);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -89,12 +89,12 @@ test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_00
     60_000,
     () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined),
   );
-  const t = Date.now();
   child.kill('SIGINT');
   const r = await done;
   assert.equal(r.code, 130, r.stderr);
-  assert.ok(Date.now() - t < 5000, `second interrupt took ${Date.now() - t} ms`);
   const runDir = runDirOf(dir);
+  const killed = journalRecords(runDir).filter((x) => x.t === 'end' && x.s === 'interrupted');
+  assert.ok(killed.length > 0, 'the units in flight were killed at the second Ctrl+C, not waited for');
   const onDisk = resultsOnDisk(runDir);
   const again = cliSync(['run', file], dir);
   assert.equal(again.code, 0, again.stderr);
