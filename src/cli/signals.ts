@@ -3,6 +3,8 @@ import { err, startedOnTerminal } from './stdio';
 /** What `Interrupts` needs of a run: `Run.stop()` (first call: finish units in flight; second: kill them). */
 export interface Stoppable {
   stop(): void;
+  /** Journal what is in flight and the end, synchronously, before a forced exit. */
+  abandon(): string | undefined;
 }
 
 /**
@@ -56,7 +58,11 @@ export class Interrupts {
     this.run?.stop();
     if (this.count === 2) {
       // The journal was flushed by stop(); a run that ends meanwhile keeps its own exit code.
-      setTimeout(() => process.exit(this.exitCode ?? 130), FORCE_EXIT_MS).unref();
+      setTimeout(() => {
+        const said = this.exitCode === undefined ? this.run?.abandon() : undefined;
+        if (said) err(`${said}\n`);
+        process.exit(this.exitCode ?? 130);
+      }, FORCE_EXIT_MS).unref();
     }
   }
 

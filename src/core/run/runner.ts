@@ -96,6 +96,35 @@ export class Run {
     }
   }
 
+  /**
+   * The process must end now (a second interrupt whose wind-down did not finish in time, e.g.
+   * under a storm of signals): journal the units in flight as interrupted and the runner's end,
+   * synchronously, so the journal ends cleanly. Their processes were killed by the second stop.
+   */
+  abandon(): string | undefined {
+    if (!this.scheduler || !this.journal || this.failure) return undefined;
+    for (const { unit, attempt } of this.scheduler.inFlightUnits()) {
+      this.record({
+        t: 'end',
+        ts: this.clock.now(),
+        u: unit.id,
+        a: attempt,
+        s: 'interrupted',
+        why: 'killed by the runner (second interrupt)',
+      });
+    }
+    this.record({
+      t: 'runner_end',
+      ts: this.clock.now(),
+      status: 'interrupted',
+      why: 'second interrupt: the runner exited before its units were reaped',
+    });
+    this.journal.flushSync();
+    this.failure = new Error('abandoned');
+    this.opened?.lock?.release();
+    return `■ Interrupted: ${this.exp?.config.name ?? 'the run'}: the runner exited before its killed units were reaped (second interrupt). Nothing finished was lost. Run the same command again to resume.`;
+  }
+
   async run(): Promise<RunSummary> {
     const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
     this.exp = exp;

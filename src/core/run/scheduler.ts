@@ -94,6 +94,11 @@ export class Scheduler {
     return this.ended;
   }
 
+  /** The units in flight, with their attempt numbers (for a last journal entry before a forced exit). */
+  inFlightUnits(): { unit: Unit; attempt: number }[] {
+    return [...this.inFlight.keys()].map((unit) => ({ unit, attempt: this.o.attemptsSoFar(unit.id) + 1 }));
+  }
+
   get running(): number {
     return this.inFlight.size;
   }
