@@ -175,8 +175,8 @@ Attacks a review tried with real processes on real filesystems (ext4, tmpfs, lib
 - **Garbage past the last fsync stopped the run**: on filesystems that may leave stale or random bytes in an appended, un-synced region, several damaged lines at the end were reported as damage "before the end" and the run refused to start until repaired. Damage with no good record after it is now a torn tail of several lines (dropped with a note, kept aside); damage followed by good records is still refused with its line number. Found by the crash model; unit test in \`test/core/journal.test.ts\`.
 - **A second Ctrl+C could journal a unit's end before its start** (\`flushSync\` did not wait for the write in flight). The writer now writes every batch at its own offset, and \`flushSync\` rewrites the batch in flight in place. Regression test in \`test/core/journal.test.ts\`.
 - **Disk errors printed a stack trace** ("internal error") when they hit before the run started (opening the run folder): the CLI now reports any system error (ENOSPC, EIO, EACCES, …) as a clear message with exit 1 and says that nothing finished was lost. Found by fault injection.
-
 - **A storm of millions of SIGTERMs starved the wind-down after a second interrupt**: the forced exit 10 s later came without the units' ends, a runner_end line, the summary or the lock's release. The forced exit now journals the units in flight as interrupted and the runner's end synchronously, releases the lock and says so. Found by the signals suite (\`signals.test.ts\`).
+
 Timings per suite: ${Object.entries(times)
   .map(([k, v]) => `${k} ${v.toFixed(0)} s`)
   .join(', ')}.
