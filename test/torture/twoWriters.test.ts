@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
 import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep } from '../helpers/cli';
 import { FULL, report, startLibRunner } from './torture';
+import { journalSoFar, waitUntil } from '../helpers/wait';
 import { takeoverTrial } from '../helpers/takeover';
 
 test(
@@ -14,7 +15,9 @@ test(
     const dir = tmpDir();
     const file = makeExperiment(dir, { n: 40, concurrency: 4, sleep: '0.2' });
     const holder = cliStart(['run', file], dir);
-    await sleep(800);
+    // Only once the holder has started units does it hold the lock: wait for that, not a time.
+    const runDir = await waitUntil("the holder's run folder", () => fs.existsSync(path.join(dir, '.resumable')) && runDirOf(dir));
+    await waitUntil('the holder to start a unit', () => journalSoFar(path.join(runDir, 'journal.jsonl')).some((r) => r.t === 'start'));
     const second = cliSync(['run', file], dir);
     assert.equal(second.code, 1);
     assert.match(second.stderr, new RegExp(`pid ${holder.child.pid}\\b`), second.stderr);
