@@ -238,10 +238,12 @@ test('judgeResult: passed field true/false, truthy spellings, dotted path, bad J
   assert.equal(missing.why, 'out.json has no boolean "metrics.ok" (got nothing)');
   assert.equal(judgeResult('{"metrics":"ok"}', dotted).status, 'error');
 
+  // Not valid JSON: cut short, not a result yet (never adopted; an attempt leaving it is an error).
   const notJson = judgeResult('{"passed": tru', rule);
-  assert.equal(notJson.status, 'error');
+  assert.equal(notJson.status, 'rerun');
   assert.match(notJson.why!, /^result\.json is not valid JSON/);
-  assert.equal(judgeResult('', rule).status, 'error');
+  assert.equal(judgeResult('', rule).status, 'rerun');
   assert.equal(judgeResult('null', rule).status, 'error');
+  assert.deepEqual(judgeAttempt(attempt({ resultText: '{"passed": tru' }), config, T).status, 'error');
   assert.equal(judgeResult('{"passed":"yes"}', rule).why, 'result.json has no boolean "passed" (got "yes")');
 });

@@ -25,9 +25,17 @@ export function resultKey(config: Experiment, items: readonly { id: string; fiel
     command: config.run.command,
     cwd: config.run.cwd,
     env: config.run.env,
-    result: config.result,
+    result: keyOfResult(config.result),
     seed: config.seed,
   };
+}
+
+/**
+ * No result rule is keyed as the rule it used to default to ({ file: "result.json" }), so a
+ * run started before rules became optional keeps its hash (and its run folder).
+ */
+function keyOfResult(r: Experiment['result']): Experiment['result'] {
+  return r.file === undefined && r.path === undefined && r.from === undefined ? { ...r, file: 'result.json' } : r;
 }
 
 export function hashOf(key: ResultKey): string {

@@ -32,7 +32,7 @@ export async function loadItems(spec: Experiment['items'], ctx: ItemsContext): P
       where: { file: ctx.experimentFile, line: ctx.lineOf(['items', 'values', i]), path: jsonPath(['items', 'values', i]) },
     }));
   } else if (spec.glob) {
-    rows = await globRows(spec.glob, ctx);
+    rows = await globRows(spec.glob, spec.capture, ctx);
   } else {
     rows = await fileRows(spec.file!, ctx);
   }
@@ -125,7 +125,7 @@ function jsonArrayRows(text: string, file: string) {
   return (value as unknown[]).map((fields, i) => ({ fields, where: { file, path: jsonPath([i]) } }));
 }
 
-async function globRows(pattern: string, ctx: ItemsContext) {
+async function globRows(pattern: string, capture: string | undefined, ctx: ItemsContext) {
   const matches = await fg(pattern, {
     cwd: ctx.baseDir,
     onlyFiles: !pattern.endsWith('/'),
@@ -133,21 +133,42 @@ async function globRows(pattern: string, ctx: ItemsContext) {
     dot: false,
     unique: true,
   });
+  const where = { file: ctx.experimentFile, line: ctx.lineOf(['items', 'glob']), path: '$.items.glob' };
   if (matches.length === 0) {
-    throw new UserError(`Expected the glob ${JSON.stringify(pattern)} to match at least one path under ${ctx.baseDir}, it matched none`, {
-      file: ctx.experimentFile,
-      line: ctx.lineOf(['items', 'glob']),
-      path: '$.items.glob',
-    });
+    throw new UserError(
+      `Expected the glob ${JSON.stringify(pattern)} to match at least one path under ${ctx.baseDir}, it matched none`,
+      where,
+    );
   }
-  // Sorted so the item order (and so dispatch order) does not depend on readdir order.
+  const fieldsOf = captureFields(capture, { file: ctx.experimentFile, line: ctx.lineOf(['items', 'capture']), path: '$.items.capture' });
+  // Sorted so the item order (and so dispatch order) does not depend on readdir order. Paths
+  // stay relative: a moved or copied experiment folder is the same experiment (not drift).
   return matches.sort().map((rel) => {
     const id = rel.replace(/\/+$/, '');
-    return {
-      fields: { id, path: path.join(ctx.baseDir, id), name: path.basename(id) },
-      where: { file: ctx.experimentFile, line: ctx.lineOf(['items', 'glob']), path: '$.items.glob' },
-    };
+    return { fields: { ...fieldsOf(id), id, path: id, name: path.basename(id) }, where };
   });
+}
+
+/** The named groups of `capture` over a matched path, as item fields; a path it does not match is an error. */
+function captureFields(capture: string | undefined, where: UserErrorLocation): (rel: string) => Record<string, string> {
+  if (capture === undefined) return () => ({});
+  const re = new RegExp(capture);
+  const names = [...capture.matchAll(/\(\?<([A-Za-z_][A-Za-z0-9_]*)>/g)].map((m) => m[1]!);
+  if (names.length === 0)
+    throw new UserError('Expected named groups in "capture", such as (?<tier>T\\d+): they name the item fields', where);
+  const taken = names.find((n) => n === 'id' || n === 'path' || n === 'name');
+  if (taken) throw new UserError(`Expected a capture group other than "${taken}": a glob item's id, path and name are its path`, where);
+  return (rel) => {
+    const m = re.exec(rel);
+    if (!m)
+      throw new UserError(
+        `Expected the path ${JSON.stringify(rel)} to match "capture" ${JSON.stringify(capture)}; narrow the glob or widen the pattern`,
+        where,
+      );
+    const out: Record<string, string> = {};
+    for (const n of names) if (m.groups?.[n] !== undefined) out[n] = m.groups[n];
+    return out;
+  };
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

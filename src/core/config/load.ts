@@ -4,9 +4,10 @@ import type { z } from 'zod';
 import { UserError, jsonPath } from '../errors';
 import { parseJsonc } from './jsonc';
 import { loadItems, type Item } from './items';
-import { checkItemFields, checkRefs, itemRefs, parseTemplate, type Template } from './placeholders';
+import { checkItemFields, checkRefs, itemRefs, paddedItemRefs, parseTemplate, RESULT_PATH_BUILTINS, type Template } from './placeholders';
+import { checkResultPaths, resultPathTexts } from './resultRule';
 import { experimentSchema, type Experiment } from './schema';
-import { expandUnits, matrixKeys, type Unit } from './units';
+import { expandUnits, type Unit } from './units';
 import { hashOf, resultKey, type ResultKey } from './hash';
 
 /** An experiment file read, validated and expanded: everything a run needs to start. */
@@ -27,6 +28,8 @@ export interface RunTemplates {
   readonly command: readonly Template[];
   readonly env: readonly (readonly [string, Template])[];
   readonly cwd: Template;
+  /** `result.path`: its candidates, in order (empty without one). */
+  readonly resultPath: readonly Template[];
 }
 
 export async function loadExperiment(file: string): Promise<LoadedExperiment> {
@@ -53,15 +56,18 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   const dir = path.dirname(absFile);
   const at = (p: (string | number)[]) => ({ file: shown, line: doc.lineOf(p), path: jsonPath(p) });
 
-  const keys = matrixKeys(config.matrix);
   const templates: RunTemplates = {
     command: config.run.command.map((s) => parseTemplate(s)),
     env: Object.entries(config.run.env).map(([k, v]) => [k, parseTemplate(v)] as const),
     cwd: parseTemplate(config.run.cwd),
+    resultPath: resultPathTexts(config.result).map((s) => parseTemplate(s)),
   };
-  templates.command.forEach((t, i) => checkRefs(t, keys, at(['run', 'command', i])));
-  templates.env.forEach(([k, t]) => checkRefs(t, keys, at(['run', 'env', k])));
-  checkRefs(templates.cwd, keys, at(['run', 'cwd']));
+  const m = config.matrix;
+  templates.command.forEach((t, i) => checkRefs(t, m, at(['run', 'command', i])));
+  templates.env.forEach(([k, t]) => checkRefs(t, m, at(['run', 'env', k])));
+  checkRefs(templates.cwd, m, at(['run', 'cwd']));
+  const resultPathAt = (i: number) => at(typeof config.result.path === 'string' ? ['result', 'path'] : ['result', 'path', i]);
+  templates.resultPath.forEach((t, i) => checkRefs(t, m, resultPathAt(i), RESULT_PATH_BUILTINS));
   config.rateLimit.preflight?.forEach((s, i) => {
     if (parseTemplate(s).some((p) => typeof p !== 'string' && !['runDir', 'experimentDir'].includes(p.ref))) {
       throw new UserError(
@@ -72,8 +78,10 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   });
 
   const items = await loadItems(config.items, { baseDir: dir, experimentFile: shown, lineOf: doc.lineOf });
-  checkItemFields(items, itemRefs([...templates.command, ...templates.env.map(([, t]) => t), templates.cwd]));
+  const all = [...templates.command, ...templates.env.map(([, t]) => t), templates.cwd, ...templates.resultPath];
+  checkItemFields(items, itemRefs(all), paddedItemRefs(all));
   const units = expandUnits(items, config.matrix);
+  checkResultPaths(templates.resultPath, units, config.seed, resultPathAt);
   const key = resultKey(config, items);
   return { file: absFile, dir, config, items, units, templates, key, hash: hashOf(key) };
 }

@@ -5,18 +5,26 @@ import type { Item } from './items';
  * `${name}` placeholders in the command, env and cwd. Parsed once into parts so that
  * rendering a million units is a join, not a regex per unit.
  */
-export type TemplatePart = string | { readonly ref: string };
+export type TemplatePart = string | { readonly ref: string; readonly pad?: number };
 export type Template = readonly TemplatePart[];
 
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
-export const BUILTIN_PLACEHOLDERS = ['unitId', 'unitDir', 'seed', 'repeat', 'attempt', 'runDir', 'experimentDir'] as const;
+export const BUILTIN_PLACEHOLDERS = ['unitId', 'unitDir', 'seed', 'repeat', 'attempt', 'runDir', 'experimentDir', 'resultFile'] as const;
+/** What a result path may use: it must name the same file for every attempt, wherever the run folder is. */
+export const RESULT_PATH_BUILTINS = ['unitId', 'repeat', 'seed'] as const;
+/** Builtins that are numbers, so `${repeat:02}` can pad them. */
+const NUMERIC_BUILTINS = new Set(['seed', 'repeat', 'attempt']);
+/** `${name:02}`: zero-padded to a width (1 to 3 digits after the 0). */
+const FORMAT = /^(.*?):0(\d{1,3})$/;
 
 export function parseTemplate(s: string): Template {
   const parts: TemplatePart[] = [];
   let last = 0;
   for (const m of s.matchAll(PLACEHOLDER)) {
     if (m.index > last) parts.push(s.slice(last, m.index));
-    parts.push({ ref: m[1]!.trim() });
+    const body = m[1]!.trim();
+    const f = FORMAT.exec(body);
+    parts.push(f ? { ref: f[1]!.trim(), pad: Number(f[2]) } : { ref: body });
     last = m.index + m[0].length;
   }
   if (last < s.length) parts.push(s.slice(last));
@@ -25,8 +33,18 @@ export function parseTemplate(s: string): Template {
 
 export function render(t: Template, lookup: (ref: string) => string): string {
   let out = '';
-  for (const p of t) out += typeof p === 'string' ? p : lookup(p.ref);
+  for (const p of t) out += typeof p === 'string' ? p : p.pad === undefined ? lookup(p.ref) : padded(lookup(p.ref), p.pad);
   return out;
+}
+
+/** Zero padding of a whole number ("-3" pads after its sign); anything else is left as it is (checked at load). */
+export function padded(v: string, width: number): string {
+  const m = /^(-?)(\d+)$/.exec(v);
+  return m ? m[1]! + m[2]!.padStart(width, '0') : v;
+}
+
+export function isWholeNumber(v: unknown): boolean {
+  return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && /^-?\d+$/.test(v));
 }
 
 /** Item field paths referenced anywhere (`${item.a.b}` → "a.b"). */
@@ -36,21 +54,41 @@ export function itemRefs(templates: Iterable<Template>): Set<string> {
   return refs;
 }
 
-/** Throws on a placeholder that no unit could fill; `where` names the template's place. */
-export function checkRefs(t: Template, matrixKeys: readonly string[], where: UserErrorLocation): void {
+/**
+ * Throws on a placeholder that no unit could fill; `where` names the template's place.
+ * `builtins` narrows the builtins allowed there (a result path may not use `${attempt}`).
+ */
+export function checkRefs(
+  t: Template,
+  matrix: Readonly<Record<string, unknown>>,
+  where: UserErrorLocation,
+  builtins: readonly string[] = BUILTIN_PLACEHOLDERS,
+): void {
+  const matrixKeys = Object.keys(matrix).filter((k) => k !== 'repeat');
   for (const p of t) {
     if (typeof p === 'string') continue;
-    const ok =
-      (BUILTIN_PLACEHOLDERS as readonly string[]).includes(p.ref) ||
-      matrixKeys.includes(p.ref) ||
-      /^item\.[^.\s]+(\.[^.\s]+)*$/.test(p.ref);
+    const isItem = /^item\.[^.\s]+(\.[^.\s]+)*$/.test(p.ref);
+    const ok = builtins.includes(p.ref) || matrixKeys.includes(p.ref) || isItem;
     if (!ok) {
-      const known = [...BUILTIN_PLACEHOLDERS, ...matrixKeys.filter((k) => k !== 'repeat'), 'item.<field>']
-        .map((k) => '${' + k + '}')
-        .join(', ');
-      throw new UserError(`Unknown placeholder \${${p.ref}}; expected one of ${known}`, where);
+      const known = [...builtins, ...matrixKeys, 'item.<field>'].map((k) => '${' + k + '}').join(', ');
+      const why = (BUILTIN_PLACEHOLDERS as readonly string[]).includes(p.ref)
+        ? `\${${p.ref}} cannot be used here`
+        : `Unknown placeholder \${${p.ref}}`;
+      throw new UserError(`${why}; expected one of ${known}`, where);
     }
+    if (p.pad === undefined || isItem) continue;
+    const numeric = NUMERIC_BUILTINS.has(p.ref) || (matrixKeys.includes(p.ref) && (matrix[p.ref] as unknown[]).every(isWholeNumber));
+    if (!numeric)
+      throw new UserError(`Expected a whole number to zero-pad in \${${p.ref}:0${p.pad}}, but ${p.ref} is not always one`, where);
   }
+}
+
+/** Item fields that are zero-padded somewhere (`${item.run:03}`): each item must hold a whole number there. */
+export function paddedItemRefs(templates: Iterable<Template>): Set<string> {
+  const refs = new Set<string>();
+  for (const t of templates)
+    for (const p of t) if (typeof p !== 'string' && p.pad !== undefined && p.ref.startsWith('item.')) refs.add(p.ref.slice(5));
+  return refs;
 }
 
 export function itemField(item: Item, dotted: string): unknown {
@@ -63,13 +101,18 @@ export function itemField(item: Item, dotted: string): unknown {
 }
 
 /** Every item must have every referenced field, or the run would fail unit by unit. */
-export function checkItemFields(items: readonly Item[], refs: Set<string>): void {
+export function checkItemFields(items: readonly Item[], refs: Set<string>, padded: Set<string> = new Set()): void {
   for (const ref of refs) {
     for (const item of items) {
       const v = itemField(item, ref);
       if (v === undefined || v === null) {
         throw new UserError(`Item ${JSON.stringify(item.id)} has no field "${ref}", which \${item.${ref}} needs`, item.where);
       }
+      if (padded.has(ref) && !isWholeNumber(v))
+        throw new UserError(
+          `Item ${JSON.stringify(item.id)} has ${JSON.stringify(v)} in "${ref}"; expected a whole number to zero-pad`,
+          item.where,
+        );
     }
   }
 }

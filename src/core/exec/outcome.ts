@@ -1,4 +1,5 @@
 import type { Experiment } from '../config/schema';
+import { resultSource, STORED_RESULT } from '../config/resultRule';
 import { parseResetTime } from '../ratelimit/resetTime';
 import type { Outcome } from '../store/events';
 
@@ -15,44 +16,107 @@ export interface AttemptFacts {
   readonly timedOut: boolean;
   readonly spawnError?: string;
   readonly output: string;
-  /** The result file's text, or undefined when there is none. */
+  /** The result's text (the file, or the printed JSON line), or undefined when there is none. */
   readonly resultText: string | undefined;
   /** Why the result file was not read (a FIFO, a symlink, too big): an error, said as such. */
   readonly resultProblem?: string;
 }
 
 /**
- * The outcome rules (README, "Outcomes"), as a pure function. Rate limits are checked first and
- * only on an unsuccessful attempt: a passing unit may well print "429" in its own output.
+ * What a result says. `rerun`: it is not a result yet (cut short, not valid JSON, marked not
+ * done, or without a verdict under `missing: "rerun"`): never adopted, and an attempt that
+ * leaves one is an error.
  */
-export function judgeAttempt(f: AttemptFacts, config: Pick<Experiment, 'result' | 'rateLimit'>, now: number): Verdict {
-  if (f.timedOut) return { status: 'error', why: 'timed out' };
-  const succeeded = f.exitCode === 0 && f.resultText !== undefined;
-  if (!succeeded) {
-    const rl = rateLimitIn(f, config.rateLimit, now);
-    if (rl) return rl;
-  }
-  if (f.spawnError) return { status: 'error', why: `could not start: ${f.spawnError}` };
-  if (f.signal) return { status: 'error', why: `killed by ${f.signal}` };
-  if (f.exitCode !== 0) return { status: 'error', why: `exit code ${f.exitCode}` };
-  if (f.resultProblem !== undefined) return { status: 'error', why: f.resultProblem };
-  if (f.resultText === undefined) return { status: 'error', why: `exit 0 but no ${config.result.file}` };
-  return judgeResult(f.resultText, config.result);
+export interface ResultVerdict {
+  readonly status: 'passed' | 'failed' | 'error' | 'rerun';
+  readonly why?: string;
 }
 
-export function judgeResult(text: string, rule: Experiment['result']): Verdict {
+type Rules = Pick<Experiment, 'result' | 'rateLimit'>;
+
+/**
+ * The outcome rules (README, "Result rules"), as a pure function. Rate limits are checked only
+ * on an unsuccessful attempt: a passing unit may well print "429" in its own output. `shown`
+ * is how messages name the result (its file name).
+ */
+export function judgeAttempt(f: AttemptFacts, config: Rules, now: number, shown = resultName(config.result)): Verdict {
+  if (f.timedOut) return { status: 'error', why: 'timed out' };
+  if (f.exitCode === 0 && !f.spawnError && !f.signal) {
+    const v = judgeSuccess(f, config.result, shown);
+    if (v.status === 'passed' || v.status === 'failed')
+      return v.why === undefined ? { status: v.status } : { status: v.status, why: v.why };
+    // A result that is no verdict (a judge that hit its usage limit) may be a rate limit.
+    return rateLimitIn(f, config.rateLimit, now) ?? { status: 'error', why: v.why };
+  }
+  const rl = rateLimitIn(f, config.rateLimit, now);
+  if (rl) return rl;
+  if (f.spawnError) return { status: 'error', why: `could not start: ${f.spawnError}` };
+  if (f.signal) return { status: 'error', why: `killed by ${f.signal}` };
+  if (config.result.from === 'exit' && !(config.result.errorExitCodes ?? []).includes(f.exitCode!))
+    return { status: 'failed', why: `exit code ${f.exitCode}` };
+  return { status: 'error', why: `exit code ${f.exitCode}` };
+}
+
+/** An attempt that exited 0: what its result says, by where the rule reads it. */
+function judgeSuccess(f: AttemptFacts, rule: Experiment['result'], shown: string): ResultVerdict {
+  const src = resultSource(rule);
+  if (src.kind === 'exit') return { status: 'passed' };
+  if (f.resultProblem !== undefined) return { status: 'error', why: f.resultProblem };
+  if (f.resultText === undefined) {
+    if (src.kind === 'auto') return { status: 'passed' };
+    if (src.kind === 'stdout') return { status: 'error', why: 'exit 0 but no line of the output is a JSON object' };
+    return { status: 'error', why: `exit 0 but no ${shown}` };
+  }
+  return judgeResult(f.resultText, rule, shown);
+}
+
+/** How messages name a rule's result: its file name. */
+export function resultName(rule: Experiment['result']): string {
+  if (rule.file !== undefined) return rule.file;
+  const p = rule.path === undefined ? undefined : typeof rule.path === 'string' ? rule.path : rule.path[0];
+  return p !== undefined ? p.slice(p.lastIndexOf('/') + 1) : STORED_RESULT;
+}
+
+export function judgeResult(text: string, rule: Experiment['result'], shown = resultName(rule)): ResultVerdict {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    return { status: 'error', why: `${rule.file} is not valid JSON: ${(e as Error).message}` };
+    return { status: 'rerun', why: `${shown} is not valid JSON: ${(e as Error).message}` };
+  }
+  for (const nd of rule.notDone === undefined ? [] : Array.isArray(rule.notDone) ? rule.notDone : [rule.notDone]) {
+    const v = dotted(value, nd.field);
+    if (v === undefined) continue;
+    const textOf = typeof v === 'string' ? v : JSON.stringify(v);
+    const m = new RegExp(nd.pattern, 'i').exec(textOf);
+    if (m) return { status: 'rerun', why: `${shown} is not finished: ${nd.field} has ${JSON.stringify(m[0].slice(0, 80))}` };
   }
   const field = rule.passed ?? 'passed';
   const v = dotted(value, field);
   if (v === true || v === 1 || v === 'true' || v === 'pass' || v === 'passed') return { status: 'passed' };
   if (v === false || v === 0 || v === 'false' || v === 'fail' || v === 'failed')
     return { status: 'failed', why: `${field} is ${JSON.stringify(v)}` };
-  return { status: 'error', why: `${rule.file} has no boolean "${field}" (got ${v === undefined ? 'nothing' : JSON.stringify(v)})` };
+  const why = `${shown} has no boolean "${field}" (got ${v === undefined ? 'nothing' : JSON.stringify(v)})`;
+  const missing = rule.missing ?? 'error';
+  return { status: missing, why };
+}
+
+/** The last line of the output that is a JSON object: what a `from: "stdout"` unit printed as its result. */
+export function lastJsonLine(output: string): string | undefined {
+  let end = output.length;
+  while (end > 0) {
+    const start = output.lastIndexOf('\n', end - 1) + 1;
+    const line = output.slice(start, end).trim();
+    end = start - 1;
+    if (!line.startsWith('{') || !line.endsWith('}')) continue;
+    try {
+      const v: unknown = JSON.parse(line);
+      if (v && typeof v === 'object' && !Array.isArray(v)) return line;
+    } catch {
+      // Not JSON after all: an earlier line may be.
+    }
+  }
+  return undefined;
 }
 
 export function rateLimitIn(f: Pick<AttemptFacts, 'exitCode' | 'output'>, rule: Experiment['rateLimit'], now: number): Verdict | undefined {

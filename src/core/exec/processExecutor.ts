@@ -7,9 +7,12 @@ import type { Unit } from '../config/units';
 import { unitSeed } from '../ids';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
 import type { RunPaths } from '../store/paths';
-import { kindOf, MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
+import { fsyncDir } from '../store/atomicFile';
+import { kindOf, realDir } from '../store/safeRead';
+import writeFileAtomic from 'write-file-atomic';
 import { DEFAULT_MAX_LOG_BYTES, LogCapper } from './logCap';
-import { judgeAttempt } from './outcome';
+import { judgeAttempt, lastJsonLine } from './outcome';
+import { ResultFiles } from './resultFiles';
 import { RUNNER_FAULT_CODES } from './spawnLimits';
 import { spawnUnit, type RunningUnit } from './spawnUnit';
 
@@ -24,6 +27,7 @@ export const MAX_ITEM_ENV_BYTES = 32 * 1024;
 /** Runs each attempt as the experiment's command, in its own process group. */
 export class ProcessExecutor implements AttemptExecutor {
   private readonly logCap: LogCapper;
+  private readonly results: ResultFiles;
 
   constructor(
     private readonly exp: LoadedExperiment,
@@ -31,18 +35,20 @@ export class ProcessExecutor implements AttemptExecutor {
     private readonly clock: Clock,
   ) {
     this.logCap = new LogCapper(clock, exp.config.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES);
+    this.results = new ResultFiles(exp, paths);
   }
 
   start(unit: Unit, attempt: number, onSpawn: (pid: number, pst: number | undefined) => void): StartedAttempt {
     const { config, templates } = this.exp;
     const unitDir = this.paths.unitDir(unit.id);
-    const resultFile = path.join(unitDir, config.result.file);
-    const lookup = placeholderLookup(this.exp, this.paths, unit, attempt, unitDir);
+    const results = this.results;
+    const resultFile = results.candidates(unit)[0]!;
+    const lookup = placeholderLookup(this.exp, this.paths, unit, attempt, unitDir, resultFile);
     const argv = templates.command.map((t) => render(t, lookup));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])),
-      ...unitEnv(this.exp, this.paths, unit, attempt, unitDir),
+      ...unitEnv(this.exp, this.paths, unit, attempt, unitDir, resultFile),
     };
     const itemJson = JSON.stringify(unit.item.fields);
     const itemByFile = itemJson.length > MAX_ITEM_ENV_BYTES / 3 && Buffer.byteLength(itemJson, 'utf8') > MAX_ITEM_ENV_BYTES;
@@ -54,7 +60,8 @@ export class ProcessExecutor implements AttemptExecutor {
     let running: RunningUnit;
     try {
       prepareUnitDir(this.paths.units, unitDir);
-      setAsidePreviousResult(resultFile, attempt);
+      const moved = results.setAside(unit, attempt, this.clock.now());
+      results.prepare(unit);
       if (itemByFile) writeItemFile(env.RESUMABLE_ITEM_FILE!, itemJson);
       // Throws only before the process exists (its log could not be made); spawn errors are results.
       running = spawnUnit({
@@ -62,7 +69,7 @@ export class ProcessExecutor implements AttemptExecutor {
         cwd: path.resolve(this.exp.dir, render(templates.cwd, lookup)),
         env,
         logFile: path.join(unitDir, 'output.log'),
-        header: `\n===== resumable: ${unit.id} attempt ${attempt} at ${new Date(this.clock.now()).toISOString()} =====\n$ ${argv.map(quoteArg).join(' ')}\n`,
+        header: `\n===== resumable: ${unit.id} attempt ${attempt} at ${new Date(this.clock.now()).toISOString()} =====\n${moved.map((m) => `[resumable] ${m}\n`).join('')}$ ${argv.map(quoteArg).join(' ')}\n`,
         timeoutMs: config.run.timeoutSeconds !== undefined ? config.run.timeoutSeconds * 1000 : undefined,
         clock: this.clock,
         onSpawn,
@@ -75,9 +82,9 @@ export class ProcessExecutor implements AttemptExecutor {
         return runnerFault(code, `could not prepare the unit: ${(e as Error).message}`);
       throw unitFolderError(unit, unitDir, e);
     }
-    const done = running.done.then((r): AttemptResult => {
+    const done = running.done.then(async (r): Promise<AttemptResult> => {
       // A command that never started wrote no result: anything there is an earlier one's, set aside next time.
-      const read = r.spawnError === undefined ? readResultFile(resultFile, config.result.file) : {};
+      const read = r.spawnError === undefined ? await this.readResult(unit, unitDir, r.output) : {};
       const v = judgeAttempt({ ...r, resultText: read.resultText, resultProblem: read.resultProblem }, config, this.clock.now());
       const fault = r.spawnErrorCode !== undefined && RUNNER_FAULT_CODES.has(r.spawnErrorCode) ? r.spawnErrorCode : read.fault;
       return {
@@ -92,6 +99,30 @@ export class ProcessExecutor implements AttemptExecutor {
     });
     return { done, kill: (s) => running.kill(s) };
   }
+
+  /** The attempt's result: the printed JSON line (kept as result.json), the result file, or nothing for `from: "exit"`. */
+  private async readResult(unit: Unit, unitDir: string, output: string): Promise<ReadOfResult> {
+    const src = this.results.source.kind;
+    if (src === 'exit') return {};
+    if (src === 'stdout') {
+      const line = lastJsonLine(output);
+      if (line === undefined) return {};
+      const file = path.join(unitDir, 'result.json');
+      await writeFileAtomic(file, line + '\n', { fsync: true });
+      fsyncDir(unitDir);
+      return { resultText: line };
+    }
+    const r = this.results.read(unit);
+    if (r.kind === 'text') return { resultText: r.text };
+    if (r.kind === 'absent') return {};
+    return { resultProblem: r.why, fault: r.code !== undefined && RUNNER_FAULT_CODES.has(r.code) ? r.code : undefined };
+  }
+}
+
+export interface ReadOfResult {
+  readonly resultText?: string;
+  readonly resultProblem?: string;
+  readonly fault?: string;
 }
 
 /** An attempt that never started because the runner ran out of something: not the unit's attempt. */
@@ -105,6 +136,7 @@ export function placeholderLookup(
   unit: Unit,
   attempt: number,
   unitDir: string,
+  resultFile: string,
 ): (ref: string) => string {
   return (ref) => {
     switch (ref) {
@@ -122,6 +154,8 @@ export function placeholderLookup(
         return paths.root;
       case 'experimentDir':
         return exp.dir;
+      case 'resultFile':
+        return resultFile;
     }
     if (ref.startsWith('item.')) return stringify(itemField(unit.item, ref.slice(5)));
     const v = unit.cell[ref];
@@ -129,7 +163,14 @@ export function placeholderLookup(
   };
 }
 
-function unitEnv(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: number, unitDir: string): Record<string, string> {
+function unitEnv(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  unit: Unit,
+  attempt: number,
+  unitDir: string,
+  resultFile: string,
+): Record<string, string> {
   const env: Record<string, string> = {
     RESUMABLE_UNIT_ID: unit.id,
     RESUMABLE_UNIT_DIR: unitDir,
@@ -137,7 +178,7 @@ function unitEnv(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: nu
     RESUMABLE_REPEAT: String(unit.repeat ?? 1),
     RESUMABLE_ATTEMPT: String(attempt),
     RESUMABLE_ITEM_ID: unit.item.id,
-    RESUMABLE_RESULT_FILE: path.join(unitDir, exp.config.result.file),
+    RESUMABLE_RESULT_FILE: resultFile,
     // Lets a later runner find this process (and its children) if this runner dies.
     RESUMABLE_RUN_DIR: paths.root,
     RESUMABLE_SHARD: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : '-',
@@ -152,19 +193,6 @@ function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
   return Object.assign(new Error(`Could not prepare the folder of unit ${JSON.stringify(unit.id)} (${unitDir}): ${err.message}`), {
     code: err.code,
   });
-}
-
-/**
- * A result left by an earlier attempt that did not count (an error after writing it, or an
- * interrupt) must not be judged as this attempt's result. Nothing is deleted: it is renamed
- * (a symlink or a FIFO there is renamed itself; nothing is followed).
- */
-function setAsidePreviousResult(resultFile: string, attempt: number): void {
-  try {
-    fs.renameSync(resultFile, `${resultFile}.before-attempt-${attempt}-${Date.now()}`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
 }
 
 /**
@@ -195,14 +223,6 @@ function writeItemFile(file: string, json: string): void {
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** The result as judgeAttempt takes it: its text, or why it was not read (`name` is how the user calls it). */
-function readResultFile(file: string, name: string): { resultText?: string; resultProblem?: string; fault?: string } {
-  const r = readRegularFile(file, { maxBytes: MAX_RESULT_BYTES, what: 'a result' });
-  if (r.kind === 'text') return { resultText: r.text };
-  if (r.kind === 'absent') return {};
-  return { resultProblem: `${name} ${r.why}`, fault: r.code !== undefined && RUNNER_FAULT_CODES.has(r.code) ? r.code : undefined };
 }
 
 function quoteArg(a: string): string {

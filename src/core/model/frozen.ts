@@ -70,7 +70,7 @@ const frozenShape = z.looseObject({
     name: z.string(),
     matrix: experimentSchema.shape.matrix.unwrap(),
     run: z.looseObject({ command: z.array(z.string()), cwd: z.string(), env: z.record(z.string(), z.string()) }),
-    result: z.looseObject({ file: z.string(), passed: z.string().optional() }),
+    result: experimentSchema.shape.result.unwrap(),
     seed: z.number(),
   }),
   items: z.array(z.unknown()),
@@ -135,6 +135,23 @@ export async function writeFrozen(file: string, frozen: FrozenExperiment): Promi
 export function unitsOfFrozen(frozen: FrozenExperiment): Unit[] {
   const items: Item[] = frozen.items.map((i) => ({ id: i.id, fields: i.fields, where: {} }));
   return expandUnits(items, frozen.config.matrix);
+}
+
+/**
+ * The experiment's folder as it is now: found from the run folder's own place when the run
+ * root is a plain relative path (so a moved experiment folder reads its own results), else
+ * the folder the frozen config was written from.
+ */
+export function experimentDirOf(frozen: FrozenExperiment, runDir: string): string {
+  const root = (frozen.config as Partial<FrozenExperiment['config']>).runRoot ?? '.resumable';
+  const segs = path.posix
+    .normalize(root)
+    .split('/')
+    .filter((s) => s !== '' && s !== '.');
+  if (path.isAbsolute(root) || segs.includes('..')) return path.dirname(frozen.experimentFile);
+  let dir = path.dirname(path.resolve(runDir));
+  for (let i = 0; i < segs.length; i++) dir = path.dirname(dir);
+  return dir;
 }
 
 /** The experiment file the frozen config names, for the way forward; from a torn file too if its text still has it. */

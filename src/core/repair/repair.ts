@@ -9,13 +9,14 @@ import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../store/events';
 import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
 import { rewriteJournal } from '../store/rewriteJournal';
-import { MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
+import { realDir } from '../store/safeRead';
+import { ResultFiles } from '../exec/resultFiles';
+import { resultTemplates } from '../config/resultRule';
 import { readLayout } from '../shard/layout';
 import { RunPaths } from '../store/paths';
-import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
+import { experimentDirOf, readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
 import { buildSnapshot } from '../model/snapshot';
 import { applyRecord, doneCount, isFinal, newView } from '../model/view';
-import type { Experiment } from '../config/schema';
 import type { Unit } from '../config/units';
 import { describeRepair, planRepair, type FoundResult, type RepairPlan } from './planRepair';
 
@@ -89,9 +90,9 @@ async function planFromDisk(paths: RunPaths, frozen: FrozenExperiment, clock: Cl
     applyRecord(view, r);
   });
   const found = readResults(
-    paths.units,
-    units.map((u) => u.id).filter((id) => !isFinal(view.units.get(id)!.status)),
-    frozen.config.result,
+    paths,
+    units.filter((u) => !isFinal(view.units.get(u.id)!.status)),
+    frozen,
   );
   if (good.length === 0 || good[0]!.t !== 'header') {
     good.unshift({
@@ -107,35 +108,46 @@ async function planFromDisk(paths: RunPaths, frozen: FrozenExperiment, clock: Cl
 }
 
 /**
- * Reads the result file of each unit that has a folder. Units are known, so their paths are:
- * one readdir of units/ instead of a glob that lists every unit folder too (100k readdirs).
- * Units the journal already finished are not read: repair never changes them. Links and
- * non-files are never followed or read (they would adopt a file outside the run folder, or
- * block on a FIFO): such a unit is reported unreadable and left to run again.
+ * Reads the result of each unit not finished in the journal: repair never changes a finished
+ * one. In the unit folders, units are known, so their paths are: one readdir of units/ instead
+ * of a glob that lists every unit folder too (100k readdirs). Links and non-files are never
+ * followed or read (they would adopt a file outside the run folder, or block on a FIFO): such a
+ * unit is reported unreadable and left to run again. In the user's own layout (`result.path`)
+ * each unit's candidates are read, links allowed only inside the experiment's folder.
  */
-function readResults(unitsDir: string, unitIds: readonly string[], rule: Experiment['result']): FoundResult[] {
-  const present = listDir(unitsDir);
+function readResults(paths: RunPaths, units: readonly Unit[], frozen: FrozenExperiment): FoundResult[] {
+  const exp = {
+    dir: experimentDirOf(frozen, paths.root),
+    config: frozen.config,
+    templates: { resultPath: resultTemplates(frozen.config) },
+  };
+  const results = new ResultFiles(exp, paths);
+  if (results.source.kind === 'exit') return [];
+  const present = results.ownLayout ? undefined : listDir(paths.units);
   const found: FoundResult[] = [];
-  for (const unitId of unitIds) {
-    const folder = unitFolderName(unitId);
-    const entry = present.get(folder);
-    if (entry === undefined) continue;
-    if (!entry.isDirectory()) {
-      found.push({
-        unitId,
-        status: 'unreadable',
-        why: `${path.join(unitsDir, folder)} ${entry.isSymbolicLink() ? 'is a symbolic link; not followed' : 'is not a folder'}`,
-      });
-      continue;
+  for (const unit of units) {
+    const unitId = unit.id;
+    if (present) {
+      const folder = unitFolderName(unitId);
+      const entry = present.get(folder);
+      if (entry === undefined) continue;
+      if (!entry.isDirectory()) {
+        found.push({
+          unitId,
+          status: 'unreadable',
+          why: `${path.join(paths.units, folder)} ${entry.isSymbolicLink() ? 'is a symbolic link; not followed' : 'is not a folder'}`,
+        });
+        continue;
+      }
     }
-    const read = readIfFile(path.join(unitsDir, folder, rule.file));
-    if (read === undefined) continue;
+    const read = results.read(unit);
+    if (read.kind === 'absent') continue;
     if (read.kind === 'refused') {
       found.push({ unitId, status: 'unreadable', why: read.why });
       continue;
     }
-    const v = judgeResult(read.text, rule);
-    found.push({ unitId, status: v.status === 'error' ? 'unreadable' : v.status, why: v.status === 'error' ? v.why : undefined });
+    const v = judgeResult(read.text, frozen.config.result);
+    found.push({ unitId, status: v.status === 'rerun' ? 'unreadable' : v.status, why: v.why });
   }
   return found;
 }
@@ -155,14 +167,4 @@ function listDir(dir: string): Map<string, fs.Dirent> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw e;
   }
-}
-
-/** The result's text, a refusal saying why (a FIFO, a link, too big), or undefined when there is none. */
-function readIfFile(file: string): { kind: 'text'; text: string } | { kind: 'refused'; why: string } | undefined {
-  const r = readRegularFile(file, { maxBytes: MAX_RESULT_BYTES, what: 'a result' });
-  if (r.kind === 'absent') return undefined;
-  // A folder where the result goes is no result, as before: nothing to report.
-  if (r.kind === 'refused' && r.code === 'EISDIR') return undefined;
-  if (r.kind === 'refused') return { kind: 'refused', why: `${file} ${r.why}` };
-  return r;
 }

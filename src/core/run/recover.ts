@@ -7,7 +7,8 @@ import { unitFolderName } from '../ids';
 import type { AdoptRecord } from '../store/events';
 import type { RunPaths } from '../store/paths';
 import { findRunProcesses, isAlive, killGroup } from '../store/process';
-import { MAX_RESULT_BYTES, readRegularFile, realDir } from '../store/safeRead';
+import { realDir } from '../store/safeRead';
+import { ResultFiles } from '../exec/resultFiles';
 import type { RunView } from '../model/view';
 
 /**
@@ -37,38 +38,50 @@ export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock
 
 /**
  * Invariant 1: a result file on disk is always counted. Units the journal does not show as
- * finished but whose folder holds a valid result are adopted instead of run again. Only real
- * folders and regular files count: a symlink (units/, a unit folder, the result) would adopt
- * a file outside the run folder, and a FIFO would block here forever. Those units run again,
- * and their executor refuses the link or sets the odd file aside.
+ * finished but whose result is on disk (in the unit folder, or at `result.path` in the user's
+ * layout) are adopted instead of run again. In the run folder only real folders and regular
+ * files count: a symlink (units/, a unit folder, the result) would adopt a file outside it, and
+ * a FIFO would block here forever. Those units run again, and their executor refuses the link
+ * or sets the odd file aside. A result that is not one yet (cut short, marked not done) is
+ * not adopted either.
  */
 export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunView, now: number): AdoptRecord[] {
-  if (realDir(paths.units).kind !== 'dir') return [];
-  let folders: Set<string>;
+  const results = new ResultFiles(exp, paths);
+  if (results.source.kind === 'exit') return [];
+  const folders = results.ownLayout ? undefined : unitFolders(paths);
+  if (folders?.size === 0) return [];
+  const out: AdoptRecord[] = [];
+  for (const unit of exp.units) {
+    const v = view.units.get(unit.id);
+    if (!v || !(v.status === 'pending' || v.status === 'running' || v.status === 'rate_limited')) continue;
+    if (folders && !folders.has(unitFolderName(unit.id))) continue;
+    const read = results.read(unit);
+    if (read.kind !== 'text') continue;
+    const verdict = judgeResult(read.text, exp.config.result);
+    if (verdict.status === 'rerun') continue;
+    const where = results.ownLayout ? path.relative(exp.dir, read.file) : 'result file';
+    out.push({
+      t: 'adopt',
+      ts: now,
+      u: unit.id,
+      s: verdict.status,
+      why: `${where} on disk, not in the journal${verdict.why ? `: ${verdict.why}` : ''}`,
+    });
+  }
+  return out;
+}
+
+/** The unit folders present, from one listing (the entry types come with it: no stat per unit to skip links). */
+function unitFolders(paths: RunPaths): Set<string> {
+  if (realDir(paths.units).kind !== 'dir') return new Set();
   try {
-    // The entry types come with the listing: no stat per unit to skip links.
-    folders = new Set(
+    return new Set(
       fs
         .readdirSync(paths.units, { withFileTypes: true })
         .filter((d) => d.isDirectory())
         .map((d) => d.name),
     );
   } catch {
-    return [];
+    return new Set();
   }
-  if (folders.size === 0) return [];
-  const out: AdoptRecord[] = [];
-  for (const unit of exp.units) {
-    const v = view.units.get(unit.id);
-    if (!v || !(v.status === 'pending' || v.status === 'running' || v.status === 'rate_limited')) continue;
-    const folder = unitFolderName(unit.id);
-    if (!folders.has(folder)) continue;
-    const read = readRegularFile(path.join(paths.units, folder, exp.config.result.file), { maxBytes: MAX_RESULT_BYTES, what: 'a result' });
-    if (read.kind !== 'text') continue;
-    const verdict = judgeResult(read.text, exp.config.result);
-    // A result that does not parse was cut short: the unit runs again (the file is set aside).
-    if (verdict.status === 'error') continue;
-    out.push({ t: 'adopt', ts: now, u: unit.id, s: verdict.status, why: 'result file on disk, not in the journal' });
-  }
-  return out;
 }

@@ -20,6 +20,8 @@ import { openRun, type OpenedRun } from './openRun';
 import { planRun } from './plan';
 import { runPreflight } from './preflight';
 import { findAdoptable, settleOrphans } from './recover';
+import { ResultFiles } from '../exec/resultFiles';
+import { RunPaths, runFolderFor } from '../store/paths';
 import { repeat } from './repeat';
 import { Scheduler, type SchedulerEnd } from './scheduler';
 import { honourOtherShards } from './shardPauses';
@@ -128,6 +130,9 @@ export class Run {
   async run(): Promise<RunSummary> {
     const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
     this.exp = exp;
+    // Before anything runs or is written: a result path may not lead out through a link.
+    if (!this.o.handler)
+      new ResultFiles(exp, new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash))).checkLinks(exp.units);
     if (this.o.dryRun) {
       const summary = await dryRun(exp, {
         shard: this.o.shard,
