@@ -6,7 +6,7 @@ export const HELP = `resumable — run long batch experiments that survive crash
 Usage:
   resumable run <file.experiment.json> [--fresh] [--retry-errors] [--retry-failed]
                 [--shard k/N] [--concurrency N] [--dry-run] [--json]
-  resumable status [<file.experiment.json | run folder>] [--json]
+  resumable status [<file.experiment.json | run folder>] [--by <key>] [--json]
   resumable repair <run folder> [--dry-run]
   resumable merge <run folder> [--leave-out k,...] [--allow-incomplete] [--dry-run]
   resumable slurm <file.experiment.json> --shards N [--throttle M] [--partition P]
@@ -25,8 +25,17 @@ run
                    array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job
                    (JOB_COMPLETION_INDEX + RESUMABLE_SHARD_COUNT) picks its shard
   --concurrency N  units in flight (overrides the file; a runtime knob)
-  --dry-run        say what would run, skip and adopt, and why; run nothing
+  --dry-run        say what would run, skip and adopt, and why (with --fresh: what it
+                   would archive first); run nothing, write nothing
   --json           one JSON event per line on stdout
+
+status
+  Where each run stands: status, counts, rate, ETA, rate-limit pause, runner, shards, and
+  counts per group (by matrix cell). With no argument: every run below this folder.
+  --by <key>       group by an item field (a dotted path: tier, meta.lang; item.<path>
+                   when a matrix key has the same name) or a matrix key (model, repeat);
+                   units without a value are in "(none)"
+  --json           the report as JSON
 
 merge
   Checks that every unit has an outcome in some shard's journal (by unit id; lists
@@ -63,7 +72,7 @@ export type Command =
     }
   | { cmd: 'merge'; dir: string; leaveOut: number[]; allowIncomplete: boolean; dryRun: boolean }
   | { cmd: 'slurm'; file: string; shards: number; throttle?: number; partition?: string; time?: string; submit: boolean; dryRun: boolean }
-  | { cmd: 'status'; target?: string; json: boolean }
+  | { cmd: 'status'; target?: string; json: boolean; by?: string }
   | { cmd: 'repair'; dir: string; dryRun: boolean }
   | { cmd: 'list'; json: boolean }
   | { cmd: 'schema' }
@@ -90,6 +99,7 @@ export function parseCommand(argv: readonly string[]): Command {
     partition: { type: 'string' },
     time: { type: 'string' },
     submit: { type: 'boolean' },
+    by: { type: 'string' },
   } as const;
   let parsed;
   try {
@@ -162,9 +172,12 @@ export function parseCommand(argv: readonly string[]): Command {
         dryRun: !!v['dry-run'],
       };
     }
-    case 'status':
-      allow(['json']);
-      return { cmd, target: one('experiment file or run folder', false), json: !!v.json };
+    case 'status': {
+      allow(['json', 'by']);
+      if (v.by !== undefined && v.by.trim() === '')
+        throw new UserError('Expected --by to name an item field (like tier or meta.lang) or a matrix key, got nothing');
+      return { cmd, target: one('experiment file or run folder', false), json: !!v.json, by: v.by?.trim() };
+    }
     case 'repair':
       allow(['dry-run']);
       return { cmd, dir: one('a run folder (.resumable/<name>-<hash>)', true)!, dryRun: !!v['dry-run'] };

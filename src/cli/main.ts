@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return runCommand(c);
     case 'status':
-      return statusCommand(c.target, c.json);
+      return statusCommand(c.target, c.json, c.by);
     case 'repair':
       return repairCommand(c.dir, c.dryRun);
     case 'list':

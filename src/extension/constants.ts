@@ -24,6 +24,7 @@ export const Settings = {
   notifyPauseMinutes: 'notifications.rateLimitPauseMinutes',
   notifyInterrupted: 'notifications.interruptedRunFound',
   pageSize: 'tree.pageSize',
+  groupBy: 'tree.groupBy',
 } as const;
 
 export const ContextKeys = { hasExperiments: 'resumable.hasExperiments', anyRunning: 'resumable.anyRunning' } as const;

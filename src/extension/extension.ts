@@ -30,7 +30,11 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
   const cfg = () => vscode.workspace.getConfiguration(Settings.section);
   const log = owner.add(createLog());
 
-  const registry = owner.add(new RunRegistry(log));
+  const groupBy = () => {
+    const v = cfg().get<unknown>(Settings.groupBy, '');
+    return typeof v === 'string' ? v.trim() : '';
+  };
+  const registry = owner.add(new RunRegistry(log, groupBy));
   const watcher = owner.add(new RunWatcher(registry, () => cfg().get<number>(Settings.refreshDebounceMs, 250), log));
   const tree = owner.add(new ExperimentsTree(registry, () => cfg().get<number>(Settings.pageSize, 500)));
   owner.add(vscode.window.createTreeView(ViewIds.experiments, { treeDataProvider: tree, showCollapseAll: true }));
@@ -67,6 +71,12 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
   owner.add(vscode.tasks.onDidStartTaskProcess(onTask));
   owner.add(vscode.tasks.onDidEndTaskProcess(onTask));
   owner.add(vscode.workspace.onDidGrantWorkspaceTrust(() => void registry.rescan()));
+  owner.add(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      // Through the watcher's queue: a re-read of a journal never interleaves with another.
+      if (e.affectsConfiguration(`${Settings.section}.${Settings.groupBy}`)) watcher.readNow([], true);
+    }),
+  );
 
   // The first scan (which loads the engine) runs after activation returns.
   const ready = new Promise<void>((resolve) => setTimeout(resolve, 0))

@@ -5,6 +5,7 @@ import type { RunFollower, RunReport } from '../core/index';
 import { engine } from './engine';
 import type { Log } from './log';
 import type { ExperimentEntry } from './model/treeModel';
+import { unitRows } from './model/unitRows';
 import { unreadable, type Unreadable } from './model/unreadable';
 
 export interface RunsChange {
@@ -31,7 +32,11 @@ export class RunRegistry implements vscode.Disposable {
   /** Run folders that failed to read, with the experiment.json they failed on (not re-parsed until it changes). */
   private readonly unreadableDirs = new Map<string, { run: Unreadable; stamp: string | undefined }>();
 
-  constructor(private readonly log: Log) {}
+  /** `groupBy()`: the tree's grouping key (`resumable.tree.groupBy`; "" = matrix cell), read on every re-read. */
+  constructor(
+    private readonly log: Log,
+    private readonly groupBy: () => string = () => '',
+  ) {}
 
   get current(): readonly ExperimentEntry[] {
     return this.entries;
@@ -88,7 +93,9 @@ export class RunRegistry implements vscode.Disposable {
           this.followers.set(dir, f);
         }
         await f.poll();
-        next = f.report(engine().systemClock);
+        // One setting for every experiment of the workspace: a run without that field is
+        // grouped by matrix cell (with a note), not refused.
+        next = f.report(engine().systemClock, { by: this.groupBy(), unknownBy: 'cell' });
       } catch (e) {
         // A journal or state.json it cannot read: said on the row, retried on the next event.
         this.refuse(dir, e, undefined);
@@ -139,7 +146,7 @@ export class RunRegistry implements vscode.Disposable {
     return [...files].sort().map((file) => {
       const report = byFile.get(file);
       const follower = report ? this.followers.get(report.runDir) : undefined;
-      return entry(file, report, follower);
+      return entry(file, report, follower, this.groupBy());
     });
   }
 
@@ -154,7 +161,7 @@ function stampOf(file: string): string | undefined {
   return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : undefined;
 }
 
-function entry(file: string, report: RunReport | undefined, follower: RunFollower | undefined): ExperimentEntry {
+function entry(file: string, report: RunReport | undefined, follower: RunFollower | undefined, by: string): ExperimentEntry {
   let units: ExperimentEntry['units'];
   return {
     file,
@@ -163,10 +170,8 @@ function entry(file: string, report: RunReport | undefined, follower: RunFollowe
     // Built only when a bucket is expanded: a million units are not copied on every refresh.
     get units() {
       if (!follower) return undefined;
-      units ??= follower.units.map((u) => {
-        const v = follower.view.units.get(u.id)!;
-        return { id: u.id, group: u.group, status: v.status, why: v.why, attempts: v.attempts };
-      });
+      // The grouping the report was made with (kept by the follower, not made again).
+      units ??= unitRows(follower.units, follower.view, follower.groupsOf({ by, unknownBy: 'cell' }).of);
       return units;
     },
   };

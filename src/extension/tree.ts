@@ -79,6 +79,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         item.description =
           `${done}/${node.total}` + (node.total ? ` · ${Math.round((100 * node.counts.passed) / Math.max(1, done))}% passed` : '');
         item.iconPath = new vscode.ThemeIcon('symbol-array');
+        const by = node.entry.report?.groupBy;
+        item.tooltip = by ? `${by}: ${node.group}` : `matrix cell: ${node.group}`;
         item.id = node.id;
         return item;
       }

@@ -32,6 +32,8 @@ test('the real Scylla folder: the README experiment adopts its 7 results, runs n
   });
   before.set('experiment.json', treeHashes(dir).get('experiment.json')!);
 
+  const notYet = cliSync(['status', file], dir);
+  assert.match(notYet.stdout, /Not started yet.*\n.*7 of 7 unit\(s\) have a result on disk/);
   const dry = cliSync(['run', file, '--dry-run'], dir);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout + dry.stderr, /would run 0, skip 7, adopt 7 result/);
@@ -327,4 +329,60 @@ test('escapes are refused before anything runs, and nothing outside the run fold
   assert.deepEqual(treeHashes(dir), beforeIn);
   assert.deepEqual(treeHashes(outside), beforeOut);
   assert.equal(fs.existsSync(path.join(dir, 'started')), false);
+});
+
+test('a link out planted while the run goes on: the unit it would lead out of ends error, and the file outside stays as it was', () => {
+  const dir = tmpDir();
+  const outside = tmpDir();
+  writeFiles(outside, { 'r.json': '{"passed": true}\n' });
+  const before = treeHashes(outside);
+  // Unit "a" plants res/b -> outside; unit "b" must neither adopt, move nor write through it.
+  const file = writeExperiment(dir, {
+    items: { values: ['a', 'b'] },
+    concurrency: 1,
+    run: {
+      command: [
+        'sh',
+        '-c',
+        'if [ "$0" = a ]; then ln -s "$1" res/b; fi; echo \'{"passed": true}\' > "$RESUMABLE_RESULT_FILE"',
+        '${item.id}',
+        outside,
+      ],
+    },
+    result: { path: 'res/${item.id}/r.json' },
+    retries: { maxAttempts: 1 },
+  });
+  const r = cliSync(['run', file], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const got = new Map<string, Record<string, unknown>>();
+  for (const rec of journalRecords(runDirOf(dir))) if (rec.t === 'end') got.set(rec.u as string, rec);
+  assert.equal(got.get('a')?.s, 'passed');
+  assert.equal(got.get('b')?.s, 'error');
+  assert.match(String(got.get('b')?.why), /res\/b\/r\.json leads through a symbolic link to .*, outside /);
+  assert.deepEqual(treeHashes(outside), before);
+});
+
+test('run --fresh in a user layout starts over: every result there moves into archive/results/ and every unit runs again', () => {
+  const dir = tmpDir();
+  const file = layoutExperiment(dir, 3);
+  assert.equal(cliSync(['run', file], dir).code, 0);
+  const dry = cliSync(['run', file, '--fresh', '--dry-run'], dir);
+  assert.match(dry.stdout + dry.stderr, /--fresh would move 6 result\(s\) kept in the experiment's own layout into archive\/results\//);
+  assert.match(dry.stdout + dry.stderr, /would run 6, skip 0, adopt 0/);
+  const fresh = cliSync(['run', file, '--fresh'], dir);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, /--fresh: moved 6 result\(s\) from the experiment's own layout into archive\/results\//);
+  const archived = fs
+    .readdirSync(path.join(runDirOf(dir), 'archive', 'results'), { recursive: true })
+    .filter((f) => /-fresh\/result\.json$/.test(String(f)));
+  assert.equal(archived.length, 6);
+  for (const id of ['q0000', 'q0001', 'q0002'])
+    for (const r of ['run_01', 'run_02'])
+      assert.deepEqual(
+        fs
+          .readFileSync(path.join(dir, 'results', id, r, 'runs.log'), 'utf8')
+          .trim()
+          .split('\n'),
+        ['start', 'done', 'start', 'done'],
+      );
 });

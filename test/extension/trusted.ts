@@ -65,6 +65,43 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     }
   });
 
+  it('groups the tree by the resumable.tree.groupBy setting (an item field), as `status --by` does, and back', async () => {
+    const a = await api();
+    const evals = () => {
+      const node = a.tree.getChildren().find((n) => n.kind === 'experiment' && n.entry.label === 'evals');
+      return node?.kind === 'experiment' ? node : undefined;
+    };
+    const groupRows = () => a.tree.getChildren(evals()).flatMap((g) => (g.kind === 'group' ? [g] : []));
+    const status = JSON.parse((await cli(['status', 'evals.experiment.json', '--by', 'id', '--json'])).out);
+    const cfg = vscode.workspace.getConfiguration('resumable');
+    await cfg.update('tree.groupBy', 'id', vscode.ConfigurationTarget.Workspace);
+    try {
+      await until('the evals run grouped by item id', () => evals()?.entry.report?.groupBy === 'id');
+      const groups = groupRows();
+      assert.deepEqual(
+        groups.map((g) => [g.group, g.total]),
+        status.groups.map((g: { group: string; total: number }) => [g.group, g.total]),
+      );
+      assert.equal(groups.length, 20);
+      for (const g of groups) {
+        const ids = a.tree
+          .getChildren(g)
+          .flatMap((b) => a.tree.getChildren(b))
+          .map((u) => (u.kind === 'unit' ? u.unitId : ''));
+        assert.deepEqual(ids.sort(), [`${g.group}/alpha`, `${g.group}/beta`], `the units under group ${g.group}`);
+      }
+    } finally {
+      await cfg.update('tree.groupBy', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await until(
+      'the tree grouped by matrix cell again',
+      () =>
+        groupRows()
+          .map((g) => g.group)
+          .join() === 'alpha,beta',
+    );
+  });
+
   it('picks up a run started by the CLI outside VS Code (file watcher) within seconds', async () => {
     const a = await api();
     const started = Date.now();

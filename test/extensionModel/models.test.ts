@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunReport } from '../../src/core/status/report';
-import { emptyCounts, type Counts } from '../../src/core/model/view';
+import type { Item } from '../../src/core/config/items';
+import { expandUnits } from '../../src/core/config/units';
+import { applyRecord, emptyCounts, newView, type Counts } from '../../src/core/model/view';
+import { countGroups, groupUnits } from '../../src/core/status/groupBy';
+import { unitRows } from '../../src/extension/model/unitRows';
 import {
   childrenOf,
   experimentDescription,
@@ -227,5 +231,43 @@ test('tree: a sharded run shows a Shards row (running/done/missing/stale) above 
   assert.ok(
     !childrenOf(childrenOf(undefined, [plain], new Map(), 500)[0], [plain], new Map(), 500).some((k) => k.kind === 'shards'),
     'no Shards row for a run that is not sharded',
+  );
+});
+
+test('tree grouped by an item field (resumable.tree.groupBy): group rows from the report, their units from unitRows', () => {
+  const item = (id: string, tier?: string): Item => ({ id, fields: tier ? { id, tier } : { id }, where: {} });
+  const units = expandUnits([item('q1', 'T0'), item('q2', 'T1'), item('q3', 'T0'), item('q4')], {
+    model: ['sonnet', 'haiku'],
+  });
+  const view = newView(units.map((u) => u.id));
+  applyRecord(view, { t: 'end', ts: 1, u: 'q1/sonnet', a: 1, s: 'passed' });
+  applyRecord(view, { t: 'end', ts: 2, u: 'q2/haiku', a: 1, s: 'failed' });
+  const grouping = groupUnits(units, 'tier');
+  const groups = countGroups(grouping, (i) => view.units.get(units[i]!.id)!.status);
+  const r = report({ total: units.length, counts: { ...view.counts }, groups, groupBy: 'tier' });
+  const e: ExperimentEntry = { file: r.experimentFile, label: r.name, report: r, units: unitRows(units, view, grouping.of) };
+  const [exp] = childrenOf(undefined, [e], new Map(), 500);
+  const rows = childrenOf(exp, [e], new Map(), 500);
+  assert.deepEqual(
+    rows.map((g) => g.kind === 'group' && [g.group, g.total]),
+    [
+      ['T0', 4],
+      ['T1', 2],
+      ['(none)', 2],
+    ],
+  );
+  // Under each group row, exactly the units of that group, in their buckets.
+  const unitsUnder = (g: (typeof rows)[number]) =>
+    childrenOf(g, [e], new Map(), 500).flatMap((b) =>
+      childrenOf(b, [e], new Map(), 500).map((u) => (u.kind === 'unit' && b.kind === 'bucket' ? `${b.bucket}:${u.unitId}` : '')),
+    );
+  assert.deepEqual(unitsUnder(rows[0]!), ['passed:q1/sonnet', 'pending:q1/haiku', 'pending:q3/sonnet', 'pending:q3/haiku']);
+  assert.deepEqual(unitsUnder(rows[1]!), ['failed:q2/haiku', 'pending:q2/sonnet']);
+  assert.deepEqual(unitsUnder(rows[2]!), ['pending:q4/sonnet', 'pending:q4/haiku']);
+  // The default (matrix cell) still groups by model.
+  const byCell = groupUnits(units, '');
+  assert.deepEqual(
+    unitRows(units, view, byCell.of).map((u) => u.group),
+    units.map((u) => u.group),
   );
 });

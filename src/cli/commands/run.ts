@@ -1,7 +1,10 @@
 import * as path from 'node:path';
-import { loadExperiment } from '../../core/config/load';
+import { systemClock } from '../../core/clock';
+import { loadExperiment, type LoadedExperiment } from '../../core/config/load';
+import { dryRun } from '../../core/run/dryRun';
 import { Run } from '../../core/run/runner';
 import { chooseShard } from '../../core/shard/detect';
+import type { Shard } from '../../core/store/paths';
 import type { RunSummary } from '../../core/run/events';
 import { formatClock, formatCounts, formatDuration } from '../format';
 import { ProgressRenderer } from '../progress';
@@ -14,12 +17,12 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
   const stopper = new Interrupts();
   const { shard, source } = chooseShard(c.shard, process.env);
   const exp = await loadExperiment(c.file);
+  if (c.dryRun) return dryRunCommand(c, exp, shard, stopper);
   const run = new Run({
     experiment: exp,
     fresh: c.fresh,
     retryErrors: c.retryErrors,
     retryFailed: c.retryFailed,
-    dryRun: c.dryRun,
     concurrency: c.concurrency,
     argv: process.argv.slice(2),
     shard,
@@ -32,7 +35,7 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
   try {
     const summary = await run.run();
     stopper.ended(summary.exitCode);
-    if (!c.json) printSummary(summary, exp.config.name, c.dryRun);
+    if (!c.json) printSummary(summary, exp.config.name);
     return summary.exitCode;
   } catch (e) {
     stopper.ended(1);
@@ -44,16 +47,40 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
   }
 }
 
-function printSummary(s: RunSummary, name: string, dryRun: boolean): void {
-  if (dryRun && s.plan) {
-    err(`Dry run of ${name} (${path.relative(process.cwd(), s.runDir) || s.runDir}): nothing was run or written.\n`);
-    err(
-      `  would run ${s.plan.run.length}, skip ${s.plan.skip}, adopt ${s.plan.adopt.length} result(s) found on disk, retry ${s.plan.retry.length}\n`,
-    );
-    for (const [why, n] of Object.entries(s.plan.reasons).sort()) err(`  ${String(n).padStart(7)}  ${why}\n`);
-    if (s.plan.adopt.length) err(`  adopt: ${s.plan.adopt.slice(0, 5).join(', ')}${s.plan.adopt.length > 5 ? ', ...' : ''}\n`);
-    return;
-  }
+/**
+ * `run --dry-run`, here rather than through `Run` so that it sees `--fresh` (what a fresh run
+ * would archive, and no drift refusal that points at --fresh). It writes nothing: an
+ * interrupt just ends it.
+ */
+async function dryRunCommand(c: Extract<Command, { cmd: 'run' }>, exp: LoadedExperiment, shard: Shard | undefined, stopper: Interrupts) {
+  const shown = new ProgressRenderer(exp.config.name, c.json ? 'json' : 'plain');
+  const note = (message: string) => shown.handle({ type: 'note', message });
+  stopper.attach({ stop: () => process.exit(130), abandon: () => undefined }, note);
+  const summary = await dryRun(exp, {
+    shard,
+    clock: systemClock,
+    retryErrors: c.retryErrors,
+    retryFailed: c.retryFailed,
+    fresh: c.fresh,
+    note,
+  });
+  stopper.ended(summary.exitCode);
+  shown.handle({ type: 'end', summary });
+  if (!c.json) printDryRun(summary, exp.config.name);
+  return summary.exitCode;
+}
+
+function printDryRun(s: RunSummary, name: string): void {
+  if (!s.plan) return;
+  err(`Dry run of ${name} (${path.relative(process.cwd(), s.runDir) || s.runDir}): nothing was run or written.\n`);
+  err(
+    `  would run ${s.plan.run.length}, skip ${s.plan.skip}, adopt ${s.plan.adopt.length} result(s) found on disk, retry ${s.plan.retry.length}\n`,
+  );
+  for (const [why, n] of Object.entries(s.plan.reasons).sort()) err(`  ${String(n).padStart(7)}  ${why}\n`);
+  if (s.plan.adopt.length) err(`  adopt: ${s.plan.adopt.slice(0, 5).join(', ')}${s.plan.adopt.length > 5 ? ', ...' : ''}\n`);
+}
+
+function printSummary(s: RunSummary, name: string): void {
   const done = s.counts.passed + s.counts.failed + s.counts.error;
   const head: Record<string, string> = {
     completed: '✔ Completed',

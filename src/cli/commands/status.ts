@@ -3,23 +3,24 @@ import * as path from 'node:path';
 import fg from 'fast-glob';
 import { loadExperiment } from '../../core/config/load';
 import { UserError } from '../../core/errors';
-import { runFolderFor } from '../../core/store/paths';
+import { RunPaths, runFolderFor } from '../../core/store/paths';
+import { findAdoptable } from '../../core/run/recover';
 import { listRunDirs, type RunReport } from '../../core/status/report';
-import { doneCount } from '../../core/model/view';
+import { doneCount, newView } from '../../core/model/view';
 import { formatClock, formatCounts, formatDuration } from '../format';
 import { readReports } from '../reports';
 import { out } from '../stdio';
 
-export async function statusCommand(target: string | undefined, json: boolean): Promise<number> {
+export async function statusCommand(target: string | undefined, json: boolean, by?: string): Promise<number> {
   const dirs = await resolveRunDirs(target);
-  const { reports, failed } = await readReports(dirs, dirs.length === 1);
+  const { reports, failed } = await readReports(dirs, dirs.length === 1, { by });
   const code = failed > 0 ? 1 : 0;
   if (json) {
     out(JSON.stringify(target && dirs.length === 1 ? reports[0] : reports, null, 2) + '\n');
     return code;
   }
   if (dirs.length === 0) {
-    out(target ? 'Not started yet: no run folder for this experiment.\n' : 'No runs found under this folder.\n');
+    out(target ? await notStarted(target) : 'No runs found under this folder.\n');
     return code;
   }
   out(reports.map(renderReport).join('\n'));
@@ -78,7 +79,9 @@ export function renderReport(r: RunReport): string {
       ]);
     }
   }
-  if (r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
+  if (r.groupBy !== undefined) rows.push([`by ${r.groupBy}`, `${r.groups.length} group${r.groups.length === 1 ? '' : 's'}`]);
+  // By matrix cell, a run without a matrix has one unnamed group: the progress row says it all.
+  if (r.groupBy !== undefined || r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
     for (const g of r.groups) rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}`]);
   }
   for (const n of r.notes) rows.push(['note', n]);
@@ -88,4 +91,14 @@ export function renderReport(r: RunReport): string {
     rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n') +
     '\n'
   );
+}
+
+/** An experiment with no run folder yet: and what on disk its first run would adopt (results in the user's own layout). */
+async function notStarted(target: string): Promise<string> {
+  const exp = await loadExperiment(target);
+  const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
+  const found = findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), Date.now()).length;
+  const line = 'Not started yet: no run folder for this experiment.\n';
+  if (found === 0) return line;
+  return `${line}  ${found} of ${exp.units.length} unit(s) have a result on disk that \`resumable run ${target}\` would adopt, not run (see --dry-run).\n`;
 }

@@ -60,8 +60,16 @@ export class ProcessExecutor implements AttemptExecutor {
     let running: RunningUnit;
     try {
       prepareUnitDir(this.paths.units, unitDir);
-      const moved = results.setAside(unit, attempt, this.clock.now());
-      results.prepare(unit);
+      let moved: string[];
+      try {
+        moved = results.setAside(unit, attempt, this.clock.now());
+        results.prepare(unit);
+      } catch (e) {
+        // The unit's place in the user's layout is refused (a link out, a FIFO across filesystems): the unit's error, not the run's.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EXDEV' && code !== 'ENOTREG') throw e;
+        return { done: Promise.resolve({ status: 'error', why: (e as Error).message, durationMs: 0 }), kill: () => undefined };
+      }
       if (itemByFile) writeItemFile(env.RESUMABLE_ITEM_FILE!, itemJson);
       // Throws only before the process exists (its log could not be made); spawn errors are results.
       running = spawnUnit({

@@ -8,7 +8,7 @@ import { UserError, jsonPath } from '../errors';
 import { unitFolderName } from '../ids';
 import { fsyncDir } from '../store/atomicFile';
 import type { RunPaths } from '../store/paths';
-import { MAX_RESULT_BYTES, readRegularFile } from '../store/safeRead';
+import { kindOf, MAX_RESULT_BYTES, readRegularFile } from '../store/safeRead';
 
 /** A unit's result as found on disk: its text and where, nothing, or why it was not read. */
 export type FoundResultFile =
@@ -85,11 +85,26 @@ export class ResultFiles {
    * filesystems). Returns what was done, for the unit's log.
    */
   setAside(unit: Unit, attempt: number, now: number): string[] {
+    return this.moveAside(unit, `before-attempt-${attempt}`, now);
+  }
+
+  /**
+   * `run --fresh` in the user's layout: every result there is of the run being started over,
+   * so it goes to archive/ (not adopted again, not judged as a new attempt's). Returns how many.
+   */
+  archiveAll(units: readonly Unit[], now: number): number {
+    if (!this.ownLayout) return 0;
+    let n = 0;
+    for (const unit of units) n += this.moveAside(unit, 'fresh', now).length;
+    return n;
+  }
+
+  private moveAside(unit: Unit, label: string, now: number): string[] {
     const moved: string[] = [];
     for (const file of this.candidates(unit)) {
       if (!this.ownLayout) {
         try {
-          fs.renameSync(file, `${file}.before-attempt-${attempt}-${now}`);
+          fs.renameSync(file, `${file}.${label}-${now}`);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
         }
@@ -107,13 +122,7 @@ export class ResultFiles {
       }
       if (st.isDirectory()) continue;
       const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
-      const dest = path.join(
-        this.paths.archive,
-        'results',
-        unitFolderName(unit.id),
-        `${stamp}-before-attempt-${attempt}`,
-        path.basename(file),
-      );
+      const dest = path.join(this.paths.archive, 'results', unitFolderName(unit.id), `${stamp}-${label}`, path.basename(file));
       moveFile(file, dest);
       moved.push(`moved the earlier result ${shownPath(file, this.exp.dir)} to ${path.relative(this.paths.root, dest)} (run folder)`);
     }
@@ -203,6 +212,12 @@ function moveFile(src: string, dest: string): void {
     fs.renameSync(src, dest);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    // Copying a FIFO would block forever, a link would copy what it points to: only a regular file is copied.
+    const st = fs.lstatSync(src);
+    if (!st.isFile())
+      throw Object.assign(new Error(`${src} is ${kindOf(st)}; it cannot be moved into the run folder's archive across filesystems`), {
+        code: 'ENOTREG',
+      });
     fs.copyFileSync(src, dest, fs.constants.COPYFILE_EXCL);
     const fd = fs.openSync(dest, 'r');
     try {

@@ -70,7 +70,12 @@ const frozenShape = z.looseObject({
     name: z.string(),
     matrix: experimentSchema.shape.matrix.unwrap(),
     run: z.looseObject({ command: z.array(z.string()), cwd: z.string(), env: z.record(z.string(), z.string()) }),
-    result: experimentSchema.shape.result.unwrap(),
+    result: z.looseObject({
+      file: z.string().optional(),
+      path: z.union([z.string(), z.array(z.string())]).optional(),
+      from: z.string().optional(),
+      passed: z.string().optional(),
+    }),
     seed: z.number(),
   }),
   items: z.array(z.unknown()),

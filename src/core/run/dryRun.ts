@@ -1,35 +1,93 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
-import { applyRecord } from '../model/view';
-import type { Shard } from '../store/paths';
+import { applyRecord, doneCount, newView, type RunView } from '../model/view';
+import { ResultFiles } from '../exec/resultFiles';
+import { RunPaths, runFolderFor, type Shard } from '../store/paths';
+import { driftError, otherRuns } from './drift';
 import type { RunSummary } from './events';
 import { openRun } from './openRun';
 import { planRun } from './plan';
 import { findAdoptable } from './recover';
 
-/** `run --dry-run`: what would run, be skipped, adopted or retried, and why. Writes nothing. */
+/**
+ * `run --dry-run`: what would run, be skipped, adopted or retried, and why. Writes nothing.
+ * With `fresh`, what `run --fresh` would do: archive the previous state (said in notes), then
+ * start from a run folder with no journal and no unit folders.
+ */
 export async function dryRun(
   exp: LoadedExperiment,
-  o: { shard?: Shard; clock: Clock; retryErrors?: boolean; retryFailed?: boolean; note: (m: string) => void },
+  o: { shard?: Shard; clock: Clock; retryErrors?: boolean; retryFailed?: boolean; fresh?: boolean; note: (m: string) => void },
 ): Promise<RunSummary> {
-  const opened = await openRun(exp, { readOnly: true, shard: o.shard, clock: o.clock });
+  // Refused as the run refuses it, before anything else: a result path that leads out through a link.
+  new ResultFiles(exp, new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash))).checkLinks(exp.units);
+  // With fresh, openRun refuses what `run --fresh` refuses (a shard, a live runner of a run it
+  // would archive) and not the drift that --fresh is the way out of.
+  const opened = await openRun(exp, { readOnly: true, fresh: o.fresh, shard: o.shard, clock: o.clock });
   for (const n of opened.notes) o.note(n);
-  const adopt = findAdoptable(exp, opened.paths, opened.view, o.clock.now());
-  for (const a of adopt) applyRecord(opened.view, a);
-  const plan = planRun(exp, opened.view, { retryErrors: o.retryErrors, retryFailed: o.retryFailed });
+  let view = opened.view;
+  let adoptFrom = opened.paths;
+  if (o.fresh) {
+    for (const n of freshNotes(exp, opened.paths, view)) o.note(n);
+    view = newView(exp.units.map((u) => u.id));
+    // After the archive the run folder holds no unit folders: only results kept outside it
+    // could still be adopted. Looked for as if from a run folder that does not exist.
+    adoptFrom = new RunPaths(path.join(opened.paths.archive, `.dry-run-${process.pid}-${o.clock.now()}`), opened.paths.shard);
+  }
+  let adopt = findAdoptable(exp, adoptFrom, view, o.clock.now());
+  if (o.fresh && adopt.length > 0) {
+    o.note(
+      `--fresh would move ${adopt.length} result(s) kept in the experiment's own layout into ${path.relative(opened.paths.root, opened.paths.archive)}/results/ and run their units again.`,
+    );
+    adopt = [];
+  }
+  for (const a of adopt) applyRecord(view, a);
+  const plan = planRun(exp, view, { retryErrors: o.retryErrors, retryFailed: o.retryFailed });
   return {
     status: 'dry_run',
     exitCode: 0,
     runDir: opened.paths.root,
-    total: opened.view.units.size,
-    counts: { ...opened.view.counts },
+    total: view.units.size,
+    counts: { ...view.counts },
     rateLimitedUntil: null,
     plan: {
       run: plan.todo.map((u) => u.id),
-      skip: opened.view.units.size - plan.todo.length,
+      skip: view.units.size - plan.todo.length,
       adopt: adopt.map((a) => a.u),
       retry: plan.requeue,
       reasons: plan.reasons,
     },
   };
+}
+
+/** What `--fresh` would move into archive/, in the words its real run uses. */
+function freshNotes(exp: LoadedExperiment, paths: RunPaths, view: RunView): string[] {
+  const notes: string[] = [];
+  for (const other of otherRuns(exp, paths.root)) {
+    // The fields that changed, as the refusal without --fresh lists them (its ways forward left out).
+    let changed: readonly string[] = [];
+    try {
+      const hints = driftError(exp, other).hints;
+      changed = hints.slice(0, Math.max(0, hints.indexOf('Ways forward:')));
+    } catch {
+      // Its frozen config is damaged: no diff to show; the archive goes ahead all the same.
+    }
+    notes.push(
+      `--fresh would archive the previous run ${path.basename(other.dir)} (made from another config) into ${path.relative(exp.dir, paths.archive)}/.` +
+        (changed.length ? ` Changed since:\n${changed.join('\n')}` : ''),
+    );
+  }
+  if (fs.existsSync(paths.experiment)) {
+    const names = fs
+      .readdirSync(paths.root)
+      .filter((n) => n !== 'archive' && !n.startsWith('lock'))
+      .sort();
+    const done = doneCount(view.counts);
+    notes.push(
+      `--fresh would archive the previous state (${names.join(', ')}; ${done} of ${view.units.size} units with an outcome) into ${path.relative(paths.root, paths.archive)}/<timestamp>/, then start over.`,
+    );
+  }
+  if (notes.length === 0) notes.push('--fresh: no previous run state, nothing to archive.');
+  return notes;
 }

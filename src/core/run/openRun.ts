@@ -11,6 +11,7 @@ import { checkShardAgreement, liveHolders } from '../shard/layout';
 import { inShard } from '../shard/partition';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
+import { ResultFiles } from '../exec/resultFiles';
 import { DamagedFrozenError, freeze, readFrozen, writeFrozen, type FrozenExperiment } from '../model/frozen';
 import { applyRecord, newView, type RunView } from '../model/view';
 
@@ -75,7 +76,14 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
       moveInto(other.dir, path.join(paths.archive, `${stamp}-${path.basename(other.dir)}`));
       notes.push(`Archived the previous run ${path.basename(other.dir)} (other config) into ${path.relative(exp.dir, paths.archive)}/.`);
     }
-    if (o.fresh) archiveLiveState(paths, stamp, notes);
+    if (o.fresh) {
+      archiveLiveState(paths, stamp, notes);
+      const moved = new ResultFiles(exp, paths).archiveAll(exp.units, o.clock.now());
+      if (moved > 0)
+        notes.push(
+          `--fresh: moved ${moved} result(s) from the experiment's own layout into ${path.relative(paths.root, paths.archive)}/results/.`,
+        );
+    }
     // A shard cleans only its own temp files: another shard may be writing experiment.json right now.
     const own = [path.basename(paths.state), ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json'])];
     removeOrphanTemps(paths.root, own);

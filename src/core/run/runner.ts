@@ -139,6 +139,7 @@ export class Run {
         clock: this.clock,
         retryErrors: this.o.retryErrors,
         retryFailed: this.o.retryFailed,
+        fresh: this.o.fresh,
         note: (m) => this.note(m),
       });
       this.emitter.fire({ type: 'end', summary });

@@ -3,8 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Clock } from '../clock';
 import type { Unit } from '../config/units';
-import { UserError } from '../errors';
-import type { RunStatus } from '../store/events';
+import { isUserError, UserError } from '../errors';
 import { LOCK_STALE_MS, lockHeartbeat, readLock } from '../store/lock';
 import { RunPaths, type Shard } from '../store/paths';
 import { readLayout, shardCounts } from '../shard/layout';
@@ -13,7 +12,9 @@ import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
 import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
 import { readSnapshot } from '../model/snapshot';
-import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView } from '../model/view';
+import { doneCount, rateAndEta, type Counts, type RunView } from '../model/view';
+import { countGroups, groupUnits, type GroupCount, type Grouping } from './groupBy';
+import { reportStatus, type ReportStatus } from './runStatus';
 import { JournalTail } from './tail';
 
 /** Where a run stands, read from its folder alone: what `status`, the tree and the status bar show. */
@@ -22,12 +23,18 @@ export interface RunReport {
   readonly name: string;
   readonly hash: string;
   readonly experimentFile: string;
-  /** `interrupted` also when the journal says running but its runner is gone or silent. */
-  readonly status: RunStatus | 'not_started';
+  /**
+   * Agrees with the counts (runStatus.ts): `interrupted` also when the journal says running but
+   * its runner is gone or silent; `completed` whenever every unit has an outcome and no runner works.
+   */
+  readonly status: ReportStatus;
   readonly total: number;
   readonly done: number;
   readonly counts: Counts;
-  readonly groups: readonly { readonly group: string; readonly total: number; readonly counts: Counts }[];
+  /** Per group: by matrix cell ("" without a matrix), or by the `by` key when one was given. */
+  readonly groups: readonly GroupCount[];
+  /** The item field or matrix key the groups are by; absent: by matrix cell. */
+  readonly groupBy?: string;
   readonly rateLimitedUntil: number | null;
   readonly pauseSource: string | null;
   readonly pauseCount: number;
@@ -39,6 +46,17 @@ export interface RunReport {
   readonly notes: readonly string[];
   /** A sharded run: every shard's progress and state (empty for a run that is not sharded). */
   readonly shards: readonly ShardReport[];
+}
+
+export interface ReportOptions {
+  /** Group by this item field (dotted path, or `item.<path>`) or matrix key instead of the matrix cell. */
+  readonly by?: string;
+  /**
+   * A `by` that no unit of this run has: `error` (the default) throws the UserError that lists
+   * what there is (the CLI); `cell` groups by matrix cell with a note (the tree, whose one
+   * setting applies to every experiment of the workspace).
+   */
+  readonly unknownBy?: 'error' | 'cell';
 }
 
 interface ShardTail {
@@ -61,6 +79,8 @@ export class RunFollower {
   private shardOfUnit = new Uint32Array(0);
   private layoutNote: string | undefined;
   private merged: RunView | undefined;
+  /** The last grouping asked for: made once per key, not on every poll of a million units. */
+  private grouping: { key: string; g: Grouping; note?: string } | undefined;
 
   constructor(
     readonly runDir: string,
@@ -130,10 +150,37 @@ export class RunFollower {
     }));
   }
 
-  report(clock: Clock): RunReport {
-    if (this.n > 0) return this.shardedReport(clock);
+  /**
+   * Each unit's group under `by` (matrix cell when absent), in config order. Throws the
+   * UserError of an unknown key unless `unknownBy` is `cell`.
+   */
+  groupsOf(o: ReportOptions = {}): Grouping {
+    return this.groupingFor(o).g;
+  }
+
+  private groupingFor(o: ReportOptions): { g: Grouping; note?: string } {
+    const by = o.by?.trim() ?? '';
+    const key = `${by}\n${o.unknownBy ?? 'error'}`;
+    if (this.grouping?.key === key) return this.grouping;
+    let made: { g: Grouping; note?: string };
+    try {
+      made = { g: groupUnits(this.units, by) };
+    } catch (e) {
+      if (!isUserError(e)) throw e;
+      // Named by its run folder: `status --by` over every run below a folder says which one lacks the key.
+      if (o.unknownBy !== 'cell')
+        throw new UserError(e.detail, { file: path.relative(process.cwd(), this.runDir) || this.runDir }, e.hints);
+      made = { g: groupUnits(this.units, ''), note: `no unit has ${JSON.stringify(by)} to group by: grouped by matrix cell` };
+    }
+    this.grouping = { key, ...made };
+    return made;
+  }
+
+  report(clock: Clock, o: ReportOptions = {}): RunReport {
+    if (this.n > 0) return this.shardedReport(clock, o);
     const { view, units, frozen } = this;
-    const notes: string[] = [];
+    const grouping = this.groupingFor(o);
+    const notes: string[] = grouping.note ? [grouping.note] : [];
     const { corrupt, tornBytes } = this.tail.problems;
     if (tornBytes) notes.push(`torn last journal line dropped (${tornBytes} bytes)`);
     for (const c of corrupt.slice(0, 5)) notes.push(`damaged journal line ${c.line} skipped`);
@@ -142,18 +189,16 @@ export class RunFollower {
     if (problem) notes.push(problem);
     const now = clock.now();
     const runner = runnerOf(this.paths.lock, now);
-    let status: RunReport['status'] = view.lastStatus ?? snapshot?.status ?? 'not_started';
-    if ((status === 'running' || status === 'paused_rate_limit') && !runner?.alive) {
-      // The journal says a runner is active, but none holds a live lock: it died (kill -9, power cut).
-      status = 'interrupted';
-    }
-    const groups = new Map<string, { total: number; counts: Counts }>();
-    for (const u of units) {
-      const g = groups.get(u.group) ?? { total: 0, counts: emptyCounts() };
-      g.total++;
-      g.counts[view.units.get(u.id)!.status]++;
-      groups.set(u.group, g);
-    }
+    const reconciled = reportStatus({
+      journal: view.lastStatus,
+      snapshot: snapshot?.status,
+      runnerAlive: runner?.alive === true,
+      done: doneCount(view.counts),
+      total: units.length,
+    });
+    const status = reconciled.status;
+    if (reconciled.note) notes.push(reconciled.note);
+    const groups = countGroups(grouping.g, (i) => view.units.get(units[i]!.id)!.status);
     const { rate, etaMs } = rateAndEta(view, now, units.length);
     const live = status === 'running' || status === 'paused_rate_limit';
     const paused = live && view.pause !== undefined && view.pause.until > now;
@@ -166,7 +211,8 @@ export class RunFollower {
       total: units.length,
       done: doneCount(view.counts),
       counts: { ...view.counts },
-      groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
+      groups,
+      ...(grouping.g.key ? { groupBy: grouping.g.key } : {}),
       rateLimitedUntil: paused || status === 'paused_rate_limit' ? (view.pause?.until ?? snapshot?.rateLimitedUntil ?? null) : null,
       pauseSource: view.pause?.src ?? null,
       pauseCount: view.pauseCount,
@@ -179,11 +225,13 @@ export class RunFollower {
     };
   }
 
-  private shardedReport(clock: Clock): RunReport {
+  private shardedReport(clock: Clock, o: ReportOptions): RunReport {
     const now = clock.now();
+    const grouping = this.groupingFor(o);
     const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(now), now);
     this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts };
     const notes: string[] = this.layoutNote ? [this.layoutNote] : [];
+    if (grouping.note) notes.push(grouping.note);
     for (const t of [
       { tail: this.tail, name: 'journal.jsonl' },
       ...this.shardTails.map((s) => ({ tail: s.tail, name: `journal.${s.shard.k}of${s.shard.n}.jsonl` })),
@@ -195,13 +243,7 @@ export class RunFollower {
     for (const s of agg.shards)
       if (s.stale)
         notes.push(`shard ${s.k}/${s.n} on ${s.host ?? '?'} is stale: no heartbeat for ${Math.round((s.heartbeatAgeMs ?? 0) / 1000)} s`);
-    const groups = new Map<string, { total: number; counts: Counts }>();
-    for (const u of this.units) {
-      const g = groups.get(u.group) ?? { total: 0, counts: emptyCounts() };
-      g.total++;
-      g.counts[agg.units.get(u.id)!.status]++;
-      groups.set(u.group, g);
-    }
+    const groups = countGroups(grouping.g, (i) => agg.units.get(this.units[i]!.id)!.status);
     const done = doneCount(agg.counts);
     const live = agg.status === 'running' || agg.status === 'paused_rate_limit';
     const views = [this.tail.view, ...this.shardTails.map((s) => s.tail.view)];
@@ -219,7 +261,8 @@ export class RunFollower {
       total: this.units.length,
       done,
       counts: agg.counts,
-      groups: [...groups.entries()].map(([group, g]) => ({ group, ...g })),
+      groups,
+      ...(grouping.g.key ? { groupBy: grouping.g.key } : {}),
       rateLimitedUntil: agg.rateLimitedUntil,
       pauseSource: agg.rateLimitedUntil !== null ? (pause?.src ?? null) : null,
       pauseCount: views.reduce((a, v) => a + v.pauseCount, 0),
@@ -241,10 +284,10 @@ function runnerOf(lockFile: string, now: number): RunReport['runner'] {
   return { pid: lock.pid, host: lock.host, heartbeatAgeMs: beat === undefined ? null : now - beat, alive };
 }
 
-export async function readRunReport(runDir: string, clock: Clock): Promise<RunReport> {
+export async function readRunReport(runDir: string, clock: Clock, o: ReportOptions = {}): Promise<RunReport> {
   const f = RunFollower.open(runDir);
   await f.poll();
-  return f.report(clock);
+  return f.report(clock, o);
 }
 
 /** Run folders under a folder of run folders (`.resumable/`). */
