@@ -12,6 +12,7 @@ Usage:
   resumable slurm <file.experiment.json> --shards N [--throttle M] [--partition P]
                   [--time T] [--submit | --dry-run]
   resumable list [--json]
+  resumable checkpoint <checkpoint.json> [--json]
   resumable schema            print the experiment file's JSON Schema
 
 run
@@ -46,6 +47,15 @@ slurm
   Writes an sbatch script for a job array 0-(N-1)%M whose task i runs shard i+1 (into the
   run folder's slurm/; --dry-run prints it; --submit also runs sbatch).
 
+checkpoint
+  Reads a Scylla checkpoint.json (v2.0 completed_runs, v3.x run_states) and compares it
+  with the <tier>/<subtest>/run_<NN>/run_result.json files beside it (also under
+  completed/ and in_progress/): runs finished on disk but not done in the checkpoint,
+  done in it but without a result, verdicts that differ, results not finished (judges
+  hit a usage limit). The files are what counts; nothing is written. Exit 0 whether
+  they agree or not; 1 for a missing or malformed checkpoint. A folder means its
+  checkpoint.json.
+
 Ctrl+C once: stop dispatching, let units in flight finish (graceSeconds), save, exit 130.
 Ctrl+C twice: kill units now; finished work is still kept.
 Terminal closed (SIGHUP): one Ctrl+C; ignored by a runner started with no terminal (nohup).
@@ -71,6 +81,7 @@ export type Command =
       shard?: string;
     }
   | { cmd: 'merge'; dir: string; leaveOut: number[]; allowIncomplete: boolean; dryRun: boolean }
+  | { cmd: 'checkpoint'; file: string; json: boolean }
   | { cmd: 'slurm'; file: string; shards: number; throttle?: number; partition?: string; time?: string; submit: boolean; dryRun: boolean }
   | { cmd: 'status'; target?: string; json: boolean; by?: string }
   | { cmd: 'repair'; dir: string; dryRun: boolean }
@@ -185,11 +196,14 @@ export function parseCommand(argv: readonly string[]): Command {
       allow(['json']);
       one('nothing', false);
       return { cmd, json: !!v.json };
+    case 'checkpoint':
+      allow(['json']);
+      return { cmd, file: one('a Scylla checkpoint.json (or the folder that holds it)', true)!, json: !!v.json };
     case 'schema':
       return { cmd };
     default:
       throw new UserError(
-        `Unknown command "${cmd}"; expected run, status, repair, merge, slurm, list or schema (see \`resumable --help\`)`,
+        `Unknown command "${cmd}"; expected run, status, repair, merge, slurm, list, checkpoint or schema (see \`resumable --help\`)`,
       );
   }
 }

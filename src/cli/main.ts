@@ -1,6 +1,7 @@
 import { experimentJsonSchema } from '../core/config/schema';
 import { isUserError } from '../core/errors';
 import { HELP, parseCommand } from './args';
+import { checkpointCommand } from './commands/checkpoint';
 import { listCommand } from './commands/list';
 import { mergeCommand } from './commands/merge';
 import { slurmCommand } from './commands/slurm';
@@ -35,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
       return mergeCommand(c);
     case 'slurm':
       return slurmCommand(c);
+    case 'checkpoint':
+      return checkpointCommand(c.file, c.json);
   }
 }
 
