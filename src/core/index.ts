@@ -14,6 +14,7 @@ export type { Unit } from './config/units';
 export { readRunReport, listRunDirs, RunFollower, type RunReport } from './status/report';
 export { JournalTail } from './status/tail';
 export { unitFolderName } from './ids';
+export { findResultFile } from './exec/resultFiles';
 export { repairRun, type RepairOutcome } from './repair/repair';
 export { parseResetTime } from './ratelimit/resetTime';
 export { UserError, isUserError } from './errors';

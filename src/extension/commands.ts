@@ -192,6 +192,12 @@ async function showUnitLog(d: Deps, arg: Arg): Promise<void> {
   if (!dir || !unitId) return;
   const log = path.join(dir, 'units', engine().unitFolderName(unitId), 'output.log');
   if (!fs.existsSync(log)) {
+    // A unit adopted from a result on disk (often in the experiment's own layout) never ran here: show its result.
+    const result = engine().findResultFile(dir, unitId);
+    if (result) {
+      await vscode.window.showTextDocument(vscode.Uri.file(result), { preview: true });
+      return;
+    }
     void vscode.window.showInformationMessage(`Resumable: ${unitId} has no log yet (it has not run).`);
     return;
   }

@@ -386,3 +386,32 @@ test('run --fresh in a user layout starts over: every result there moves into ar
         ['start', 'done', 'start', 'done'],
       );
 });
+
+test('a misspelt result.passed over results on disk is refused before anything runs (they would all be re-run)', () => {
+  const dir = copyFixture('scylla-dryrun', tmpDir());
+  const before = treeHashes(dir);
+  const file = writeExperiment(dir, {
+    items: { glob: 'T*/*/run_*/' },
+    result: { path: '${item.path}/run_result.json', passed: 'judge_pased' },
+  });
+  for (const args of [
+    ['run', file, '--dry-run'],
+    ['run', file],
+  ]) {
+    const r = cliSync(args, dir);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /\$\.result\.passed: None of the 7 result\(s\) on disk has a boolean "judge_pased" \(for one, T0\/00\/run_01\/run_result\.json\); is "result\.passed" right\?/,
+    );
+  }
+  assert.equal(fs.existsSync(path.join(dir, 'started')), false);
+  assert.deepEqual(
+    journalRecords(runDirOf(dir)).filter((r) => r.t === 'start' || r.t === 'adopt'),
+    [],
+    'nothing adopted or started',
+  );
+  fs.rmSync(file);
+  fs.rmSync(path.join(dir, '.resumable'), { recursive: true, force: true });
+  assert.deepEqual(treeHashes(dir), before);
+});

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { diagnosticsSuite } from './diagnostics';
-import { answerNextPrompt, api, cli, runDirOf, until, waitForTaskEnd, workspaceDir } from './helpers';
+import { answerNextPrompt, api, cli, runDirOf, until, waitForTaskEnd, workspaceDir, writeExperiment } from './helpers';
 
 const EVALS = () => path.join(workspaceDir(), 'evals.experiment.json');
 
@@ -228,6 +228,38 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
           (e) => e.label === 'sharded' && e.report?.status === 'completed' && e.report.shards.every((s) => s.state === 'done'),
         ),
       15_000,
+    );
+  });
+
+  it("a run in the user's own layout: the tree counts the adopted results, and a unit opens its result file (it has no log)", async () => {
+    const a = await api();
+    const results = path.join(workspaceDir(), 'mine');
+    for (const [run, passed] of [
+      ['run_01', true],
+      ['run_02', false],
+    ] as const) {
+      fs.mkdirSync(path.join(results, 'T0', run), { recursive: true });
+      fs.writeFileSync(path.join(results, 'T0', run, 'run_result.json'), JSON.stringify({ judge_passed: passed }));
+    }
+    writeExperiment('mine', {
+      items: { glob: 'mine/T*/run_*/' },
+      run: { command: ['node', '-e', 'process.exit(3)'] },
+      result: { path: '${item.path}/run_result.json', passed: 'judge_passed' },
+    });
+    const r = await cli(['run', 'mine.experiment.json']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /Adopted 2 result/);
+    const exp = await until('the adopted run in the tree', () => {
+      const node = a.tree.getChildren().find((n) => n.kind === 'experiment' && n.entry.label === 'mine');
+      return node && node.kind === 'experiment' && node.entry.report?.done === 2 && node;
+    });
+    const passedBucket = a.tree.getChildren(exp).find((b) => b.kind === 'bucket' && b.bucket === 'passed');
+    const [unit] = a.tree.getChildren(passedBucket);
+    assert.ok(unit && unit.kind === 'unit' && unit.unitId === 'mine/T0/run_01', JSON.stringify(unit));
+    await vscode.commands.executeCommand('resumable.showUnitLog', unit);
+    await until(
+      'its result file open in an editor',
+      () => vscode.window.activeTextEditor?.document.uri.fsPath === path.join(results, 'T0', 'run_01', 'run_result.json'),
     );
   });
 

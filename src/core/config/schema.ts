@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -84,7 +85,9 @@ export function relativePathProblem(p: string): string | undefined {
   if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)) return 'it is absolute';
   if (p.includes('\\')) return 'it contains a backslash';
   if (p.includes('\u0000')) return 'it contains a NUL character';
-  for (const seg of p.split('/')) if (seg === '..') return 'a ".." segment leads out of the folder';
+  const n = path.posix.normalize(p);
+  if (n === '..' || n.startsWith('../')) return 'its ".." segments lead out of the folder';
+  if (n === '.' || n.endsWith('/')) return 'it names a folder, not a file';
   return undefined;
 }
 

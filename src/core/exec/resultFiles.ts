@@ -2,12 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunTemplates } from '../config/load';
 import type { Experiment } from '../config/schema';
-import { renderResultPaths, resultSource, STORED_RESULT, type ResultSource } from '../config/resultRule';
+import { renderResultPaths, resultSource, resultTemplates, STORED_RESULT, type ResultSource } from '../config/resultRule';
 import type { Unit } from '../config/units';
 import { UserError, jsonPath } from '../errors';
 import { unitFolderName } from '../ids';
 import { fsyncDir } from '../store/atomicFile';
-import type { RunPaths } from '../store/paths';
+import { RunPaths } from '../store/paths';
+import { experimentDirOf, readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
 import { kindOf, MAX_RESULT_BYTES, readRegularFile } from '../store/safeRead';
 
 /** A unit's result as found on disk: its text and where, nothing, or why it was not read. */
@@ -235,4 +236,24 @@ function moveFile(src: string, dest: string): void {
 function shownPath(file: string, base: string): string {
   const rel = path.relative(base, file);
   return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** The result files of a run read from its folder alone (repair, the extension): its frozen config, its experiment's folder as it is now. */
+export function resultFilesOfRun(frozen: FrozenExperiment, paths: RunPaths): ResultFiles {
+  const exp = {
+    dir: experimentDirOf(frozen, paths.root),
+    config: frozen.config,
+    templates: { resultPath: resultTemplates(frozen.config) },
+  };
+  return new ResultFiles(exp, paths);
+}
+
+/** Where a unit's result is on disk now (the first candidate that holds one), for "show me this unit". */
+export function findResultFile(runDir: string, unitId: string): string | undefined {
+  const paths = new RunPaths(runDir);
+  const frozen = readFrozen(paths.experiment);
+  const unit = frozen && unitsOfFrozen(frozen).find((u) => u.id === unitId);
+  if (!frozen || !unit) return undefined;
+  const r = resultFilesOfRun(frozen, paths).read(unit);
+  return r.kind === 'text' ? r.file : undefined;
 }

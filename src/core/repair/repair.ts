@@ -10,11 +10,10 @@ import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
 import { rewriteJournal } from '../store/rewriteJournal';
 import { realDir } from '../store/safeRead';
-import { ResultFiles } from '../exec/resultFiles';
-import { resultTemplates } from '../config/resultRule';
+import { resultFilesOfRun } from '../exec/resultFiles';
 import { readLayout } from '../shard/layout';
 import { RunPaths } from '../store/paths';
-import { experimentDirOf, readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
+import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
 import { buildSnapshot } from '../model/snapshot';
 import { applyRecord, doneCount, isFinal, newView } from '../model/view';
 import type { Unit } from '../config/units';
@@ -116,12 +115,7 @@ async function planFromDisk(paths: RunPaths, frozen: FrozenExperiment, clock: Cl
  * each unit's candidates are read, links allowed only inside the experiment's folder.
  */
 function readResults(paths: RunPaths, units: readonly Unit[], frozen: FrozenExperiment): FoundResult[] {
-  const exp = {
-    dir: experimentDirOf(frozen, paths.root),
-    config: frozen.config,
-    templates: { resultPath: resultTemplates(frozen.config) },
-  };
-  const results = new ResultFiles(exp, paths);
+  const results = resultFilesOfRun(frozen, paths);
   if (results.source.kind === 'exit') return [];
   const present = results.ownLayout ? undefined : listDir(paths.units);
   const found: FoundResult[] = [];

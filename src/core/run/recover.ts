@@ -5,6 +5,7 @@ import type { LoadedExperiment } from '../config/load';
 import { judgeResult } from '../exec/outcome';
 import { unitFolderName } from '../ids';
 import type { AdoptRecord } from '../store/events';
+import { UserError } from '../errors';
 import type { RunPaths } from '../store/paths';
 import { findRunProcesses, isAlive, killGroup } from '../store/process';
 import { realDir } from '../store/safeRead';
@@ -51,6 +52,8 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
   const folders = results.ownLayout ? undefined : unitFolders(paths);
   if (folders?.size === 0) return [];
   const out: AdoptRecord[] = [];
+  let withVerdict = 0;
+  let example: string | undefined;
   for (const unit of exp.units) {
     const v = view.units.get(unit.id);
     if (!v || !(v.status === 'pending' || v.status === 'running' || v.status === 'rate_limited')) continue;
@@ -59,6 +62,8 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
     if (read.kind !== 'text') continue;
     const verdict = judgeResult(read.text, exp.config.result);
     if (verdict.status === 'rerun') continue;
+    if (verdict.status === 'error') example ??= read.file;
+    else withVerdict++;
     const where = results.ownLayout ? path.relative(exp.dir, read.file) : 'result file';
     out.push({
       t: 'adopt',
@@ -68,7 +73,23 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
       why: `${where} on disk, not in the journal${verdict.why ? `: ${verdict.why}` : ''}`,
     });
   }
+  if (example !== undefined && withVerdict === 0 && exp.config.result.missing === undefined)
+    throw misspeltVerdict(exp, out.length, example);
   return out;
+}
+
+/**
+ * Results were found, and not one has the pass field: that is a misspelt `result.passed`
+ * (or the wrong file), not a set of broken results. Adopted as errors they would be moved
+ * aside and run again, every one: refused before any is adopted or run.
+ */
+function misspeltVerdict(exp: LoadedExperiment, n: number, example: string): UserError {
+  const field = exp.config.result.passed ?? 'passed';
+  return new UserError(
+    `None of the ${n} result(s) on disk has a boolean "${field}" (for one, ${path.relative(exp.dir, example) || example}); is "result.passed" right?`,
+    { file: path.relative(process.cwd(), exp.file) || exp.file, path: '$.result.passed' },
+    ['Nothing was run. If these results really have no verdict, say what that means with "missing": "failed", "error" or "rerun".'],
+  );
 }
 
 /** The unit folders present, from one listing (the entry types come with it: no stat per unit to skip links). */
