@@ -397,6 +397,7 @@ test('a misspelt result.passed over results on disk is refused before anything r
   for (const args of [
     ['run', file, '--dry-run'],
     ['run', file],
+    ['status', file],
   ]) {
     const r = cliSync(args, dir);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
@@ -406,12 +407,32 @@ test('a misspelt result.passed over results on disk is refused before anything r
     );
   }
   assert.equal(fs.existsSync(path.join(dir, 'started')), false);
-  assert.deepEqual(
-    journalRecords(runDirOf(dir)).filter((r) => r.t === 'start' || r.t === 'adopt'),
-    [],
-    'nothing adopted or started',
-  );
+  assert.equal(fs.existsSync(path.join(dir, '.resumable')), false, 'nothing written');
   fs.rmSync(file);
-  fs.rmSync(path.join(dir, '.resumable'), { recursive: true, force: true });
   assert.deepEqual(treeHashes(dir), before);
+});
+
+test('result.notDone over the real fixture: a run whose judge hit a usage limit is not adopted, is said so, and runs again', () => {
+  const dir = copyFixture('scylla-dryrun', tmpDir());
+  const hit = path.join(dir, 'T3', '01', 'run_01', 'run_result.json');
+  const result = JSON.parse(fs.readFileSync(hit, 'utf8')) as { judges: { reasoning: string }[] };
+  for (const j of result.judges) j.reasoning = "You've hit your usage limit · resets 6am";
+  fs.writeFileSync(hit, JSON.stringify(result));
+  const file = writeExperiment(dir, {
+    items: { glob: 'T*/*/run_*/' },
+    run: { command: ['sh', '-c', 'echo \'{"judge_passed": true, "judges": []}\' > "$RESUMABLE_RESULT_FILE"'] },
+    result: { path: '${item.path}/run_result.json', passed: 'judge_passed', notDone: { field: 'judges', pattern: 'usage limit' } },
+  });
+  const dry = cliSync(['run', file, '--dry-run'], dir);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(
+    dry.stderr,
+    /1 result\(s\) on disk are not finished or cut short, so not adopted: their units run again \(T3\/01\/run_01: run_result\.json is not finished: judges has "usage limit"\)/,
+  );
+  assert.match(dry.stdout + dry.stderr, /would run 1, skip 6, adopt 6/);
+  const run = cliSync(['run', file], dir);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(finals(runDirOf(dir)).get('T3/01/run_01'), 'passed');
+  const archived = fs.readdirSync(path.join(runDirOf(dir), 'archive', 'results'), { recursive: true }).map(String);
+  assert.equal(archived.filter((f) => f.endsWith('run_result.json')).length, 1, archived.join());
 });

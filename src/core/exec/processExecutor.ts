@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
-import { itemField, render, stringify } from '../config/placeholders';
+import { render } from '../config/placeholders';
+import { unitValue } from '../config/resultRule';
 import type { Unit } from '../config/units';
 import { unitSeed } from '../ids';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
@@ -43,12 +44,13 @@ export class ProcessExecutor implements AttemptExecutor {
     const unitDir = this.paths.unitDir(unit.id);
     const results = this.results;
     const resultFile = results.candidates(unit)[0]!;
-    const lookup = placeholderLookup(this.exp, this.paths, unit, attempt, unitDir, resultFile);
+    const place: AttemptPlace = { attempt, unitDir, resultFile };
+    const lookup = placeholderLookup(this.exp, this.paths, unit, place);
     const argv = templates.command.map((t) => render(t, lookup));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])),
-      ...unitEnv(this.exp, this.paths, unit, attempt, unitDir, resultFile),
+      ...unitEnv(this.exp, this.paths, unit, place),
     };
     const itemJson = JSON.stringify(unit.item.fields);
     const itemByFile = itemJson.length > MAX_ITEM_ENV_BYTES / 3 && Buffer.byteLength(itemJson, 'utf8') > MAX_ITEM_ENV_BYTES;
@@ -138,36 +140,28 @@ function runnerFault(code: string, why: string): StartedAttempt {
   return { done: Promise.resolve({ status: 'error', why, durationMs: 0, runnerFault: code }), kill: () => undefined };
 }
 
-export function placeholderLookup(
-  exp: LoadedExperiment,
-  paths: RunPaths,
-  unit: Unit,
-  attempt: number,
-  unitDir: string,
-  resultFile: string,
-): (ref: string) => string {
+/** Where one attempt of a unit happens: what its placeholders and environment name beyond the unit itself. */
+interface AttemptPlace {
+  readonly attempt: number;
+  readonly unitDir: string;
+  readonly resultFile: string;
+}
+
+export function placeholderLookup(exp: LoadedExperiment, paths: RunPaths, unit: Unit, place: AttemptPlace): (ref: string) => string {
   return (ref) => {
     switch (ref) {
-      case 'unitId':
-        return unit.id;
       case 'unitDir':
-        return unitDir;
-      case 'seed':
-        return String(unitSeed(exp.config.seed, unit.id));
-      case 'repeat':
-        return String(unit.repeat ?? 1);
+        return place.unitDir;
       case 'attempt':
-        return String(attempt);
+        return String(place.attempt);
       case 'runDir':
         return paths.root;
       case 'experimentDir':
         return exp.dir;
       case 'resultFile':
-        return resultFile;
+        return place.resultFile;
     }
-    if (ref.startsWith('item.')) return stringify(itemField(unit.item, ref.slice(5)));
-    const v = unit.cell[ref];
-    return v === undefined ? '' : String(v);
+    return unitValue(unit, exp.config.seed, ref) ?? '';
   };
 }
 
@@ -175,9 +169,7 @@ function unitEnv(
   exp: LoadedExperiment,
   paths: RunPaths,
   unit: Unit,
-  attempt: number,
-  unitDir: string,
-  resultFile: string,
+  { attempt, unitDir, resultFile }: AttemptPlace,
 ): Record<string, string> {
   const env: Record<string, string> = {
     RESUMABLE_UNIT_ID: unit.id,

@@ -3,13 +3,13 @@ import * as path from 'node:path';
 import type { Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
 import { applyRecord, doneCount, newView, type RunView } from '../model/view';
-import { ResultFiles } from '../exec/resultFiles';
-import { RunPaths, runFolderFor, type Shard } from '../store/paths';
+import { RunPaths, type Shard } from '../store/paths';
 import { driftError, otherRuns } from './drift';
 import type { RunSummary } from './events';
 import { openRun } from './openRun';
 import { planRun } from './plan';
-import { findAdoptable } from './recover';
+import { findAdoptable, notAdoptedNote } from './recover';
+import { checkBeforeRun } from './beforeRun';
 
 /**
  * `run --dry-run`: what would run, be skipped, adopted or retried, and why. Writes nothing.
@@ -20,8 +20,8 @@ export async function dryRun(
   exp: LoadedExperiment,
   o: { shard?: Shard; clock: Clock; retryErrors?: boolean; retryFailed?: boolean; fresh?: boolean; note: (m: string) => void },
 ): Promise<RunSummary> {
-  // Refused as the run refuses it, before anything else: a result path that leads out through a link.
-  new ResultFiles(exp, new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash))).checkLinks(exp.units);
+  // Refused as the run refuses it, before anything else.
+  checkBeforeRun(exp, o.clock.now());
   // With fresh, openRun refuses what `run --fresh` refuses (a shard, a live runner of a run it
   // would archive) and not the drift that --fresh is the way out of.
   const opened = await openRun(exp, { readOnly: true, fresh: o.fresh, shard: o.shard, clock: o.clock });
@@ -35,7 +35,10 @@ export async function dryRun(
     // could still be adopted. Looked for as if from a run folder that does not exist.
     adoptFrom = new RunPaths(path.join(opened.paths.archive, `.dry-run-${process.pid}-${o.clock.now()}`), opened.paths.shard);
   }
-  let adopt = findAdoptable(exp, adoptFrom, view, o.clock.now());
+  const skipped = notAdoptedNote();
+  let adopt = findAdoptable(exp, adoptFrom, view, o.clock.now(), skipped.collect);
+  const skippedNote = skipped.note();
+  if (skippedNote && !o.fresh) o.note(skippedNote);
   if (o.fresh && adopt.length > 0) {
     o.note(
       `--fresh would move ${adopt.length} result(s) kept in the experiment's own layout into ${path.relative(opened.paths.root, opened.paths.archive)}/results/ and run their units again.`,

@@ -46,7 +46,13 @@ export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock
  * or sets the odd file aside. A result that is not one yet (cut short, marked not done) is
  * not adopted either.
  */
-export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunView, now: number): AdoptRecord[] {
+export function findAdoptable(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  view: RunView,
+  now: number,
+  notAdopted?: (unitId: string, why: string) => void,
+): AdoptRecord[] {
   const results = new ResultFiles(exp, paths);
   if (results.source.kind === 'exit') return [];
   const folders = results.ownLayout ? undefined : unitFolders(paths);
@@ -61,7 +67,10 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
     const read = results.read(unit);
     if (read.kind !== 'text') continue;
     const verdict = judgeResult(read.text, exp.config.result);
-    if (verdict.status === 'rerun') continue;
+    if (verdict.status === 'rerun') {
+      notAdopted?.(unit.id, verdict.why ?? 'not a result yet');
+      continue;
+    }
     if (verdict.status === 'error') example ??= read.file;
     else withVerdict++;
     const where = results.ownLayout ? path.relative(exp.dir, read.file) : 'result file';
@@ -105,4 +114,30 @@ function unitFolders(paths: RunPaths): Set<string> {
   } catch {
     return new Set();
   }
+}
+
+/** Says which results on disk were not adopted and why (not finished, cut short): they run again. */
+export function notAdoptedNote(): { collect: (unitId: string, why: string) => void; note: () => string | undefined } {
+  const seen: { unitId: string; why: string }[] = [];
+  return {
+    collect: (unitId, why) => void seen.push({ unitId, why }),
+    note: () =>
+      seen.length === 0
+        ? undefined
+        : `${seen.length} result(s) on disk are not finished or cut short, so not adopted: their units run again (${seen[0]!.unitId}: ${seen[0]!.why}${seen.length > 1 ? ', ...' : ''}).`,
+  };
+}
+
+/** A resume's adoption: the records to journal, and what to tell the user about it. */
+export function adoptFromDisk(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  view: RunView,
+  now: number,
+): { adopted: AdoptRecord[]; notes: string[] } {
+  const skipped = notAdoptedNote();
+  const adopted = findAdoptable(exp, paths, view, now, skipped.collect);
+  const notes = [skipped.note()].filter((n) => n !== undefined);
+  if (adopted.length > 0) notes.push(`Adopted ${adopted.length} result(s) found on disk that the journal missed (not run again).`);
+  return { adopted, notes };
 }

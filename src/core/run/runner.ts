@@ -1,4 +1,3 @@
-import * as os from 'node:os';
 import { systemClock, type Clock } from '../clock';
 import { loadExperiment, type LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
@@ -9,7 +8,6 @@ import { ProcessExecutor } from '../exec/processExecutor';
 import { applyRecord, rateAndEta } from '../model/view';
 import { publishPause } from '../shard/sharedPause';
 import type { JournalRecord, RunStatus } from '../store/events';
-import { JOURNAL_SCHEMA_VERSION } from '../store/events';
 import { JournalWriter } from '../store/journalWriter';
 import { LockLostError } from '../store/lock';
 import type { Shard } from '../store/paths';
@@ -17,11 +15,9 @@ import { dryRun } from './dryRun';
 import { endOfRun } from './endOfRun';
 import type { RunEvent, RunSummary } from './events';
 import { openRun, type OpenedRun } from './openRun';
-import { planRun } from './plan';
 import { runPreflight } from './preflight';
-import { findAdoptable, settleOrphans } from './recover';
-import { ResultFiles } from '../exec/resultFiles';
-import { RunPaths, runFolderFor } from '../store/paths';
+import { beginSession } from './session';
+import { checkBeforeRun } from './beforeRun';
 import { repeat } from './repeat';
 import { Scheduler, type SchedulerEnd } from './scheduler';
 import { honourOtherShards } from './shardPauses';
@@ -130,9 +126,8 @@ export class Run {
   async run(): Promise<RunSummary> {
     const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
     this.exp = exp;
-    // Before anything runs or is written: a result path may not lead out through a link.
-    if (!this.o.handler)
-      new ResultFiles(exp, new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash))).checkLinks(exp.units);
+    // Before anything runs or is written (dryRun checks the same).
+    if (!this.o.handler && !this.o.dryRun) checkBeforeRun(exp, this.clock.now());
     if (this.o.dryRun) {
       const summary = await dryRun(exp, {
         shard: this.o.shard,
@@ -176,34 +171,10 @@ export class Run {
       },
       (e) => this.fail(e),
     );
-    if (opened.journalLength === 0) {
-      this.record({
-        t: 'header',
-        schemaVersion: JOURNAL_SCHEMA_VERSION,
-        run: paths.root.split(/[\\/]/).pop()!,
-        hash: exp.hash,
-        shard: paths.shard ? `${paths.shard.k}of${paths.shard.n}` : undefined,
-        ts: this.clock.now(),
-      });
-    }
-    const orphanNote = await settleOrphans(paths, view, this.clock, exp.config.graceSeconds * 1000);
-    if (orphanNote) this.note(orphanNote);
-    this.record({
-      t: 'runner_start',
-      ts: this.clock.now(),
-      pid: process.pid,
-      host: os.hostname(),
-      flags: this.o.argv ? [...this.o.argv] : undefined,
+    const plan = await beginSession(exp, opened, this.clock, this.o, {
+      record: (r) => this.record(r),
+      note: (m) => this.note(m),
     });
-    if (paths.shard)
-      this.note(
-        `Shard ${paths.shard.k} of ${paths.shard.n}${this.o.shardSource ? ` (from ${this.o.shardSource})` : ''}: ${view.units.size} of ${exp.units.length} units.`,
-      );
-    const adopted = findAdoptable(exp, paths, view, this.clock.now());
-    for (const a of adopted) this.record(a);
-    if (adopted.length > 0) this.note(`Adopted ${adopted.length} result(s) found on disk that the journal missed (not run again).`);
-    const plan = planRun(exp, view, { retryErrors: this.o.retryErrors, retryFailed: this.o.retryFailed });
-    if (plan.requeue.length > 0) this.record({ t: 'requeue', ts: this.clock.now(), u: plan.requeue, why: plan.requeueWhy });
     const todo = plan.todo;
     this.emitter.fire({
       type: 'start',

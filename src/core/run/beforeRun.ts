@@ -1,0 +1,20 @@
+import * as fs from 'node:fs';
+import type { LoadedExperiment } from '../config/load';
+import { ResultFiles } from '../exec/resultFiles';
+import { newView } from '../model/view';
+import { RunPaths, runFolderFor } from '../store/paths';
+import { findAdoptable } from './recover';
+
+/**
+ * What `run` and `run --dry-run` refuse before anything is written (invariant 7,
+ * docs/architecture.md): a result path that leads out of the experiment's folder through a
+ * link, and, on a first run over results already in the user's layout, a `result.passed` that
+ * not one of them has (a misspelt field would have every result adopted as an error, then
+ * moved aside and run again). Later runs need no such look: a changed rule is drift.
+ */
+export function checkBeforeRun(exp: LoadedExperiment, now: number): void {
+  const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
+  const results = new ResultFiles(exp, paths);
+  results.checkLinks(exp.units);
+  if (results.ownLayout && !fs.existsSync(paths.journal)) findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), now);
+}
