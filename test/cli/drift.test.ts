@@ -25,7 +25,7 @@ test('a result-changing edit is refused with a field-by-field diff and the ways 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /changed in fields that change results/);
   assert.match(r.stderr, /\$\.seed: 1 → 2/);
-  assert.match(r.stderr, /\$\.command: \["sh","unit\.sh"\] → \["sh","unit\.sh","--extra"\]/);
+  assert.match(r.stderr, /\$\.run\.command: \["sh","unit\.sh"\] → \["sh","unit\.sh","--extra"\]/);
   assert.match(r.stderr, /items: 1 added \("item-new"\), 0 removed, 0 changed/);
   assert.match(r.stderr, /--fresh/);
   assert.match(r.stderr, /new "name"/);

@@ -30,7 +30,7 @@ export function driftError(exp: LoadedExperiment, other: OtherRun): UserError {
   const frozen = readFrozen(path.join(other.dir, 'experiment.json'));
   const lines: string[] = [];
   if (frozen) {
-    for (const c of diffResultKeys(frozen.key, exp.key)) lines.push(`  ${c.path}: ${c.before} → ${c.after}`);
+    for (const c of diffResultKeys(frozen.key, exp.key)) lines.push(`  ${inFile(c.path)}: ${c.before} → ${c.after}`);
     const itemLines = itemDiff(frozen.items, exp.items);
     if (itemLines) lines.push(`  items: ${itemLines}`);
   }
@@ -65,4 +65,9 @@ function itemDiff(
           .join(', ')}${l.length > 3 ? ', ...' : ''})`
       : '';
   return `${added.length} added${ex(added)}, ${removed.length} removed${ex(removed)}, ${changed.length} changed${ex(changed)}`;
+}
+
+/** A result key's path as the experiment file spells it (the key keeps the run's fields flat). */
+function inFile(keyPath: string): string {
+  return keyPath.replace(/^\$\.(command|cwd|env)\b/, '$.run.$1').replace(/^\$\.items\.(count|digest)$/, '$.items (its rows)');
 }
