@@ -3,7 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 
-export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
+/**
+ * The real data of the system Resumable replaces, beside the project (`../shared/fixtures`,
+ * never copied into it). RESUMABLE_FIXTURES names it when the checkout lives elsewhere; a
+ * missing folder fails the tests that need it, loudly, never skips them.
+ */
+export const FIXTURES = findFixtures();
+
+function findFixtures(): string {
+  const candidates = [process.env.RESUMABLE_FIXTURES, path.resolve(__dirname, '../../../shared/fixtures'), '/work/shared/fixtures'];
+  for (const c of candidates) if (c && fs.existsSync(path.join(c, 'scylla-dryrun'))) return c;
+  throw new Error(
+    `The real fixtures (scylla-dryrun, scylla-haiku-runs.csv) are not at ${candidates.filter(Boolean).join(' or ')}; set RESUMABLE_FIXTURES to their folder.`,
+  );
+}
 
 /** A copy of a read-only fixture folder, writable, in `dest` (the fixture itself is never touched). */
 export function copyFixture(name: string, dest: string): string {
