@@ -436,3 +436,32 @@ test('result.notDone over the real fixture: a run whose judge hit a usage limit 
   const archived = fs.readdirSync(path.join(runDirOf(dir), 'archive', 'results'), { recursive: true }).map(String);
   assert.equal(archived.filter((f) => f.endsWith('run_result.json')).length, 1, archived.join());
 });
+
+test('a resume whose remaining results on disk have no verdict is not refused as a misspelt field: they are errors, retried', async () => {
+  const dir = tmpDir();
+  const file = writeExperiment(dir, {
+    items: { values: ['a', 'b'] },
+    concurrency: 1,
+    graceSeconds: 0,
+    run: {
+      command: [
+        'sh',
+        '-c',
+        'if [ "$0" = a ] || [ -f go ]; then echo \'{"passed": true}\' > "$RESUMABLE_RESULT_FILE"; else sleep 60; fi',
+        '${item.id}',
+      ],
+    },
+    result: { path: 'res/${item.id}.json' },
+  });
+  const { child, done } = cliStart(['run', file], dir);
+  await waitUntil('b started after a ended', () =>
+    journalSoFar(path.join(runDirOf(dir), 'journal.jsonl')).some((r) => r.t === 'start' && r.u === 'b'),
+  );
+  child.kill('SIGINT');
+  assert.equal((await done).code, 130);
+  fs.writeFileSync(path.join(dir, 'res', 'b.json'), '{"score": 1}\n');
+  fs.writeFileSync(path.join(dir, 'go'), '');
+  const again = cliSync(['run', file], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(finals(runDirOf(dir)).get('b'), 'passed');
+});

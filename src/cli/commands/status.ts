@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fg from 'fast-glob';
-import { loadExperiment } from '../../core/config/load';
+import { loadExperiment, type LoadedExperiment } from '../../core/config/load';
 import { UserError } from '../../core/errors';
 import { RunPaths, runFolderFor } from '../../core/store/paths';
 import { findAdoptable } from '../../core/run/recover';
@@ -12,7 +12,7 @@ import { readReports } from '../reports';
 import { out } from '../stdio';
 
 export async function statusCommand(target: string | undefined, json: boolean, by?: string): Promise<number> {
-  const dirs = await resolveRunDirs(target);
+  const { dirs, exp } = await resolveRunDirs(target);
   const { reports, failed } = await readReports(dirs, dirs.length === 1, { by });
   const code = failed > 0 ? 1 : 0;
   if (json) {
@@ -20,30 +20,33 @@ export async function statusCommand(target: string | undefined, json: boolean, b
     return code;
   }
   if (dirs.length === 0) {
-    out(target ? await notStarted(target) : 'No runs found under this folder.\n');
+    out(exp && target ? notStarted(exp, target) : 'No runs found under this folder.\n');
     return code;
   }
   out(reports.map(renderReport).join('\n'));
   return code;
 }
 
-/** An experiment file → its run folder; a run folder → itself; a folder of runs → all; nothing → every run below cwd. */
-async function resolveRunDirs(target: string | undefined): Promise<string[]> {
+/**
+ * An experiment file → its run folder (and the experiment, loaded once); a run folder →
+ * itself; a folder of runs → all; nothing → every run below cwd.
+ */
+async function resolveRunDirs(target: string | undefined): Promise<{ dirs: string[]; exp?: LoadedExperiment }> {
   if (!target) {
     const found = await fg('**/.resumable/*/experiment.json', { dot: true, ignore: ['**/node_modules/**', '**/archive/**'], deep: 6 });
-    return found.map((f) => path.resolve(path.dirname(f))).sort();
+    return { dirs: found.map((f) => path.resolve(path.dirname(f))).sort() };
   }
   const abs = path.resolve(target);
   if (!fs.existsSync(abs)) throw new UserError(`Expected an experiment file or a run folder, got no such path`, { file: target });
   if (fs.statSync(abs).isDirectory()) {
-    if (fs.existsSync(path.join(abs, 'experiment.json'))) return [abs];
+    if (fs.existsSync(path.join(abs, 'experiment.json'))) return { dirs: [abs] };
     const inside = listRunDirs(abs);
-    if (inside.length) return inside;
+    if (inside.length) return { dirs: inside };
     throw new UserError('Expected a run folder (with experiment.json) or a folder of run folders', { file: target });
   }
   const exp = await loadExperiment(abs);
   const dir = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
-  return fs.existsSync(path.join(dir, 'experiment.json')) ? [dir] : [];
+  return { dirs: fs.existsSync(path.join(dir, 'experiment.json')) ? [dir] : [], exp };
 }
 
 export function renderReport(r: RunReport): string {
@@ -94,10 +97,9 @@ export function renderReport(r: RunReport): string {
 }
 
 /** An experiment with no run folder yet: and what on disk its first run would adopt (results in the user's own layout). */
-async function notStarted(target: string): Promise<string> {
-  const exp = await loadExperiment(target);
+function notStarted(exp: LoadedExperiment, target: string): string {
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
-  const found = findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), Date.now()).length;
+  const found = findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), Date.now(), { firstRun: true }).length;
   const line = 'Not started yet: no run folder for this experiment.\n';
   if (found === 0) return line;
   return `${line}  ${found} of ${exp.units.length} unit(s) have a result on disk that \`resumable run ${target}\` would adopt, not run (see --dry-run).\n`;

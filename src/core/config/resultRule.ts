@@ -71,13 +71,13 @@ export function renderResultPaths(
   return { paths };
 }
 
-/** Why a rendered result path does not stay inside the experiment's folder (lexically; links are checked on disk). */
-export function escapeProblem(rendered: string): string | undefined {
+/** Why a (rendered) result path does not stay inside `folder` (lexically; links are checked on disk). */
+export function escapeProblem(rendered: string, folder = "the experiment's folder"): string | undefined {
   if (rendered === '') return 'it is empty';
   if (rendered.includes('\u0000')) return 'it contains a NUL character';
   if (path.posix.isAbsolute(rendered) || /^[A-Za-z]:[\\/]/.test(rendered)) return 'it is absolute';
   const n = path.posix.normalize(rendered);
-  if (n === '..' || n.startsWith('../')) return "it leads out of the experiment's folder";
+  if (n === '..' || n.startsWith('../')) return `it leads out of ${folder} (a ".." segment)`;
   if (n === '.' || n.endsWith('/')) return 'it names a folder, not a file';
   return undefined;
 }

@@ -1,5 +1,5 @@
-import * as path from 'node:path';
 import { z } from 'zod';
+import { escapeProblem } from './resultRule';
 
 /**
  * The experiment file's schema. It is the one definition behind validation, the
@@ -72,24 +72,14 @@ const matrixSchema = z
   })
   .describe('Cross product with the items: each key lists its values; "repeat" repeats each cell.');
 
-/** A relative path that stays where it is put: no "..", not absolute, no empty segment. */
+/** `result.file`: a relative path that stays inside the unit folder (the same check as a rendered `result.path`). */
 const relativePath = z
   .string()
   .min(1)
   .superRefine((p, ctx) => {
-    const problem = relativePathProblem(p);
+    const problem = escapeProblem(p, 'the unit folder');
     if (problem) ctx.addIssue({ code: 'custom', message: `Expected a path inside the folder, got ${JSON.stringify(p)}: ${problem}` });
   });
-
-export function relativePathProblem(p: string): string | undefined {
-  if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)) return 'it is absolute';
-  if (p.includes('\\')) return 'it contains a backslash';
-  if (p.includes('\u0000')) return 'it contains a NUL character';
-  const n = path.posix.normalize(p);
-  if (n === '..' || n.startsWith('../')) return 'its ".." segments lead out of the folder';
-  if (n === '.' || n.endsWith('/')) return 'it names a folder, not a file';
-  return undefined;
-}
 
 const notDoneRule = z.strictObject({
   field: z.string().min(1).describe('Field (dotted path) of the result; an object or array is matched as its JSON text.'),

@@ -13,8 +13,15 @@ import { findAdoptable } from './recover';
  * moved aside and run again). Later runs need no such look: a changed rule is drift.
  */
 export function checkBeforeRun(exp: LoadedExperiment, now: number): void {
+  const { paths, results } = checkResultLinks(exp);
+  if (results.ownLayout && !fs.existsSync(paths.journal))
+    findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), now, { firstRun: true });
+}
+
+/** No result path may lead out of the experiment's folder through a link (`run --dry-run` needs only this). */
+export function checkResultLinks(exp: LoadedExperiment): { paths: RunPaths; results: ResultFiles } {
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
   const results = new ResultFiles(exp, paths);
   results.checkLinks(exp.units);
-  if (results.ownLayout && !fs.existsSync(paths.journal)) findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), now);
+  return { paths, results };
 }

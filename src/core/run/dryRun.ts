@@ -9,7 +9,9 @@ import type { RunSummary } from './events';
 import { openRun } from './openRun';
 import { planRun } from './plan';
 import { findAdoptable, notAdoptedNote } from './recover';
-import { checkBeforeRun } from './beforeRun';
+import { checkResultLinks } from './beforeRun';
+import { ResultFiles } from '../exec/resultFiles';
+import type { AdoptRecord } from '../store/events';
 
 /**
  * `run --dry-run`: what would run, be skipped, adopted or retried, and why. Writes nothing.
@@ -20,30 +22,33 @@ export async function dryRun(
   exp: LoadedExperiment,
   o: { shard?: Shard; clock: Clock; retryErrors?: boolean; retryFailed?: boolean; fresh?: boolean; note: (m: string) => void },
 ): Promise<RunSummary> {
-  // Refused as the run refuses it, before anything else.
-  checkBeforeRun(exp, o.clock.now());
+  // Refused as the run refuses it, before anything else (a misspelt pass field is refused by findAdoptable below).
+  checkResultLinks(exp);
   // With fresh, openRun refuses what `run --fresh` refuses (a shard, a live runner of a run it
   // would archive) and not the drift that --fresh is the way out of.
   const opened = await openRun(exp, { readOnly: true, fresh: o.fresh, shard: o.shard, clock: o.clock });
   for (const n of opened.notes) o.note(n);
   let view = opened.view;
-  let adoptFrom = opened.paths;
+  let adopt: AdoptRecord[];
   if (o.fresh) {
     for (const n of freshNotes(exp, opened.paths, view)) o.note(n);
     view = newView(exp.units.map((u) => u.id));
-    // After the archive the run folder holds no unit folders: only results kept outside it
-    // could still be adopted. Looked for as if from a run folder that does not exist.
-    adoptFrom = new RunPaths(path.join(opened.paths.archive, `.dry-run-${process.pid}-${o.clock.now()}`), opened.paths.shard);
-  }
-  const skipped = notAdoptedNote();
-  let adopt = findAdoptable(exp, adoptFrom, view, o.clock.now(), skipped.collect);
-  const skippedNote = skipped.note();
-  if (skippedNote && !o.fresh) o.note(skippedNote);
-  if (o.fresh && adopt.length > 0) {
-    o.note(
-      `--fresh would move ${adopt.length} result(s) kept in the experiment's own layout into ${path.relative(opened.paths.root, opened.paths.archive)}/results/ and run their units again.`,
-    );
+    // --fresh archives the unit folders, and moves the results of the user's own layout into
+    // archive/results/: nothing is adopted; what is in that layout is said.
+    const moved = new ResultFiles(exp, opened.paths).ownLayout
+      ? findAdoptable(exp, opened.paths, view, o.clock.now(), { firstRun: !fs.existsSync(opened.paths.journal) }).length
+      : 0;
+    if (moved > 0)
+      o.note(
+        `--fresh would move ${moved} result(s) kept in the experiment's own layout into ${path.relative(opened.paths.root, opened.paths.archive)}/results/ and run their units again.`,
+      );
     adopt = [];
+  } else {
+    const skipped = notAdoptedNote();
+    const firstRun = !fs.existsSync(opened.paths.journal);
+    adopt = findAdoptable(exp, opened.paths, view, o.clock.now(), { notAdopted: skipped.collect, firstRun });
+    const skippedNote = skipped.note();
+    if (skippedNote) o.note(skippedNote);
   }
   for (const a of adopt) applyRecord(view, a);
   const plan = planRun(exp, view, { retryErrors: o.retryErrors, retryFailed: o.retryFailed });

@@ -37,6 +37,17 @@ export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock
   return `Found ${groups.size} unit process group(s) left by the previous runner: ${groups.size - left.length} finished, ${left.length} killed after ${Math.round(graceMs / 1000)} s.`;
 }
 
+export interface AdoptOptions {
+  /** Told of each result on disk that is not adopted (not finished, cut short), and why. */
+  readonly notAdopted?: (unitId: string, why: string) => void;
+  /**
+   * The run's first look (no journal yet): results were found and not one has the pass field
+   * is then a misspelt `result.passed`, refused. Later, a changed rule is drift, and such
+   * results are just the broken ones left.
+   */
+  readonly firstRun?: boolean;
+}
+
 /**
  * Invariant 1: a result file on disk is always counted. Units the journal does not show as
  * finished but whose result is on disk (in the unit folder, or at `result.path` in the user's
@@ -46,13 +57,7 @@ export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock
  * or sets the odd file aside. A result that is not one yet (cut short, marked not done) is
  * not adopted either.
  */
-export function findAdoptable(
-  exp: LoadedExperiment,
-  paths: RunPaths,
-  view: RunView,
-  now: number,
-  notAdopted?: (unitId: string, why: string) => void,
-): AdoptRecord[] {
+export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunView, now: number, o: AdoptOptions = {}): AdoptRecord[] {
   const results = new ResultFiles(exp, paths);
   if (results.source.kind === 'exit') return [];
   const folders = results.ownLayout ? undefined : unitFolders(paths);
@@ -68,7 +73,7 @@ export function findAdoptable(
     if (read.kind !== 'text') continue;
     const verdict = judgeResult(read.text, exp.config.result);
     if (verdict.status === 'rerun') {
-      notAdopted?.(unit.id, verdict.why ?? 'not a result yet');
+      o.notAdopted?.(unit.id, verdict.why ?? 'not a result yet');
       continue;
     }
     if (verdict.status === 'error') example ??= read.file;
@@ -82,7 +87,7 @@ export function findAdoptable(
       why: `${where} on disk, not in the journal${verdict.why ? `: ${verdict.why}` : ''}`,
     });
   }
-  if (example !== undefined && withVerdict === 0 && exp.config.result.missing === undefined)
+  if (o.firstRun && example !== undefined && withVerdict === 0 && exp.config.result.missing === undefined)
     throw misspeltVerdict(exp, out.length, example);
   return out;
 }
@@ -136,7 +141,7 @@ export function adoptFromDisk(
   now: number,
 ): { adopted: AdoptRecord[]; notes: string[] } {
   const skipped = notAdoptedNote();
-  const adopted = findAdoptable(exp, paths, view, now, skipped.collect);
+  const adopted = findAdoptable(exp, paths, view, now, { notAdopted: skipped.collect });
   const notes = [skipped.note()].filter((n) => n !== undefined);
   if (adopted.length > 0) notes.push(`Adopted ${adopted.length} result(s) found on disk that the journal missed (not run again).`);
   return { adopted, notes };
