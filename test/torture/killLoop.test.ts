@@ -77,6 +77,7 @@ test(
     let onDisk = new Set<string>();
     let before = new Map<string, { starts: number }>();
     let adoptsSeen = 0;
+    let attempts = 0;
     while (f.kills < kills) {
       if (!dir) {
         dir = tmpDir();
@@ -87,7 +88,9 @@ test(
         adoptsSeen = 0;
       }
       const r = startLibRunner(file, 16);
-      r.killAfter(random() * span);
+      // Every tenth resume is left to finish: completed runs (and what they prove) come by
+      // design, not by the luck of a kill landing late on a loaded machine (seen: 0 of 40).
+      if (++attempts % 10 !== 0) r.killAfter(random() * span);
       const exit = await r.done;
       // Killed before the frozen config was in place: nothing to check yet.
       const root = path.join(dir, '.resumable');
