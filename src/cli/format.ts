@@ -1,8 +1,11 @@
 import type { Counts } from '../core/model/view';
 import { formatClock, formatDuration } from '../core/time';
 
-// One formatter for both faces: src/core/time.ts.
-export { formatClock, formatDuration };
+import { formatConcurrency, formatSpend } from '../core/model/spendText';
+import type { ConcurrencyView, Spend } from '../core/model/view';
+
+// One formatter for both faces: src/core/time.ts, src/core/model/spendText.ts.
+export { formatClock, formatDuration, formatSpend };
 
 export function formatCounts(c: Counts): string {
   const parts = [`passed ${c.passed}`, `failed ${c.failed}`, `error ${c.error}`];
@@ -20,6 +23,8 @@ export interface ProgressFacts {
   readonly etaMs: number | null;
   readonly pausedUntil: number | null;
   readonly now: number;
+  readonly concurrency?: ConcurrencyView | null;
+  readonly spend?: Spend | null;
 }
 
 /** The one live line: done/total, outcome counts, rate, ETA — or the pause countdown. */
@@ -30,5 +35,7 @@ export function progressLine(f: ProgressFacts): string {
   }
   const rate = f.rate > 0 ? ` · ${f.rate >= 10 ? f.rate.toFixed(0) : f.rate.toFixed(1)}/s` : '';
   const eta = f.etaMs !== null && f.done < f.total ? ` · ETA ${formatDuration(f.etaMs)}` : '';
-  return `${head} · ${formatCounts(f.counts)}${rate}${eta}`;
+  const conc = formatConcurrency(f.concurrency);
+  const spent = f.spend ? ` · ${formatSpend(f.spend)}` : '';
+  return `${head} · ${formatCounts(f.counts)}${rate}${eta}${conc ? ` · ${conc}` : ''}${spent}`;
 }

@@ -49,6 +49,7 @@ export class RunStatusBar implements vscode.Disposable {
     } else {
       md.appendMarkdown(`**${s.name}**: ${s.done}/${s.total} units done\n\n`);
     }
+    for (const line of s.details) md.appendText(line).appendMarkdown('\n\n');
     md.appendMarkdown(`[Open run folder](command:${Commands.openRunFolder}?${dir}) · [Stop](command:${Commands.stop}?${file})`);
     this.item.tooltip = md;
     this.item.command = { command: Commands.openRunFolder, title: 'Open Run Folder', arguments: [vscode.Uri.file(s.runDir)] };

@@ -6,13 +6,19 @@ import {
   BUCKET_LABELS,
   childrenOf,
   experimentDescription,
+  groupDescription,
+  groupTooltip,
   shardDescription,
   shardsDescription,
+  statusText,
   type Bucket,
   type ExperimentEntry,
   type TreeNode,
 } from './model/treeModel';
+import type { ReportStatus } from '../core/status/runStatus';
 import type { ShardReport } from '../core/status/shards';
+import { formatConcurrency, formatSpend } from '../core/model/spendText';
+import { spendAndConcurrencyLines } from '../core/status/spendLines';
 import type { RunRegistry } from './runs';
 
 const BUCKET_ICONS: Record<Bucket, [string, string | undefined]> = {
@@ -28,14 +34,16 @@ const SHARD_ICONS: Record<ShardReport['state'], [string, string | undefined]> = 
   running: ['sync~spin', undefined],
   paused: ['watch', 'list.warningForeground'],
   interrupted: ['debug-pause', 'list.warningForeground'],
+  budget_exhausted: ['credit-card', 'list.warningForeground'],
   done: ['pass-filled', 'testing.iconPassed'],
   failed: ['error', 'list.errorForeground'],
   missing: ['circle-large-outline', 'disabledForeground'],
 };
 
-const STATUS_ICONS: Record<string, [string, string | undefined]> = {
+const STATUS_ICONS: Record<ReportStatus, [string, string | undefined]> = {
   running: ['sync~spin', undefined],
   paused_rate_limit: ['watch', 'list.warningForeground'],
+  budget_exhausted: ['credit-card', 'list.warningForeground'],
   interrupted: ['debug-pause', 'list.warningForeground'],
   completed: ['pass-filled', 'testing.iconPassed'],
   failed: ['error', 'list.errorForeground'],
@@ -75,12 +83,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         return experimentItem(node.entry, node.id);
       case 'group': {
         const item = new vscode.TreeItem(node.group, vscode.TreeItemCollapsibleState.Collapsed);
-        const done = node.counts.passed + node.counts.failed + node.counts.error;
-        item.description =
-          `${done}/${node.total}` + (node.total ? ` · ${Math.round((100 * node.counts.passed) / Math.max(1, done))}% passed` : '');
+        item.description = groupDescription(node);
         item.iconPath = new vscode.ThemeIcon('symbol-array');
-        const by = node.entry.report?.groupBy;
-        item.tooltip = by ? `${by}: ${node.group}` : `matrix cell: ${node.group}`;
+        item.tooltip = groupTooltip(node, node.entry.report?.groupBy);
         item.id = node.id;
         return item;
       }
@@ -120,6 +125,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
           s.host ? `${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : 'not started',
           s.heartbeatAgeMs !== null ? `heartbeat ${formatDuration(s.heartbeatAgeMs)} ago` : '',
           s.rateLimitedUntil ? `rate limited until ${new Date(s.rateLimitedUntil).toLocaleTimeString()}` : '',
+          s.spend ? `Spent ${formatSpend(s.spend)}` : '',
+          formatConcurrency(s.concurrency) ?? '',
         ]
           .filter(Boolean)
           .join('\n');
@@ -159,16 +166,17 @@ function experimentItem(entry: ExperimentEntry, id: string): vscode.TreeItem {
   const item = new vscode.TreeItem(entry.label, r ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
   item.id = id;
   item.description = experimentDescription(r, formatDuration);
-  item.iconPath = icon(STATUS_ICONS[r?.status ?? 'not_started'] ?? STATUS_ICONS.not_started!);
+  item.iconPath = icon(STATUS_ICONS[r?.status ?? 'not_started'] ?? STATUS_ICONS.not_started);
   item.resourceUri = vscode.Uri.file(entry.file);
   const live = r && (r.status === 'running' || r.status === 'paused_rate_limit');
   item.contextValue = `experiment.${live ? 'live' : r ? 'idle' : 'new'}`;
   const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${entry.label}** — ${r ? r.status.replace(/_/g, ' ') : 'not started'}\n\n`);
+  md.appendMarkdown(`**${entry.label}** — ${statusText(r?.status ?? 'not_started')}\n\n`);
   md.appendMarkdown(`\`${path.basename(entry.file)}\`\n\n`);
   if (r) {
     md.appendMarkdown(`${r.done}/${r.total} done · ${r.counts.passed} passed · ${r.counts.failed} failed · ${r.counts.error} errors\n\n`);
     if (r.runner) md.appendMarkdown(`Runner: pid ${r.runner.pid} on ${r.runner.host}${r.runner.alive ? '' : ' (gone)'}\n\n`);
+    for (const line of spendAndConcurrencyLines(r)) md.appendText(line).appendMarkdown('\n\n');
     for (const n of r.notes) md.appendMarkdown(`⚠ ${n}\n\n`);
   }
   item.tooltip = md;

@@ -154,6 +154,8 @@ const config: Pick<Experiment, 'result' | 'rateLimit'> = {
   rateLimit: {
     exitCodes: [75],
     patterns: ['retry-after: (?<reset>\\d+)', '\\b429\\b'],
+    standardSignals: true,
+    adaptive: true,
     maxWaitSeconds: 21600,
     defaultWaitSeconds: 60,
     bufferSeconds: 5,

@@ -226,6 +226,8 @@ test("a FIFO as state.json or another shard's pause file: status, list and run a
   const sharded = tmpDir();
   const sf = makeExperiment(sharded, { n: 6, sleep: '0' });
   assert.equal(cli(['run', sf, '--shard', '1/2'], sharded).code, 0);
+  // A shard leaves its file (spend, last pause) when it ends: the FIFO takes its place.
+  fs.rmSync(path.join(runDirOf(sharded), 'ratelimit.1of2.json'), { force: true });
   mkfifo(path.join(runDirOf(sharded), 'ratelimit.1of2.json'));
   const s2 = cli(['run', sf, '--shard', '2/2'], sharded);
   assert.equal(s2.code, 0, s2.stderr);

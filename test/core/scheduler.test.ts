@@ -40,6 +40,7 @@ function fakeExecutor(clock: FakeClock, answer: (id: string, attempt: number) =>
 
 function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<SchedulerOptions> = {}) {
   const ends: { id: string; status: string }[] = [];
+  const endTimes = new Map<string, number>();
   const pauses: { until: number; src: string }[] = [];
   let unpauses = 0;
   const attempts = new Map<string, number>();
@@ -58,6 +59,7 @@ function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<Schedule
       ended: (u, a, r) => {
         if (r !== 'interrupted' && r.status !== 'rate_limited') attempts.set(u.id, a);
         ends.push({ id: u.id, status: r === 'interrupted' ? 'interrupted' : r.status });
+        endTimes.set(u.id, clock.now());
       },
       paused: (until, src) => pauses.push({ until, src }),
       unpaused: () => unpauses++,
@@ -67,7 +69,7 @@ function options(clock: FakeClock, exec: AttemptExecutor, over: Partial<Schedule
     },
     ...over,
   };
-  return { o, ends, pauses, unpauses: () => unpauses };
+  return { o, ends, endTimes, pauses, unpauses: () => unpauses };
 }
 
 test('runs every unit once with bounded concurrency', async () => {
@@ -97,7 +99,7 @@ test('errors are retried with exponential backoff up to maxAttempts', async () =
   assert.equal(f.log[2]!.at - f.log[1]!.at, 100 + 7500);
 });
 
-test('a rate limit re-queues the unit, pauses every dispatch until reset + buffer, then resumes by itself', async () => {
+test('a rate limit re-queues the unit, pauses every dispatch until reset + a tenth of the wait, then resumes by itself', async () => {
   const clock = new FakeClock();
   const t0 = clock.now();
   let limited = false;
@@ -111,16 +113,19 @@ test('a rate limit re-queues the unit, pauses every dispatch until reset + buffe
   const s = options(clock, f.exec, { concurrency: 2 });
   const end = new Scheduler(units(6), s.o).run();
   await clock.advance(200);
-  assert.deepEqual(s.pauses, [{ until: t0 + 35_000, src: 'u2' }]);
+  const endedAt = s.endTimes.get('u2')!;
+  // The buffer is a tenth of the wait (at least 0.1 s, at most bufferSeconds = 5 s): 29.9 s → 2.99 s.
+  const until = t0 + 30_000 + (t0 + 30_000 - endedAt) / 10;
+  assert.deepEqual(s.pauses, [{ until, src: 'u2' }]);
   await clock.advance(20_000);
-  const duringPause = f.log.filter((l) => l.at > t0 + 200 && l.at < t0 + 35_000);
+  const duringPause = f.log.filter((l) => l.at > t0 + 200 && l.at < until);
   assert.deepEqual(duringPause, [], 'nothing dispatched during the pause');
   await clock.advance(60_000);
   assert.deepEqual(await end, { reason: 'completed' });
   assert.equal(s.unpauses(), 1);
   const u2 = f.log.filter((l) => l.id === 'u2');
   assert.equal(u2.length, 2);
-  assert.equal(u2[1]!.at, t0 + 35_000, 'the rate-limited unit goes first after the pause');
+  assert.equal(u2[1]!.at, until, 'the rate-limited unit goes first after the pause');
   assert.equal(u2[1]!.attempt, 1, 'a rate limit does not use up an attempt');
   assert.ok(!s.ends.some((e) => e.status === 'error' || e.status === 'failed'));
 });

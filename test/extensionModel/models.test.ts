@@ -41,6 +41,10 @@ function report(over: Partial<RunReport> = {}): RunReport {
     lastActivity: NOW,
     notes: [],
     shards: [],
+    concurrency: null,
+    spend: null,
+    projected: null,
+    budget: null,
     ...over,
   };
 }
@@ -185,6 +189,8 @@ test('notices: finished once on the transition, long pauses once per pause, inte
     heartbeatAgeMs: null,
     rateLimitedUntil: null,
     rate: 0,
+    spend: null,
+    concurrency: null,
   };
   const sharded = report({
     status: 'interrupted',
@@ -210,6 +216,8 @@ test('tree: a sharded run shows a Shards row (running/done/missing/stale) above 
     heartbeatAgeMs: 1000,
     rateLimitedUntil: null,
     rate: 0,
+    spend: null,
+    concurrency: null,
     ...over,
   });
   const shards = [shard(1, 'running'), shard(2, 'done'), shard(3, 'interrupted', { stale: true, host: 'node-b' })];

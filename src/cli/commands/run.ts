@@ -6,7 +6,8 @@ import { Run } from '../../core/run/runner';
 import { chooseShard } from '../../core/shard/detect';
 import type { Shard } from '../../core/store/paths';
 import type { RunSummary } from '../../core/run/events';
-import { formatClock, formatCounts, formatDuration } from '../format';
+import { formatClock, formatCounts, formatDuration, formatSpend } from '../format';
+import { resumeLine } from '../resumeLine';
 import { ProgressRenderer } from '../progress';
 import { Interrupts } from '../signals';
 import { err } from '../stdio';
@@ -35,7 +36,7 @@ export async function runCommand(c: Extract<Command, { cmd: 'run' }>): Promise<n
   try {
     const summary = await run.run();
     stopper.ended(summary.exitCode);
-    if (!c.json) printSummary(summary, exp.config.name);
+    if (!c.json) printSummary(summary, exp.config.name, exp.file);
     return summary.exitCode;
   } catch (e) {
     stopper.ended(1);
@@ -80,21 +81,26 @@ function printDryRun(s: RunSummary, name: string): void {
   if (s.plan.adopt.length) err(`  adopt: ${s.plan.adopt.slice(0, 5).join(', ')}${s.plan.adopt.length > 5 ? ', ...' : ''}\n`);
 }
 
-function printSummary(s: RunSummary, name: string): void {
+function printSummary(s: RunSummary, name: string, file: string): void {
   const done = s.counts.passed + s.counts.failed + s.counts.error;
   const head: Record<string, string> = {
     completed: '✔ Completed',
     interrupted: '■ Interrupted',
-    paused_rate_limit: '⏸ Paused on a rate limit',
+    paused_rate_limit: '⏸ Parked on a rate limit',
+    budget_exhausted: '$ Budget reached',
     failed: '✖ Failed',
     running: '…',
     dry_run: '',
   };
   err(`${head[s.status]}: ${name} ${done}/${s.total} · ${formatCounts(s.counts)}\n`);
   if (s.message) err(`  ${s.message}\n`);
-  if (s.status === 'paused_rate_limit' && s.rateLimitedUntil) {
-    err(`  Resets at ${formatClock(s.rateLimitedUntil)} (in ${formatDuration(s.rateLimitedUntil - Date.now())}). Exit code 2.\n`);
+  if (s.spend) err(`  Spent ${formatSpend(s.spend)}.\n`);
+  if (s.status === 'paused_rate_limit') {
+    if (s.rateLimitedUntil)
+      err(`  Resets at ${formatClock(s.rateLimitedUntil)} (in ${formatDuration(s.rateLimitedUntil - Date.now())}). Exit code 2.\n`);
+    err(`  ${resumeLine(s, name, file)}\n`);
   }
+  if (s.status === 'budget_exhausted') err('  Exit code 3.\n');
   if (s.status === 'interrupted') err('  Nothing finished was lost. Run the same command again to resume.\n');
   err(`  Run folder: ${path.relative(process.cwd(), s.runDir) || s.runDir}\n`);
 }

@@ -7,7 +7,9 @@ import { RunPaths, runFolderFor } from '../../core/store/paths';
 import { findAdoptable } from '../../core/run/recover';
 import { listRunDirs, type RunReport } from '../../core/status/report';
 import { doneCount, newView } from '../../core/model/view';
-import { formatClock, formatCounts, formatDuration } from '../format';
+import { formatConcurrency } from '../../core/model/spendText';
+import { spendLine } from '../../core/status/spendLines';
+import { formatClock, formatCounts, formatDuration, formatSpend } from '../format';
 import { readReports } from '../reports';
 import { out } from '../stdio';
 
@@ -56,9 +58,15 @@ export function renderReport(r: RunReport): string {
   if (runner && (r.status === 'running' || r.status === 'paused_rate_limit')) {
     status += ` (pid ${runner.pid} on ${runner.host}${runner.heartbeatAgeMs !== null ? `, heartbeat ${formatDuration(runner.heartbeatAgeMs)} ago` : ''})`;
   } else if (r.status === 'interrupted') status += ' (run the experiment again to resume)';
+  else if (r.status === 'budget_exhausted') status += ' (budget reached: raise it in the experiment file and run again to continue)';
   rows.push(['status', status]);
   rows.push(['progress', `${doneCount(r.counts)}/${r.total} · ${formatCounts(r.counts)}`]);
   if (r.rate > 0) rows.push(['rate', `${r.rate.toFixed(1)}/s${r.etaMs !== null ? ` · ETA ${formatDuration(r.etaMs)}` : ''}`]);
+  // "concurrency 6/32, adapting · paced 240/min", its first word the row's name.
+  const conc = formatConcurrency(r.concurrency);
+  if (conc !== undefined) rows.push(['concurrency', conc.replace(/^concurrency /, '')]);
+  const spent = spendLine(r);
+  if (spent !== undefined) rows.push(['spent', spent]);
   if (r.rateLimitedUntil) {
     rows.push([
       'rate limit',
@@ -69,23 +77,31 @@ export function renderReport(r: RunReport): string {
   if (r.shards.length > 0) {
     const live = r.shards.filter((s) => s.state === 'running' || s.state === 'paused').length;
     rows.push(['shards', `${r.shards.length} (${live} running, ${r.shards.filter((s) => s.state === 'done').length} done)`]);
+    // "budget_exhausted" is longer than the other states: the column widens only when it is there.
+    const stateWidth = Math.max(11, ...r.shards.map((s) => s.state.length));
     for (const s of r.shards) {
       const who = s.host ? ` · ${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : '';
       const beat =
         (s.state === 'running' || s.state === 'paused' || s.stale) && s.heartbeatAgeMs !== null
           ? `, heartbeat ${formatDuration(s.heartbeatAgeMs)} ago`
           : '';
-      const extra = s.stale ? ' · STALE' : s.rateLimitedUntil ? ` · rate limited until ${formatClock(s.rateLimitedUntil)}` : '';
+      let extra = s.stale ? ' · STALE' : s.rateLimitedUntil ? ` · rate limited until ${formatClock(s.rateLimitedUntil)}` : '';
+      const shardConc = formatConcurrency(s.concurrency);
+      if (shardConc !== undefined) extra += ` · ${shardConc}`;
+      if (s.spend) extra += ` · ${formatSpend(s.spend)}`;
       rows.push([
         `  shard ${s.k}/${s.n}`,
-        `${s.state.padEnd(11)} ${s.done}/${s.total}${s.counts.running ? ` (${s.counts.running} running)` : ''}${who}${beat}${extra}`,
+        `${s.state.padEnd(stateWidth)} ${s.done}/${s.total}${s.counts.running ? ` (${s.counts.running} running)` : ''}${who}${beat}${extra}`,
       ]);
     }
   }
   if (r.groupBy !== undefined) rows.push([`by ${r.groupBy}`, `${r.groups.length} group${r.groups.length === 1 ? '' : 's'}`]);
   // By matrix cell, a run without a matrix has one unnamed group: the progress row says it all.
   if (r.groupBy !== undefined || r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
-    for (const g of r.groups) rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}`]);
+    for (const g of r.groups) {
+      const spend = g.spend && (g.spend.usd > 0 || g.spend.tokens > 0) ? ` · ${formatSpend(g.spend)}` : '';
+      rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}${spend}`]);
+    }
   }
   for (const n of r.notes) rows.push(['note', n]);
   const width = Math.max(...rows.map(([k]) => k.length));

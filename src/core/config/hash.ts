@@ -35,7 +35,9 @@ export function resultKey(config: Experiment, items: readonly { id: string; fiel
  * run started before rules became optional keeps its hash (and its run folder).
  */
 function keyOfResult(r: Experiment['result']): Experiment['result'] {
-  return r.file === undefined && r.path === undefined && r.from === undefined ? { ...r, file: 'result.json' } : r;
+  // What an attempt spent is read, not judged: adding cost tracking to a run is not drift.
+  const { cost: _cost, tokens: _tokens, ...rule } = r;
+  return rule.file === undefined && rule.path === undefined && rule.from === undefined ? { ...rule, file: 'result.json' } : rule;
 }
 
 export function hashOf(key: ResultKey): string {

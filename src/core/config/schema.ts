@@ -81,6 +81,8 @@ const relativePath = z
     if (problem) ctx.addIssue({ code: 'custom', message: `Expected a path inside the folder, got ${JSON.stringify(p)}: ${problem}` });
   });
 
+const fieldList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
 const notDoneRule = z.strictObject({
   field: z.string().min(1).describe('Field (dotted path) of the result; an object or array is matched as its JSON text.'),
   pattern: regexString.describe('Case-insensitive regex: a match means the result is not finished (a judge that hit a usage limit).'),
@@ -118,6 +120,14 @@ const resultSchema = z
       .array(z.int())
       .optional()
       .describe('With "from": "exit": exit codes that mean the command broke (an error, retried), not a failed unit.'),
+    cost: fieldList
+      .optional()
+      .describe('Field (dotted path) of the result holding what the attempt cost in USD, e.g. "cost_usd", or a list of fields to add up.'),
+    tokens: fieldList
+      .optional()
+      .describe(
+        'Field (dotted path) of the result holding the tokens the attempt used, or a list to add up, e.g. ["usage.input_tokens", "usage.output_tokens"].',
+      ),
   })
   .superRefine((r, ctx) => {
     if (r.file !== undefined && r.path !== undefined)
@@ -172,22 +182,79 @@ export const experimentSchema = z
         patterns: z
           .array(regexString)
           .default([])
-          .describe('Case-insensitive regexes over the unit\'s output; a named group "reset" gives the reset time.'),
+          .describe(
+            'Case-insensitive regexes over the unit\'s output, beside the standard signals; a named group "reset" gives the reset time (else the standard reset hints are read).',
+          ),
+        standardSignals: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Recognise the standard rate-limit answers without a pattern (HTTP 429 status lines, "Too Many Requests", rate_limit_exceeded, RateLimitError, RESOURCE_EXHAUSTED, insufficient_quota...).',
+          ),
+        adaptive: z
+          .boolean()
+          .default(true)
+          .describe(
+            'A rate limit cuts the units in flight and the dispatch rate (multiplicative); successes raise them back (additive) up to "concurrency".',
+          ),
+        requestsPerMinute: z
+          .number()
+          .positive()
+          .optional()
+          .describe('Dispatch at most this many units a minute (one unit is one request), across all shards of the run.'),
+        tokensPerMinute: z
+          .number()
+          .positive()
+          .optional()
+          .describe('Keep the tokens the units report (result.tokens) under this many a minute, across all shards of the run.'),
         preflight: z
           .array(z.string())
           .min(1)
           .optional()
           .describe('Command run before dispatching; a rate-limit answer stops the run with exit 2.'),
-        maxWaitSeconds: z.number().min(0).default(21600).describe('A pause longer than this stops the run with exit 2.'),
+        maxWaitSeconds: z
+          .number()
+          .min(0)
+          .default(3600)
+          .describe('A pause longer than this parks the run: units in flight finish, then it exits 2 with the reset time.'),
         defaultWaitSeconds: z
           .number()
           .min(0)
           .default(60)
           .describe('Pause when no reset time could be read (doubles on consecutive pauses).'),
-        bufferSeconds: z.number().min(0).default(5),
+        bufferSeconds: z
+          .number()
+          .min(0)
+          .default(5)
+          .describe('Added to a reset time: a tenth of the wait, at least 0.1 s and at most this.'),
         timeZone: z.string().optional().describe("Zone for reset times given without one (default: this machine's)."),
       })
-      .default({ exitCodes: [], patterns: [], maxWaitSeconds: 21600, defaultWaitSeconds: 60, bufferSeconds: 5 }),
+      .default({
+        exitCodes: [],
+        patterns: [],
+        standardSignals: true,
+        adaptive: true,
+        maxWaitSeconds: 3600,
+        defaultWaitSeconds: 60,
+        bufferSeconds: 5,
+      }),
+    budget: z
+      .strictObject({
+        maxCostUSD: z
+          .number()
+          .positive()
+          .optional()
+          .describe('Stop dispatching once the attempts (of all shards) have cost this much (result.cost).'),
+        maxTokens: z
+          .number()
+          .positive()
+          .optional()
+          .describe('Stop dispatching once the attempts (of all shards) have used this many tokens (result.tokens).'),
+      })
+      .default({})
+      .describe(
+        'Spend limits: when reached, units in flight finish and the run stops with exit 3; a resume with a raised limit continues.',
+      ),
     seed: z.int().default(0),
     maxLogBytes: z
       .int()

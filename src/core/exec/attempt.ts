@@ -9,6 +9,10 @@ export interface AttemptResult {
   readonly signal?: string | null;
   readonly durationMs: number;
   readonly resetAt?: number;
+  /** Rate limits: quota words (insufficient_quota, a daily limit…): the run parks instead of pausing. */
+  readonly quota?: string;
+  /** What the attempt spent (USD, tokens), when it said. */
+  readonly usage?: { readonly usd?: number; readonly tok?: number };
   /** A handler's returned value, kept in the journal. */
   readonly value?: unknown;
   /**

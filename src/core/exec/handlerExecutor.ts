@@ -1,7 +1,10 @@
 import type { Clock } from '../clock';
 import type { Unit } from '../config/units';
 import { unitSeed } from '../ids';
+import type { Experiment } from '../config/schema';
+import { findRateLimitHints } from '../ratelimit/hints';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
+import { usageIn } from './outcome';
 
 /** What a library handler sees for one attempt. */
 export interface UnitContext {
@@ -12,8 +15,18 @@ export interface UnitContext {
   readonly signal: AbortSignal;
 }
 
-/** Return `{ passed }` (and anything else to keep), or throw. Throw RateLimitError on a rate limit. */
-export type UnitHandler = (ctx: UnitContext) => Promise<{ passed: boolean; [k: string]: unknown } | boolean>;
+/** What an attempt spent, as a handler reports it (summed per run, group and shard; `budget` stops on it). */
+export interface HandlerUsage {
+  readonly costUSD?: number;
+  readonly tokens?: number;
+}
+
+/**
+ * Return `{ passed }` (and anything else to keep; `usage` says what it spent), or throw. Throw
+ * RateLimitError on a rate limit; an SDK's error with `status` 429 (OpenAI's, Anthropic's) is
+ * one too, its message and headers searched for the reset time.
+ */
+export type UnitHandler = (ctx: UnitContext) => Promise<{ passed: boolean; usage?: HandlerUsage; [k: string]: unknown } | boolean>;
 
 export class RateLimitError extends Error {
   override readonly name = 'RateLimitError';
@@ -33,6 +46,8 @@ export class HandlerExecutor implements AttemptExecutor {
     private readonly seed: number,
     private readonly clock: Clock,
     private readonly timeoutMs?: number,
+    /** `result.cost` / `result.tokens`: fields of the returned value that say what it spent, beside `usage`. */
+    private readonly spendRule: Pick<Experiment['result'], 'cost' | 'tokens'> = {},
   ) {}
 
   start(unit: Unit, attempt: number): StartedAttempt {
@@ -70,12 +85,11 @@ export class HandlerExecutor implements AttemptExecutor {
         if (typeof out === 'boolean') return { status: out ? 'passed' : 'failed', durationMs: this.clock.now() - started };
         const unsavable = resultProblem(out);
         if (unsavable) return { status: 'error', why: unsavable, durationMs: this.clock.now() - started };
-        return { status: out.passed === true ? 'passed' : 'failed', value: out, durationMs: this.clock.now() - started };
+        const usage = usageOf(out, this.spendRule);
+        return { status: out.passed === true ? 'passed' : 'failed', value: out, durationMs: this.clock.now() - started, usage };
       } catch (e) {
-        if (e instanceof RateLimitError) {
-          const resetAt = typeof e.resetAt === 'number' && Number.isFinite(e.resetAt) ? e.resetAt : undefined;
-          return { status: 'rate_limited', why: whyOf(e), resetAt, durationMs: this.clock.now() - started };
-        }
+        const limited = rateLimitOf(e, this.clock.now());
+        if (limited) return { ...limited, durationMs: this.clock.now() - started };
         const why = abortedWith ? abortedWith.message : whyOf(e);
         return { status: 'error', why, durationMs: this.clock.now() - started };
       } finally {
@@ -83,6 +97,48 @@ export class HandlerExecutor implements AttemptExecutor {
       }
     })();
     return { done, kill: () => abort(new Error('interrupted')) };
+  }
+}
+
+function usageOf(out: Record<string, unknown>, rule: Pick<Experiment['result'], 'cost' | 'tokens'>): AttemptResult['usage'] {
+  const u = out.usage as HandlerUsage | undefined;
+  const fromRule = usageIn(out, rule);
+  const usd = finite(u?.costUSD) ?? fromRule?.usd;
+  const tok = finite(u?.tokens) ?? fromRule?.tok;
+  if (usd === undefined && tok === undefined) return undefined;
+  return { ...(usd !== undefined ? { usd } : {}), ...(tok !== undefined ? { tok } : {}) };
+}
+
+const finite = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined);
+
+/**
+ * A thrown RateLimitError, or an SDK's error that is one (`status` 429, or a standard signal
+ * in its message): rate limited, the reset from the error or from what its text and headers say.
+ */
+function rateLimitOf(e: unknown, now: number): Pick<AttemptResult, 'status' | 'why' | 'resetAt' | 'quota'> | undefined {
+  const why = whyOf(e);
+  const own = e instanceof RateLimitError;
+  const status = typeof e === 'object' && e !== null ? (e as { status?: unknown }).status : undefined;
+  const text = `${why}\n${headersText(e)}`;
+  const hint = findRateLimitHints(text, now);
+  if (!own && status !== 429 && hint.signal === undefined) return undefined;
+  const given = own && typeof e.resetAt === 'number' && Number.isFinite(e.resetAt) ? e.resetAt : undefined;
+  const resetAt = given ?? hint.resetAt;
+  return { status: 'rate_limited', why, resetAt, ...(hint.quota !== undefined ? { quota: hint.quota } : {}) };
+}
+
+/** An SDK error's response headers (a Headers object or a plain record) as `name: value` lines. */
+function headersText(e: unknown): string {
+  const h = typeof e === 'object' && e !== null ? (e as { headers?: unknown }).headers : undefined;
+  if (!h || typeof h !== 'object') return '';
+  try {
+    const entries: Iterable<[string, unknown]> =
+      typeof (h as Headers).entries === 'function' ? (h as Headers).entries() : Object.entries(h as Record<string, unknown>);
+    const lines: string[] = [];
+    for (const [k, v] of entries) if (lines.length < 200) lines.push(`${k}: ${String(v)}`);
+    return lines.join('\n');
+  } catch {
+    return '';
   }
 }
 

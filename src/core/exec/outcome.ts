@@ -1,5 +1,6 @@
 import type { Experiment } from '../config/schema';
 import { resultSource, STORED_RESULT } from '../config/resultRule';
+import { findRateLimitHints, findResetHint } from '../ratelimit/hints';
 import { parseResetTime } from '../ratelimit/resetTime';
 import type { Outcome } from '../store/events';
 
@@ -8,6 +9,8 @@ export interface Verdict {
   readonly why?: string;
   /** Rate limits: when the API said it resets (epoch ms), if it said. */
   readonly resetAt?: number;
+  /** Rate limits: the quota words found (insufficient_quota, a daily limit…): not a minute's limit, the run parks. */
+  readonly quota?: string;
 }
 
 export interface AttemptFacts {
@@ -119,6 +122,12 @@ export function lastJsonLine(output: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A rate limit in an unsuccessful attempt's output: an exit code or pattern of the user's, or
+ * (unless `standardSignals` is off) a standard answer such as an HTTP 429 status line. The
+ * reset comes from the user's named group `reset`, else from the standard hints
+ * (Retry-After, x-ratelimit-reset-*, "try again in 20s"…) wherever the output has them.
+ */
 export function rateLimitIn(f: Pick<AttemptFacts, 'exitCode' | 'output'>, rule: Experiment['rateLimit'], now: number): Verdict | undefined {
   const byCode = f.exitCode !== null && rule.exitCodes.includes(f.exitCode);
   let resetAt: number | undefined;
@@ -130,10 +139,47 @@ export function rateLimitIn(f: Pick<AttemptFacts, 'exitCode' | 'output'>, rule: 
     const reset = m.groups?.reset;
     if (reset !== undefined && resetAt === undefined) resetAt = parseResetTime(reset, now, { defaultZone: rule.timeZone });
   }
-  if (!byCode && matched === undefined) return undefined;
+  const zone = { defaultZone: rule.timeZone };
+  const hint = rule.standardSignals !== false ? findRateLimitHints(f.output, now, zone) : undefined;
+  if (!byCode && matched === undefined && hint?.signal === undefined) return undefined;
+  resetAt ??= hint ? hint.resetAt : findResetHint(f.output, now, zone)?.resetAt;
   // A reset time may be printed even when only the exit code flagged the rate limit.
-  const why = byCode ? `exit code ${f.exitCode}` : `output matched ${JSON.stringify(matched!.slice(0, 80))}`;
-  return { status: 'rate_limited', why, resetAt };
+  const why = byCode
+    ? `exit code ${f.exitCode}`
+    : matched !== undefined
+      ? `output matched ${JSON.stringify(matched.slice(0, 80))}`
+      : `the output says ${JSON.stringify(hint!.signal)}`;
+  const verdict: Verdict = { status: 'rate_limited', why, resetAt };
+  return hint?.quota !== undefined ? { ...verdict, quota: hint.quota } : verdict;
+}
+
+/** What an attempt's result says it spent: `result.cost` and `result.tokens`, each a field or a sum of fields. */
+export function usageIn(value: unknown, rule: Pick<Experiment['result'], 'cost' | 'tokens'>): { usd?: number; tok?: number } | undefined {
+  const usd = sumOf(value, rule.cost);
+  const tok = sumOf(value, rule.tokens);
+  if (usd === undefined && tok === undefined) return undefined;
+  return { ...(usd !== undefined ? { usd } : {}), ...(tok !== undefined ? { tok } : {}) };
+}
+
+function sumOf(value: unknown, fields: string | readonly string[] | undefined): number | undefined {
+  if (fields === undefined) return undefined;
+  let sum: number | undefined;
+  for (const f of typeof fields === 'string' ? [fields] : fields) {
+    const v = dotted(value, f);
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (Number.isFinite(n) && n >= 0) sum = (sum ?? 0) + n;
+  }
+  return sum;
+}
+
+/** A result's text as JSON, or undefined when it is not. */
+export function parseResult(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 function dotted(v: unknown, path: string): unknown {

@@ -12,7 +12,7 @@ import { fsyncDir } from '../store/atomicFile';
 import { kindOf, realDir } from '../store/safeRead';
 import writeFileAtomic from 'write-file-atomic';
 import { DEFAULT_MAX_LOG_BYTES, LogCapper } from './logCap';
-import { judgeAttempt, lastJsonLine } from './outcome';
+import { judgeAttempt, lastJsonLine, parseResult, usageIn } from './outcome';
 import { ResultFiles } from './resultFiles';
 import { RUNNER_FAULT_CODES } from './spawnLimits';
 import { spawnUnit, type RunningUnit } from './spawnUnit';
@@ -97,10 +97,13 @@ export class ProcessExecutor implements AttemptExecutor {
       const read = r.spawnError === undefined ? await this.readResult(unit, unitDir, r.output) : {};
       const v = judgeAttempt({ ...r, resultText: read.resultText, resultProblem: read.resultProblem }, config, this.clock.now());
       const fault = r.spawnErrorCode !== undefined && RUNNER_FAULT_CODES.has(r.spawnErrorCode) ? r.spawnErrorCode : read.fault;
+      const spent = config.result.cost !== undefined || config.result.tokens !== undefined;
       return {
         status: v.status,
         why: v.why,
         resetAt: v.resetAt,
+        quota: v.quota,
+        usage: spent ? usageIn(parseResult(read.resultText), config.result) : undefined,
         exitCode: r.exitCode,
         signal: r.signal,
         durationMs: r.durationMs,

@@ -2,7 +2,7 @@ import * as os from 'node:os';
 import { readJsonFile } from '../store/atomicFile';
 import type { RunStatus } from '../store/events';
 import { checkSchemaVersion, NewerSchemaError, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
-import { rateAndEta, type Counts, type RunView } from './view';
+import { projectedSpend, rateAndEta, type ConcurrencyView, type Counts, type RunView, type Spend } from './view';
 
 /** state.json: a quick summary for readers (status, the tree, the status bar). The journal stays the truth. */
 export interface Snapshot {
@@ -24,10 +24,23 @@ export interface Snapshot {
   readonly etaMs: number | null;
   /** Journal bytes this snapshot covers. */
   readonly journalOffset: number;
+  /** The adaptive limit in force while the run goes (absent: the fixed concurrency). */
+  readonly concurrency?: ConcurrencyView | null;
+  /** What the attempts so far spent, and that projected at completion (absent when nothing reported spend). */
+  readonly spend?: Spend | null;
+  readonly projected?: Spend | null;
+  /** The run's spend limits, as the experiment file set them when this was written. */
+  readonly budget?: { readonly maxCostUSD?: number; readonly maxTokens?: number } | null;
 }
 
 export function buildSnapshot(
-  base: { name: string; hash: string; shard: string | null; startedAt: number },
+  base: {
+    name: string;
+    hash: string;
+    shard: string | null;
+    startedAt: number;
+    budget?: { maxCostUSD?: number; maxTokens?: number } | null;
+  },
   view: RunView,
   status: RunStatus,
   now: number,
@@ -50,6 +63,10 @@ export function buildSnapshot(
     rate,
     etaMs: etaMs ?? null,
     journalOffset,
+    concurrency: status === 'running' || status === 'paused_rate_limit' ? (view.concurrency ?? null) : null,
+    spend: view.spend.attempts > 0 ? { ...view.spend } : null,
+    projected: projectedSpend(view) ?? null,
+    budget: base.budget ?? null,
   };
 }
 

@@ -12,6 +12,25 @@ export interface UnitView {
   lastEnd?: number;
   lastDuration?: number;
   why?: string;
+  /** Spent by all its attempts (set only when some attempt reported it). */
+  usd?: number;
+  tok?: number;
+}
+
+/** What the run's attempts spent, as their ends in the journal say (every attempt counts, retries too). */
+export interface Spend {
+  usd: number;
+  tokens: number;
+  /** Attempts that reported a cost or tokens: the mean per attempt is spend / attempts. */
+  attempts: number;
+}
+
+/** The adaptive limit in force (from the journal's last `conc` record of this session). */
+export interface ConcurrencyView {
+  limit: number;
+  max: number;
+  /** Paced dispatch rate in units per minute, when one is in force. */
+  rpm?: number;
 }
 
 export interface Counts {
@@ -33,10 +52,14 @@ export interface RunView {
   /** Who ran it last (from runner_start), for a sharded run's per-shard host. */
   runner?: { pid: number; host: string };
   lastStatus?: RunStatus;
+  /** The last runner ended cleanly (its runner_end is the journal's last word on the run). */
+  runnerEnded?: boolean;
   firstTs?: number;
   lastTs?: number;
   /** Unit ends with their times, for rate and ETA (kept short: only the recent ones). */
   recentEnds: number[];
+  spend: Spend;
+  concurrency?: ConcurrencyView;
 }
 
 export function emptyCounts(): Counts {
@@ -48,7 +71,7 @@ export function newView(unitIds: Iterable<string>): RunView {
   for (const id of unitIds) units.set(id, { status: 'pending', attempts: 0 });
   const counts = emptyCounts();
   counts.pending = units.size;
-  return { units, counts, pauseCount: 0, sessions: 0, recentEnds: [] };
+  return { units, counts, pauseCount: 0, sessions: 0, recentEnds: [], spend: { usd: 0, tokens: 0, attempts: 0 } };
 }
 
 const RECENT = 200;
@@ -68,12 +91,15 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       view.sessions++;
       view.runner = { pid: r.pid, host: r.host };
       view.lastStatus = 'running';
+      view.runnerEnded = false;
       view.pause = undefined;
+      view.concurrency = undefined;
       // A runner that died left its units "running": they are pending until proven otherwise.
       for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
       return;
     case 'runner_end':
       view.lastStatus = r.status;
+      view.runnerEnded = true;
       for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
       return;
     case 'merged':
@@ -96,6 +122,7 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       endUnit(view, u, r.s, r.ts, r.a);
       u.lastDuration = r.d;
       u.why = r.why;
+      if (r.usd !== undefined || r.tok !== undefined) addSpend(view, u, r.usd, r.tok);
       return;
     }
     case 'adopt': {
@@ -113,6 +140,9 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
         u.attempts = 0;
       }
       return;
+    case 'conc':
+      view.concurrency = r.rpm === undefined ? { limit: r.c, max: r.max } : { limit: r.c, max: r.max, rpm: r.rpm };
+      return;
     case 'pause':
       view.pause = { until: r.until, src: r.src, why: r.why };
       view.pauseCount++;
@@ -123,6 +153,27 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       view.lastStatus = 'running';
       return;
   }
+}
+
+function addSpend(view: RunView, u: UnitView, usd: number | undefined, tok: number | undefined): void {
+  view.spend.attempts++;
+  if (usd !== undefined && Number.isFinite(usd)) {
+    view.spend.usd += usd;
+    u.usd = (u.usd ?? 0) + usd;
+  }
+  if (tok !== undefined && Number.isFinite(tok)) {
+    view.spend.tokens += tok;
+    u.tok = (u.tok ?? 0) + tok;
+  }
+}
+
+/** Spend at completion if the attempts still to come cost what the ones so far did on average. */
+export function projectedSpend(view: RunView): Spend | undefined {
+  const s = view.spend;
+  if (s.attempts === 0) return undefined;
+  const left = view.units.size - doneCount(view.counts);
+  const perAttempt = { usd: s.usd / s.attempts, tokens: s.tokens / s.attempts };
+  return { usd: s.usd + perAttempt.usd * left, tokens: Math.round(s.tokens + perAttempt.tokens * left), attempts: s.attempts + left };
 }
 
 function endUnit(view: RunView, u: UnitView, s: EndStatus, ts: number, attempt: number): void {

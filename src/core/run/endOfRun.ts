@@ -11,15 +11,27 @@ export interface EndFacts {
   readonly maxWaitSeconds: number;
 }
 
-/** How a run ended, as the exit codes of the README say: 0, 1, 2 or 130. */
-export function endOfRun(f: EndFacts): { status: RunStatus; exitCode: 0 | 1 | 2 | 130; message?: string } {
+/** How a run ended, as the exit codes of the README say: 0, 1, 2, 3 or 130. */
+export function endOfRun(f: EndFacts): { status: RunStatus; exitCode: 0 | 1 | 2 | 3 | 130; message?: string } {
   if (f.failure) return { status: 'failed', exitCode: 1, message: f.failure.message };
   if (f.unitFailure) return { status: 'failed', exitCode: 1, message: f.unitFailure.message };
   if (f.end.reason === 'paused_rate_limit') {
+    const until = f.end.rateLimitedUntil;
+    const what = f.end.why ?? 'a rate limit';
     return {
       status: 'paused_rate_limit',
       exitCode: 2,
-      message: `Paused on a rate limit until ${new Date(f.end.rateLimitedUntil!).toISOString()} (more than rateLimit.maxWaitSeconds = ${f.maxWaitSeconds} s away). Run again after that to resume.`,
+      message:
+        until === undefined
+          ? `Parked: ${what}, and the API gave no reset time. Units in flight finished; run again once the quota is restored.`
+          : `Parked: ${what} until ${new Date(until).toISOString()}${f.end.why === undefined ? ` (more than rateLimit.maxWaitSeconds = ${f.maxWaitSeconds} s away)` : ''}. Units in flight finished; run again after that to resume.`,
+    };
+  }
+  if (f.end.reason === 'budget_exhausted') {
+    return {
+      status: 'budget_exhausted',
+      exitCode: 3,
+      message: `Budget reached: ${f.end.why ?? 'a spend limit'}. Units in flight finished and count; raise the budget in the experiment file and run again to continue.`,
     };
   }
   if (f.end.reason === 'interrupted' || f.stopRequests > 0) return { status: 'interrupted', exitCode: 130 };

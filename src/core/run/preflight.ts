@@ -18,7 +18,7 @@ export async function runPreflight(
   exp: LoadedExperiment,
   paths: RunPaths,
   clock: Clock,
-): Promise<{ resetAt?: number; why: string } | undefined> {
+): Promise<{ resetAt?: number; why: string; quota?: string } | undefined> {
   const argv = exp.config.rateLimit.preflight!.map((s) => render(parseTemplate(s), (ref) => (ref === 'runDir' ? paths.root : exp.dir)));
   const r = await spawnUnit({
     argv,
@@ -31,7 +31,7 @@ export async function runPreflight(
     onSpawn: () => undefined,
   }).done;
   const rl = rateLimitIn(r, exp.config.rateLimit, clock.now());
-  if (rl) return { resetAt: rl.resetAt, why: `preflight: ${rl.why}` };
+  if (rl) return { resetAt: rl.resetAt, why: `preflight: ${rl.why}`, quota: rl.quota };
   if (r.exitCode !== 0) {
     throw new UserError(
       `The preflight command failed (${r.spawnError ?? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`)}) without a rate-limit answer`,

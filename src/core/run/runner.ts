@@ -2,11 +2,8 @@ import { systemClock, type Clock } from '../clock';
 import { loadExperiment, type LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
 import { Emitter, type Disposable, type Event } from '../disposable';
-import type { AttemptExecutor } from '../exec/attempt';
-import { HandlerExecutor, type UnitHandler } from '../exec/handlerExecutor';
-import { ProcessExecutor } from '../exec/processExecutor';
+import type { UnitHandler } from '../exec/handlerExecutor';
 import { applyRecord, rateAndEta } from '../model/view';
-import { publishPause } from '../shard/sharedPause';
 import type { JournalRecord, RunStatus } from '../store/events';
 import { JournalWriter } from '../store/journalWriter';
 import { LockLostError } from '../store/lock';
@@ -20,7 +17,9 @@ import { beginSession } from './session';
 import { checkBeforeRun } from './beforeRun';
 import { repeat } from './repeat';
 import { Scheduler, type SchedulerEnd } from './scheduler';
-import { honourOtherShards } from './shardPauses';
+import { executorFor } from './executors';
+import { Fleet } from './fleet';
+import { Throttle } from './throttle';
 import { SnapshotWriter } from './snapshotWriter';
 
 export interface RunOptions {
@@ -71,6 +70,8 @@ export class Run {
   private undurableEnds = 0;
   private startedAt = 0;
   private exp: LoadedExperiment | undefined;
+  private throttle: Throttle | undefined;
+  private fleet: Fleet | undefined;
 
   constructor(private readonly o: RunOptions) {
     this.clock = o.clock ?? systemClock;
@@ -165,7 +166,7 @@ export class Run {
         view,
         lock: lock!,
         journal: this.journal,
-        base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt },
+        base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt, budget: exp.config.budget },
         status: () => this.status,
         now: () => this.clock.now(),
       },
@@ -190,16 +191,26 @@ export class Run {
 
     let end: SchedulerEnd = { reason: 'completed' };
     if (todo.length > 0) {
-      const executor: AttemptExecutor = this.o.handler
-        ? new HandlerExecutor(
-            this.o.handler,
-            exp.config.seed,
-            this.clock,
-            exp.config.run.timeoutSeconds !== undefined ? exp.config.run.timeoutSeconds * 1000 : undefined,
-          )
-        : new ProcessExecutor(exp, paths, this.clock);
       const probe = exp.config.rateLimit.preflight && !this.o.handler ? () => runPreflight(exp, paths, this.clock) : undefined;
       const firstAnswer = probe ? await probe() : undefined;
+      const budgeted = exp.config.budget.maxCostUSD !== undefined || exp.config.budget.maxTokens !== undefined;
+      const fleet = new Fleet(
+        paths,
+        view,
+        this.clock,
+        budgeted,
+        () => this.scheduler?.running ?? 0,
+        (e) => this.note(`Could not tell the other shards what this one is doing: ${e.message}`),
+      );
+      this.fleet = fleet;
+      const throttle = new Throttle(
+        this.concurrency(exp),
+        exp.config,
+        () => view.spend,
+        () => fleet.facts(),
+        this.clock.monotonic(),
+      );
+      this.throttle = throttle;
       this.scheduler = new Scheduler(todo, {
         concurrency: this.concurrency(exp),
         maxAttempts: exp.config.retries.maxAttempts,
@@ -208,23 +219,20 @@ export class Run {
         graceMs: exp.config.graceSeconds * 1000,
         clock: this.clock,
         random: this.o.random ?? Math.random,
-        executor,
+        executor: executorFor(exp, paths, this.clock, this.o.handler),
         attemptsSoFar: (id) => view.units.get(id)?.attempts ?? 0,
         probe,
         // One stat per dispatch: a runner that was paused and taken over starts nothing when it wakes.
         fence: () => lock!.check(),
         backlog: () =>
           this.undurableEnds >= Math.max(16, UNDURABLE_ENDS_PER_SLOT * this.concurrency(exp)) ? this.journal!.whenDurable() : undefined,
+        throttle,
         hooks: {
           started: (unit, a, pid, pst) => this.record({ t: 'start', ts: this.clock.now(), u: unit.id, a, pid, pst }),
           ended: (unit, a, r, why) => this.unitEnded(unit, a, r, why),
           paused: (until, src, why) => {
             this.record({ t: 'pause', ts: this.clock.now(), until, src, why });
-            if (paths.shard && !src.startsWith('shard ')) {
-              publishPause(paths, { until, src, why, ts: this.clock.now() }).catch((e: Error) =>
-                this.note(`Could not tell the other shards about the rate limit: ${e.message}`),
-              );
-            }
+            void fleet.publish(true);
             this.emitter.fire({ type: 'pause', until, src, why });
             void this.writeSnapshot();
           },
@@ -233,21 +241,22 @@ export class Run {
             this.emitter.fire({ type: 'unpause' });
             void this.writeSnapshot();
           },
+          adapted: () => this.adapted(throttle, fleet),
           failed: (e) => (e instanceof LockLostError ? this.fail(e) : this.stopOnUnitFailure(e)),
         },
       });
       if (this.stopRequests > 0) this.scheduler.stop();
       if (firstAnswer) {
         // Preflight said "rate limited": pause (or stop past maxWait) before any unit is spent.
-        this.scheduler.rateLimited(firstAnswer.resetAt, 'preflight', firstAnswer.why);
+        this.scheduler.rateLimited(firstAnswer.resetAt, 'preflight', firstAnswer.why, firstAnswer.quota);
       }
-      if (paths.shard) {
+      if (fleet.sharded) {
         const scheduler = this.scheduler;
-        const follow = () => honourOtherShards(paths, view, scheduler, exp.config.rateLimit.bufferSeconds, this.clock.now());
-        follow();
-        this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, follow));
+        fleet.follow(scheduler, throttle);
+        this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => fleet.follow(scheduler, throttle)));
       }
       end = await this.scheduler.run();
+      await fleet.publish(false);
     }
     return this.finish(exp, end);
   }
@@ -275,10 +284,21 @@ export class Run {
       why: r.why,
       r: r.value,
       reset: r.resetAt,
+      usd: r.usage?.usd,
+      tok: r.usage?.tok,
     });
     if (this.emitter.hasListeners)
       this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
     this.progress();
+  }
+
+  /** The adaptive limit changed: journaled (the tree and status show it), and a cut is told to the other shards. */
+  private adapted(throttle: Throttle, fleet: Fleet): void {
+    const a = throttle.adaptive;
+    const rpm = Number.isFinite(a.rate) ? Math.round(a.rate * 60 * 10) / 10 : undefined;
+    const prev = this.opened!.view.concurrency;
+    this.record({ t: 'conc', ts: this.clock.now(), c: a.limit, max: a.max, rpm });
+    if (prev === undefined || a.limit < prev.limit || (rpm !== undefined && (prev.rpm === undefined || rpm < prev.rpm))) fleet.cut();
   }
 
   private progress(): void {
@@ -293,6 +313,8 @@ export class Run {
       rate,
       etaMs: etaMs ?? null,
       rateLimitedUntil: view.pause?.until ?? null,
+      concurrency: view.concurrency ?? null,
+      spend: view.spend.attempts > 0 ? { ...view.spend } : null,
     });
   }
 
@@ -360,8 +382,9 @@ export class Run {
       runDir: paths.root,
       total: view.units.size,
       counts: { ...view.counts },
-      rateLimitedUntil: this.status === 'paused_rate_limit' ? (end.rateLimitedUntil ?? view.pause?.until ?? null) : null,
+      rateLimitedUntil: this.status === 'paused_rate_limit' ? (end.rateLimitedUntil ?? null) : null,
       message,
+      spend: view.spend.attempts > 0 ? { ...view.spend } : null,
     };
     this.emitter.fire({ type: 'end', summary });
     return summary;

@@ -1,7 +1,9 @@
 import type { Clock, TimerHandle } from '../clock';
 import type { Unit } from '../config/units';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../exec/attempt';
-import { backoffMs, defaultPauseMs } from './backoff';
+import { backoffMs, defaultPauseMs, resetBufferMs } from './backoff';
+import type { Throttle } from './throttle';
+import { UnitQueue } from './unitQueue';
 
 /** Signals a scheduler or a terminal sends to a whole job or group, the runner included. */
 const GROUP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
@@ -22,7 +24,7 @@ export interface SchedulerOptions {
   readonly attemptsSoFar: (unitId: string) => number;
   readonly hooks: SchedulerHooks;
   /** Checked before ending a pause: a rate-limited answer extends it. */
-  readonly probe?: () => Promise<{ resetAt?: number; why: string } | undefined>;
+  readonly probe?: () => Promise<{ resetAt?: number; why: string; quota?: string } | undefined>;
   /**
    * Throws when this runner may no longer start units (its lock was taken over). Called
    * before every dispatch: a unit started by a runner that lost its lock runs twice.
@@ -35,6 +37,8 @@ export interface SchedulerOptions {
   readonly backlog?: () => Promise<void> | undefined;
   /** Runs `fn` after pending I/O callbacks (default `setImmediate`); see `schedulePump`. */
   readonly defer?: (fn: () => void) => void;
+  /** The adaptive limit, per-minute budgets and spend limits (docs/architecture.md, "Rate limits"). */
+  readonly throttle?: Throttle;
 }
 
 export interface SchedulerHooks {
@@ -45,12 +49,16 @@ export interface SchedulerHooks {
   unpaused(): void;
   /** A unit could not be prepared (the run folder refused a write), or the fence refused: the run must stop. */
   failed(e: Error): void;
+  /** The adaptive limit shown changed. */
+  adapted?(): void;
 }
 
-export type StopReason = 'completed' | 'interrupted' | 'paused_rate_limit';
+export type StopReason = 'completed' | 'interrupted' | 'paused_rate_limit' | 'budget_exhausted';
 export interface SchedulerEnd {
   readonly reason: StopReason;
   readonly rateLimitedUntil?: number;
+  /** A park or a spend limit: what was reached (quota words, the budget). */
+  readonly why?: string;
 }
 
 /**
@@ -59,10 +67,7 @@ export interface SchedulerEnd {
  * Knows nothing of files: the runner journals through the hooks.
  */
 export class Scheduler {
-  private next = 0;
-  private readonly front: Unit[] = [];
-  /** `readyAt` on the monotonic clock. */
-  private retries: { unit: Unit; readyAt: number }[] = [];
+  private readonly queue: UnitQueue;
   private readonly inFlight = new Map<Unit, StartedAttempt>();
   private readonly killedByUs = new Set<Unit>();
   /** The pause's end: wall time (journal, display) and the monotonic time it is waited on. */
@@ -78,14 +83,18 @@ export class Scheduler {
   private graceTimer: TimerHandle | undefined;
   private stopReason: StopReason | undefined;
   private stopUntil: number | undefined;
+  private stopWhy: string | undefined;
+  /** Per unit in flight: when it started (monotonic) and the tokens reserved for it. */
+  private readonly started = new Map<Unit, { at: number; reserved: number }>();
   private resolveEnd!: (end: SchedulerEnd) => void;
   private readonly ended: Promise<SchedulerEnd>;
   private probing = false;
 
   constructor(
-    private readonly queue: readonly Unit[],
+    plan: readonly Unit[],
     private readonly o: SchedulerOptions,
   ) {
+    this.queue = new UnitQueue(plan);
     this.ended = new Promise((r) => (this.resolveEnd = r));
   }
 
@@ -119,12 +128,14 @@ export class Scheduler {
     this.pump();
   }
 
-  private beginStop(reason: StopReason, until?: number): void {
+  /** `finishInFlight`: a park or a spend limit lets the units in flight finish and count; only Ctrl+C kills after the grace. */
+  private beginStop(reason: StopReason, until?: number, why?: string, finishInFlight = false): void {
     if (this.stopReason) return;
     this.stopReason = reason;
     this.stopUntil = until;
+    this.stopWhy = why;
     this.clearWake();
-    if (this.inFlight.size > 0) {
+    if (this.inFlight.size > 0 && !finishInFlight) {
       this.graceTimer = this.o.clock.setTimeout(() => {
         this.killAll('SIGTERM');
         this.graceTimer = this.o.clock.setTimeout(() => this.killAll('SIGKILL'), 3000);
@@ -170,33 +181,54 @@ export class Scheduler {
       backlog.then(go, go);
       return;
     }
-    while (this.inFlight.size < this.o.concurrency && !this.stopReason) {
-      const unit = this.take(mono);
+    const cap = Math.min(this.o.concurrency, this.o.throttle?.limit ?? Infinity);
+    while (this.inFlight.size < cap && !this.stopReason) {
+      if (!this.mayDispatch(mono)) break;
+      const unit = this.queue.take(mono);
       if (!unit) break;
       if (!this.dispatch(unit)) break;
     }
     // A unit that could not be prepared stopped the run inside the loop.
     if (this.stopReason) return this.endStopWhenIdle();
-    if (this.inFlight.size === 0 && this.front.length === 0 && this.retries.length === 0 && this.next >= this.queue.length) {
+    if (this.inFlight.size === 0 && this.queue.empty) {
       return this.finish({ reason: 'completed' });
     }
-    const firstRetry = this.retries[0];
-    if (firstRetry && this.inFlight.size < this.o.concurrency) this.wakeAt(firstRetry.readyAt);
+    const retryAt = this.queue.nextRetryAt;
+    if (retryAt !== undefined && this.inFlight.size < this.o.concurrency) this.wakeAt(retryAt);
   }
 
   private endStopWhenIdle(): void {
-    if (this.inFlight.size === 0)
-      this.finish(
-        this.stopUntil !== undefined ? { reason: this.stopReason!, rateLimitedUntil: this.stopUntil } : { reason: this.stopReason! },
-      );
+    if (this.inFlight.size > 0) return;
+    const end: SchedulerEnd = { reason: this.stopReason! };
+    this.finish({
+      ...end,
+      ...(this.stopUntil !== undefined ? { rateLimitedUntil: this.stopUntil } : {}),
+      ...(this.stopWhy !== undefined ? { why: this.stopWhy } : {}),
+    });
   }
 
-  private take(now: number): Unit | undefined {
-    const f = this.front.shift();
-    if (f) return f;
-    if (this.retries.length > 0 && this.retries[0]!.readyAt <= now) return this.retries.shift()!.unit;
-    if (this.next < this.queue.length) return this.queue[this.next++];
-    return undefined;
+  /** The throttle's say: spend limits first (they stop the run), then pacing (a wake-up). */
+  private mayDispatch(mono: number): boolean {
+    const t = this.o.throttle;
+    if (!t || !this.queue.hasReady(mono)) return true;
+    const gate = t.budget(this.inFlight.size);
+    if (gate.kind === 'exhausted') {
+      this.beginStop('budget_exhausted', undefined, gate.why, true);
+      return false;
+    }
+    // Held while units in flight could reach the limit; their ends pump again.
+    if (gate.kind === 'hold' && this.inFlight.size > 0) return false;
+    const wait = t.delayMs(mono);
+    if (wait > 0) {
+      this.wakeAt(mono + wait);
+      return false;
+    }
+    return true;
+  }
+
+  /** Makes dispatching reconsider now (another shard's state changed). */
+  poke(): void {
+    if (!this.stopReason && !this.paused) this.schedulePump();
   }
 
   /** False when nothing more may be dispatched now. */
@@ -204,7 +236,7 @@ export class Scheduler {
     try {
       this.o.fence?.();
     } catch (e) {
-      this.front.unshift(unit);
+      this.queue.putFirst(unit);
       this.o.hooks.failed(e as Error);
       // Whatever the hook does, this runner starts nothing more.
       this.beginStop('interrupted');
@@ -221,12 +253,14 @@ export class Scheduler {
     } catch (e) {
       // Its folder or log could not be made: a failure of the run, not of the unit, which
       // stays pending with nothing journaled.
-      this.front.unshift(unit);
+      this.queue.putFirst(unit);
       this.o.hooks.failed(e as Error);
       return false;
     }
     if (!reported) this.o.hooks.started(unit, attempt);
     this.inFlight.set(unit, started);
+    const at = this.o.clock.monotonic();
+    this.started.set(unit, { at, reserved: this.o.throttle?.dispatched(at) ?? 0 });
     started.done.then(
       (result) => this.settle(unit, attempt, result),
       (e: Error) => this.settle(unit, attempt, { status: 'error', why: `internal: ${e.message}`, durationMs: 0 }),
@@ -250,6 +284,10 @@ export class Scheduler {
       return;
     }
     this.inFlight.delete(unit);
+    const began = this.started.get(unit);
+    this.started.delete(unit);
+    if (this.o.throttle && began && this.o.throttle.ended(result, began.at, began.reserved, this.o.clock.monotonic()))
+      this.o.hooks.adapted?.();
     if (result.runnerFault) return this.runnerFault(unit, attempt, result);
     this.runnerFaults = 0;
     // A unit killed by a signal while we stop was killed with us (Slurm's scancel and time
@@ -261,14 +299,13 @@ export class Scheduler {
     }
     this.o.hooks.ended(unit, attempt, result);
     if (result.status === 'rate_limited') {
-      this.front.push(unit);
-      this.rateLimited(result.resetAt, unit.id, result.why);
+      this.queue.putBack(unit);
+      this.rateLimited(result.resetAt, unit.id, result.why, result.quota);
     } else {
       this.consecutiveRateLimits = 0;
       if (result.status === 'error' && attempt < this.o.maxAttempts) {
         const readyAt = this.o.clock.monotonic() + backoffMs(attempt, this.o.backoffSeconds, this.o.random);
-        this.retries.push({ unit, readyAt });
-        this.retries.sort((a, b) => a.readyAt - b.readyAt);
+        this.queue.retryAt(unit, readyAt);
       }
     }
     this.schedulePump();
@@ -286,7 +323,7 @@ export class Scheduler {
       'interrupted',
       `${result.why ?? `the runner could not start it (${result.runnerFault})`}; not counted as an attempt`,
     );
-    this.front.unshift(unit);
+    this.queue.putFirst(unit);
     this.runnerFaults++;
     if (this.runnerFaults >= RUNNER_FAULT_LIMIT && this.inFlight.size === 0) {
       this.o.hooks.failed(
@@ -302,22 +339,38 @@ export class Scheduler {
     this.wakeAt(this.o.clock.monotonic() + RUNNER_FAULT_WAIT_MS * this.runnerFaults);
   }
 
-  /** Also used by the runner for a preflight answer. */
-  rateLimited(resetAt: number | undefined, src: string, why: string | undefined): void {
+  /**
+   * Pauses all dispatching until the reset (plus a buffer), or parks the run: a reset past
+   * `maxWaitSeconds`, or a quota (`quota`: its words) with no reset in reach. A park lets the
+   * units in flight finish. Also used by the runner for a preflight answer.
+   */
+  rateLimited(resetAt: number | undefined, src: string, why: string | undefined, quota?: string): void {
     const now = this.o.clock.now();
     const rl = this.o.rateLimit;
     this.consecutiveRateLimits++;
+    if (this.stopReason) return;
+    if (quota !== undefined && resetAt === undefined)
+      return this.beginStop('paused_rate_limit', undefined, `quota exhausted (${quota})`, true);
     const until =
       resetAt !== undefined
-        ? Math.max(resetAt, now) + rl.bufferSeconds * 1000
+        ? Math.max(resetAt, now) + resetBufferMs(Math.max(resetAt, now) - now, rl.bufferSeconds)
         : now + defaultPauseMs(this.consecutiveRateLimits, rl.defaultWaitSeconds, rl.maxWaitSeconds + 1);
+    this.pauseUntil(until, src, why, quota);
+  }
+
+  /** Pauses until `until` (wall time, the buffer included): another shard's pause is taken as it is. */
+  pauseUntil(until: number, src: string, why: string | undefined, quota?: string): void {
+    const now = this.o.clock.now();
+    const rl = this.o.rateLimit;
+    if (this.stopReason) return;
     const endsAt = this.o.clock.monotonic() + (until - now);
-    if ((this.paused && endsAt <= this.pauseEndsAt) || this.stopReason) return;
+    if (this.paused && endsAt <= this.pauseEndsAt) return;
     this.paused = true;
     this.pausedUntil = until;
     this.pauseEndsAt = endsAt;
     this.o.hooks.paused(until, src, why);
-    if (until - now > rl.maxWaitSeconds * 1000) return this.beginStop('paused_rate_limit', until);
+    if (until - now > rl.maxWaitSeconds * 1000)
+      return this.beginStop('paused_rate_limit', until, quota !== undefined ? `quota exhausted (${quota})` : undefined, true);
     this.wakeAt(endsAt);
   }
 
@@ -337,7 +390,7 @@ export class Scheduler {
       this.probing = false;
       if (answer) {
         this.paused = false;
-        this.rateLimited(answer.resetAt, 'preflight', answer.why);
+        this.rateLimited(answer.resetAt, 'preflight', answer.why, answer.quota);
         // A preflight that said "limited" but gave no later reset: wait the default again.
         if (!this.paused && !this.stopReason) this.pump();
         return;

@@ -11,7 +11,7 @@ export interface SnapshotSource {
   readonly view: RunView;
   readonly lock: HeldLock;
   readonly journal: JournalWriter;
-  readonly base: { name: string; hash: string; shard: string | null; startedAt: number };
+  readonly base: Parameters<typeof buildSnapshot>[0];
   /** The run's status now (a pause is added by the writer). */
   status(): RunStatus;
   now(): number;

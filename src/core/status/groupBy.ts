@@ -118,15 +118,40 @@ export interface GroupCount {
   readonly group: string;
   readonly total: number;
   readonly counts: Counts;
+  /** What its units' attempts spent; absent on every group when no unit of the run reported spend. */
+  readonly spend?: { readonly usd: number; readonly tokens: number };
 }
 
-/** Per-group totals and counts, groups in `g.names` order. `statusOf(i)` is units[i]'s status. */
-export function countGroups(g: Grouping, statusOf: (i: number) => keyof Counts): GroupCount[] {
-  const by = new Map(g.names.map((name) => [name, { group: name, total: 0, counts: emptyCounts() }]));
+/** What a unit's attempts spent, as the view keeps it (`UnitView.usd` / `tok`). */
+export interface UnitSpend {
+  readonly usd?: number;
+  readonly tok?: number;
+}
+
+/**
+ * Per-group totals and counts, groups in `g.names` order. `statusOf(i)` is units[i]'s status;
+ * `spendOf(i)`, when given, what it spent: then every group has a `spend` as soon as one unit
+ * of the run spent something.
+ */
+export function countGroups(
+  g: Grouping,
+  statusOf: (i: number) => keyof Counts,
+  spendOf?: (i: number) => UnitSpend | undefined,
+): GroupCount[] {
+  const by = new Map(g.names.map((name) => [name, { group: name, total: 0, counts: emptyCounts(), usd: 0, tokens: 0 }]));
+  let spent = false;
   for (let i = 0; i < g.of.length; i++) {
     const c = by.get(g.of[i]!)!;
     c.total++;
     c.counts[statusOf(i)]++;
+    const s = spendOf?.(i);
+    if (s?.usd !== undefined || s?.tok !== undefined) {
+      c.usd += s.usd ?? 0;
+      c.tokens += s.tok ?? 0;
+      spent ||= c.usd !== 0 || c.tokens !== 0;
+    }
   }
-  return [...by.values()];
+  return [...by.values()].map(({ group, total, counts, usd, tokens }) =>
+    spent ? { group, total, counts, spend: { usd, tokens } } : { group, total, counts },
+  );
 }

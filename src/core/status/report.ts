@@ -11,10 +11,11 @@ import { shardOf } from '../shard/partition';
 import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
 import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
-import { readSnapshot } from '../model/snapshot';
-import { doneCount, rateAndEta, type Counts, type RunView } from '../model/view';
+import { readSnapshot, type Snapshot } from '../model/snapshot';
+import { doneCount, projectedSpend, rateAndEta, type ConcurrencyView, type Counts, type RunView, type Spend } from '../model/view';
 import { countGroups, groupUnits, type GroupCount, type Grouping } from './groupBy';
 import { reportStatus, type ReportStatus } from './runStatus';
+import { budgetOf, liveSnapshotConcurrency, spendOrNull, type Budget } from './spendAndConcurrency';
 import { JournalTail } from './tail';
 
 /** Where a run stands, read from its folder alone: what `status`, the tree and the status bar show. */
@@ -46,6 +47,17 @@ export interface RunReport {
   readonly notes: readonly string[];
   /** A sharded run: every shard's progress and state (empty for a run that is not sharded). */
   readonly shards: readonly ShardReport[];
+  /**
+   * The adaptive limit in force, while a runner works (null otherwise, or at the fixed
+   * concurrency); a sharded run's: its live shards' limits added up.
+   */
+  readonly concurrency: ConcurrencyView | null;
+  /** What every attempt so far spent (retries too; every shard's); null: none reported a cost or tokens. */
+  readonly spend: Spend | null;
+  /** The spend at completion if the attempts still to come cost what those so far did on average. */
+  readonly projected: Spend | null;
+  /** The run's spend limits (`budget` of the experiment); null: none set. */
+  readonly budget: Budget | null;
 }
 
 export interface ReportOptions {
@@ -102,7 +114,7 @@ export class RunFollower {
     if (this.n === 0) return this.tail.view;
     if (!this.merged) {
       const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(Date.now()), Date.now());
-      this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts };
+      this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts, spend: agg.spend };
     }
     return this.merged;
   }
@@ -193,12 +205,17 @@ export class RunFollower {
       journal: view.lastStatus,
       snapshot: snapshot?.status,
       runnerAlive: runner?.alive === true,
+      runnerEnded: view.runnerEnded === true,
       done: doneCount(view.counts),
       total: units.length,
     });
     const status = reconciled.status;
     if (reconciled.note) notes.push(reconciled.note);
-    const groups = countGroups(grouping.g, (i) => view.units.get(units[i]!.id)!.status);
+    const groups = countGroups(
+      grouping.g,
+      (i) => view.units.get(units[i]!.id)!.status,
+      (i) => view.units.get(units[i]!.id),
+    );
     const { rate, etaMs } = rateAndEta(view, now, units.length);
     const live = status === 'running' || status === 'paused_rate_limit';
     const paused = live && view.pause !== undefined && view.pause.until > now;
@@ -222,6 +239,10 @@ export class RunFollower {
       lastActivity: view.lastTs ?? null,
       notes,
       shards: [],
+      concurrency: live ? (view.concurrency ?? liveSnapshotConcurrency(snapshot, runner)) : null,
+      spend: spendOrNull(view.spend),
+      projected: projectedSpend(view) ?? null,
+      budget: budgetOf(snapshot?.budget, frozen.config.budget),
     };
   }
 
@@ -229,7 +250,7 @@ export class RunFollower {
     const now = clock.now();
     const grouping = this.groupingFor(o);
     const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(now), now);
-    this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts };
+    this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts, spend: agg.spend };
     const notes: string[] = this.layoutNote ? [this.layoutNote] : [];
     if (grouping.note) notes.push(grouping.note);
     for (const t of [
@@ -243,7 +264,11 @@ export class RunFollower {
     for (const s of agg.shards)
       if (s.stale)
         notes.push(`shard ${s.k}/${s.n} on ${s.host ?? '?'} is stale: no heartbeat for ${Math.round((s.heartbeatAgeMs ?? 0) / 1000)} s`);
-    const groups = countGroups(grouping.g, (i) => agg.units.get(this.units[i]!.id)!.status);
+    const groups = countGroups(
+      grouping.g,
+      (i) => agg.units.get(this.units[i]!.id)!.status,
+      (i) => agg.units.get(this.units[i]!.id),
+    );
     const done = doneCount(agg.counts);
     const live = agg.status === 'running' || agg.status === 'paused_rate_limit';
     const views = [this.tail.view, ...this.shardTails.map((s) => s.tail.view)];
@@ -272,7 +297,24 @@ export class RunFollower {
       lastActivity: lastTs > 0 ? lastTs : null,
       notes,
       shards: agg.shards,
+      concurrency: live ? agg.concurrency : null,
+      spend: spendOrNull(agg.spend),
+      projected: projectedSpend(this.merged) ?? null,
+      budget: budgetOf(this.liveShardBudget(agg.shards), this.frozen.config.budget),
     };
+  }
+
+  /** The budget a live shard's runner started with (state.json of the first one), so a raised budget shows at once. */
+  private liveShardBudget(shards: readonly ShardReport[]): Snapshot['budget'] | undefined {
+    const k = shards.find((s) => s.state === 'running' || s.state === 'paused')?.k;
+    const s = k === undefined ? undefined : this.shardTails[k - 1];
+    if (!s) return undefined;
+    try {
+      return readSnapshot(s.paths.state).snapshot?.budget;
+    } catch {
+      // A newer version's state file: the frozen config's budget is shown.
+      return undefined;
+    }
   }
 }
 

@@ -9,6 +9,8 @@ export interface StatusInputs {
   readonly snapshot: RunStatus | undefined;
   /** A runner holds a live lock on the run (this host: its pid lives; another: a fresh heartbeat). */
   readonly runnerAlive: boolean;
+  /** The journal's last runner line is its runner_end (it stopped on purpose, e.g. parked on a quota). */
+  readonly runnerEnded?: boolean;
   /** Units with an outcome (passed, failed or error), by the journal, and all units. */
   readonly done: number;
   readonly total: number;
@@ -24,6 +26,10 @@ export interface StatusInputs {
  * - `completed` beside units without an outcome (a state.json left over with an empty or missing
  *   journal), or `not_started` beside units that have one (a repair that adopted results into a
  *   run never started): `interrupted`, since running the experiment again finishes it.
+ * - a runner that ended parked on a rate limit (a quota, a reset past maxWaitSeconds) stays
+ *   `paused_rate_limit`: the reset time says when to run again;
+ * - `budget_exhausted` (a spend limit stopped dispatching) is kept while units are left: it is
+ *   neither interrupted (a resume at the same budget stops again) nor completed.
  * The note says why when the saved status was overruled in a way the user may want to look into.
  * Pure.
  */
@@ -32,6 +38,8 @@ export function reportStatus(i: StatusInputs): { status: ReportStatus; note?: st
   const live = said === 'running' || said === 'paused_rate_limit';
   if (live && i.runnerAlive) return { status: said };
   if (i.done === i.total && i.total > 0) return { status: 'completed' };
+  // Parked (a quota, a reset past maxWaitSeconds): the runner said so as it ended.
+  if (said === 'paused_rate_limit' && i.runnerEnded && i.journal === 'paused_rate_limit') return { status: said };
   if (live) return { status: 'interrupted' };
   if (said === 'completed') {
     const where = i.journal !== undefined ? 'the journal' : 'state.json';

@@ -1,15 +1,28 @@
 import type { Unit } from '../config/units';
 import type { RunStatus } from '../store/events';
 import { LOCK_STALE_MS } from '../store/lock';
-import { doneCount, emptyCounts, rateAndEta, type Counts, type RunView, type UnitView } from '../model/view';
+import {
+  doneCount,
+  emptyCounts,
+  rateAndEta,
+  type ConcurrencyView,
+  type Counts,
+  type RunView,
+  type Spend,
+  type UnitView,
+} from '../model/view';
+import { addConcurrency, addSpend, noSpend, spendOrNull } from './spendAndConcurrency';
 
 /** Where one shard of a sharded run stands. */
 export interface ShardReport {
   readonly shard: string;
   readonly k: number;
   readonly n: number;
-  /** `missing`: never started (no journal) and not done; `stale`: says running, heartbeat too old. */
-  readonly state: 'running' | 'paused' | 'interrupted' | 'done' | 'failed' | 'missing';
+  /**
+   * `missing`: never started (no journal) and not done; `stale`: says running, heartbeat too old;
+   * `budget_exhausted`: its runner stopped on the run's spend limit, units left.
+   */
+  readonly state: 'running' | 'paused' | 'interrupted' | 'budget_exhausted' | 'done' | 'failed' | 'missing';
   readonly stale: boolean;
   readonly total: number;
   readonly done: number;
@@ -19,6 +32,10 @@ export interface ShardReport {
   readonly heartbeatAgeMs: number | null;
   readonly rateLimitedUntil: number | null;
   readonly rate: number;
+  /** What this shard's attempts spent, by its own journal (null: none reported spend). */
+  readonly spend: Spend | null;
+  /** Its adaptive limit in force, while it runs (null: not running, or at its fixed concurrency). */
+  readonly concurrency: ConcurrencyView | null;
 }
 
 /** What the follower knows of one shard: its journal's view (its units only) and its lock. */
@@ -35,6 +52,10 @@ export interface ShardedAggregate {
   readonly status: RunStatus | 'not_started';
   readonly rate: number;
   readonly rateLimitedUntil: number | null;
+  /** Every attempt's spend: the whole run's journal and every shard's, added up. */
+  readonly spend: Spend;
+  /** The live shards' adaptive limits added up (null: no live shard adapts). */
+  readonly concurrency: ConcurrencyView | null;
 }
 
 /** A shard journal that never mentions a unit leaves it as the whole run's journal says. */
@@ -64,7 +85,8 @@ export function aggregateShards(
     const unit = units[i]!;
     const k = shardOfUnit[i]!;
     const own = byK.get(k)?.view?.units.get(unit.id);
-    const v = touched(own) ? own : (base.units.get(unit.id) ?? { status: 'pending' as const, attempts: 0 });
+    const fromBase = base.units.get(unit.id);
+    const v = touched(own) ? withBaseSpend(own, fromBase) : (fromBase ?? { status: 'pending' as const, attempts: 0 });
     merged.set(unit.id, v);
     counts[v.status]++;
     perShard[k - 1]!.total++;
@@ -72,6 +94,8 @@ export function aggregateShards(
   }
   let rate = 0;
   let rateLimitedUntil: number | null = null;
+  const spend = addSpend(noSpend(), base.spend);
+  let concurrency: ConcurrencyView | null = null;
   const shards: ShardReport[] = perShard.map((p, i) => {
     const k = i + 1;
     const input = byK.get(k);
@@ -84,7 +108,11 @@ export function aggregateShards(
     if (live) state = paused ? 'paused' : 'running';
     else if (done === p.total) state = 'done';
     else if (!view || view.sessions === 0) state = 'missing';
-    else state = view.lastStatus === 'failed' ? 'failed' : 'interrupted';
+    else if (view.lastStatus === 'failed' || view.lastStatus === 'budget_exhausted') state = view.lastStatus;
+    else state = 'interrupted';
+    if (view) addSpend(spend, view.spend);
+    const shardConcurrency = live && view?.concurrency ? { ...view.concurrency } : null;
+    if (shardConcurrency) concurrency = addConcurrency(concurrency, shardConcurrency);
     const shardRate = live && view ? rateAndEta(view, now, p.total).rate : 0;
     rate += shardRate;
     if (paused && (rateLimitedUntil === null || view.pause!.until > rateLimitedUntil)) rateLimitedUntil = view.pause!.until;
@@ -102,6 +130,8 @@ export function aggregateShards(
       heartbeatAgeMs: runner?.heartbeatAgeMs ?? null,
       rateLimitedUntil: paused ? view.pause!.until : null,
       rate: shardRate,
+      spend: spendOrNull(view?.spend),
+      concurrency: shardConcurrency,
     };
   });
   let status: ShardedAggregate['status'];
@@ -109,7 +139,17 @@ export function aggregateShards(
   if (live.length > 0) status = live.every((s) => s.state === 'paused') ? 'paused_rate_limit' : 'running';
   else if (doneCount(counts) === units.length) status = 'completed';
   else if (shards.some((s) => s.state === 'failed')) status = 'failed';
+  else if (shards.some((s) => s.state === 'budget_exhausted')) status = 'budget_exhausted';
   else if (shards.some((s) => s.state !== 'missing') || base.sessions > 0) status = 'interrupted';
   else status = 'not_started';
-  return { units: merged, counts, shards, status, rate, rateLimitedUntil };
+  return { units: merged, counts, shards, status, rate, rateLimitedUntil, spend, concurrency };
+}
+
+/** A unit its shard ran after the whole run's journal had it (an earlier unsharded run): every attempt's spend counts. */
+function withBaseSpend(own: UnitView, base: UnitView | undefined): UnitView {
+  if (base?.usd === undefined && base?.tok === undefined) return own;
+  const out: UnitView = { ...own };
+  if (base.usd !== undefined) out.usd = (own.usd ?? 0) + base.usd;
+  if (base.tok !== undefined) out.tok = (own.tok ?? 0) + base.tok;
+  return out;
 }

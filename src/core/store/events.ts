@@ -7,7 +7,8 @@ export const JOURNAL_SCHEMA_VERSION = 1;
 export type Outcome = 'passed' | 'failed' | 'error' | 'rate_limited';
 /** `interrupted`: killed by the runner on Ctrl+C or a lost lock; the unit is pending again. */
 export type EndStatus = Outcome | 'interrupted';
-export type RunStatus = 'running' | 'paused_rate_limit' | 'interrupted' | 'completed' | 'failed';
+/** `budget_exhausted`: `budget.maxCostUSD` or `budget.maxTokens` was reached; a resume with a raised budget continues. */
+export type RunStatus = 'running' | 'paused_rate_limit' | 'budget_exhausted' | 'interrupted' | 'completed' | 'failed';
 
 export interface HeaderRecord {
   t: 'header';
@@ -53,6 +54,9 @@ export interface UnitEndRecord {
   r?: unknown;
   /** Rate limits: reset time (epoch ms). */
   reset?: number;
+  /** What the attempt spent (from `result.cost` / `result.tokens`, or a handler's `usage`): every attempt counts. */
+  usd?: number;
+  tok?: number;
 }
 export interface AdoptRecord {
   t: 'adopt';
@@ -71,6 +75,18 @@ export interface PauseRecord {
 export interface UnpauseRecord {
   t: 'unpause';
   ts: number;
+}
+/**
+ * The adaptive limit changed (a rate limit cut it, successes raised it): units allowed in
+ * flight of `max`, and the paced dispatch rate (units per minute) when one is in force.
+ */
+export interface ConcurrencyRecord {
+  t: 'conc';
+  ts: number;
+  c: number;
+  max: number;
+  rpm?: number;
+  why?: string;
 }
 /** `--retry-errors` / `--retry-failed`: these units get a fresh attempt budget. */
 export interface RequeueRecord {
@@ -99,9 +115,10 @@ export type JournalRecord =
   | PauseRecord
   | UnpauseRecord
   | RequeueRecord
+  | ConcurrencyRecord
   | MergedRecord;
 
-const TYPES = new Set(['header', 'runner_start', 'runner_end', 'start', 'end', 'adopt', 'pause', 'unpause', 'requeue', 'merged']);
+const TYPES = new Set(['header', 'runner_start', 'runner_end', 'start', 'end', 'adopt', 'pause', 'unpause', 'requeue', 'conc', 'merged']);
 
 /** Cheap shape check: enough to tell a record from garbage that happens to be JSON. */
 export function asRecord(v: unknown): JournalRecord | undefined {

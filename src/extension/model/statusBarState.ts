@@ -1,4 +1,5 @@
 import type { RunReport } from '../../core/status/report';
+import { spendAndConcurrencyLines } from '../../core/status/spendLines';
 import { formatCountdown as countdown, formatHhmm as hhmm } from '../../core/time';
 
 // One formatter for both faces (src/core/time.ts); these names are the extension's.
@@ -7,10 +8,12 @@ export { countdown, hhmm };
 /**
  * The status bar's small state machine: hidden when nothing runs, `running` with progress,
  * `paused` on a rate limit with a countdown. The most urgent run wins: paused > running.
+ * `details`: the tooltip's lines of spend and concurrency ("Spent $0.42 · 120k tokens (projected
+ * $1.10 at completion)", "concurrency 6/32, adapting"), each only when there is something to say.
  */
 export type StatusBarState =
   | { kind: 'hidden' }
-  | { kind: 'running'; name: string; done: number; total: number; runDir: string; experimentFile: string }
+  | { kind: 'running'; name: string; done: number; total: number; runDir: string; experimentFile: string; details: readonly string[] }
   | {
       kind: 'paused';
       name: string;
@@ -22,6 +25,7 @@ export type StatusBarState =
       runDir: string;
       experimentFile: string;
       live: boolean;
+      details: readonly string[];
     };
 
 export function statusBarState(reports: readonly RunReport[], now: number): StatusBarState {
@@ -40,6 +44,7 @@ export function statusBarState(reports: readonly RunReport[], now: number): Stat
       runDir: paused.runDir,
       experimentFile: paused.experimentFile,
       live: true,
+      details: spendAndConcurrencyLines(paused),
     };
   }
   const running = reports.find((r) => (r.status === 'running' || r.status === 'paused_rate_limit') && r.runner?.alive);
@@ -51,6 +56,7 @@ export function statusBarState(reports: readonly RunReport[], now: number): Stat
       total: running.total,
       runDir: running.runDir,
       experimentFile: running.experimentFile,
+      details: spendAndConcurrencyLines(running),
     };
   return { kind: 'hidden' };
 }

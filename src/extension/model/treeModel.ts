@@ -1,5 +1,9 @@
 import type { RunReport } from '../../core/status/report';
+import type { ReportStatus } from '../../core/status/runStatus';
 import type { ShardReport } from '../../core/status/shards';
+import type { GroupCount } from '../../core/status/groupBy';
+import { formatSpend } from '../../core/model/spendText';
+import { concurrencyShort, spendShort } from '../../core/status/spendLines';
 import type { Counts } from '../../core/model/view';
 import type { Unreadable } from './unreadable';
 
@@ -27,7 +31,7 @@ export interface ExperimentEntry {
 
 export type TreeNode =
   | { kind: 'experiment'; id: string; entry: ExperimentEntry }
-  | { kind: 'group'; id: string; entry: ExperimentEntry; group: string; total: number; counts: Counts }
+  | { kind: 'group'; id: string; entry: ExperimentEntry; group: string; total: number; counts: Counts; spend?: GroupCount['spend'] }
   | { kind: 'bucket'; id: string; entry: ExperimentEntry; group: string | undefined; bucket: Bucket; count: number }
   | { kind: 'unit'; id: string; entry: ExperimentEntry; unitId: string; bucket: Bucket; why?: string; attempts: number }
   | { kind: 'more'; id: string; bucketId: string; shown: number; left: number; pageSize: number }
@@ -66,6 +70,7 @@ export function childrenOf(
             group: g.group,
             total: g.total,
             counts: g.counts,
+            ...(g.spend ? { spend: g.spend } : {}),
           })),
         ];
       }
@@ -120,27 +125,73 @@ export const BUCKET_LABELS: Record<Bucket, string> = {
 export function shardsDescription(shards: readonly ShardReport[]): string {
   const by = (st: ShardReport['state']) => shards.filter((s) => s.state === st).length;
   const parts = [`${by('running') + by('paused')} running`, `${by('done')} done`];
-  for (const st of ['interrupted', 'failed', 'missing'] as const) if (by(st)) parts.push(`${by(st)} ${st}`);
+  for (const st of ['interrupted', 'budget_exhausted', 'failed', 'missing'] as const)
+    if (by(st)) parts.push(`${by(st)} ${shardStateText(st)}`);
   const stale = shards.filter((s) => s.stale).length;
   if (stale) parts.push(`${stale} stale`);
   return parts.join(' · ');
 }
 
-/** "running · 57/100 · node-a" for one shard's row. */
+/** A shard's state in words: "rate limited", "budget reached", else as it is named. */
+function shardStateText(state: ShardReport['state']): string {
+  return state === 'paused' ? 'rate limited' : state === 'budget_exhausted' ? 'budget reached' : state;
+}
+
+/** "running · 57/100 · node-a · $0.12 · concurrency 3/8" for one shard's row. */
 export function shardDescription(s: ShardReport): string {
-  return [s.state === 'paused' ? 'rate limited' : s.state, `${s.done}/${s.total}`, s.host ?? '', s.stale ? 'stale heartbeat' : '']
+  const spent = s.spend ? spendShort({ spend: s.spend, budget: null }) : undefined;
+  const conc = concurrencyShort(s.concurrency);
+  return [
+    shardStateText(s.state),
+    `${s.done}/${s.total}`,
+    s.host ?? '',
+    spent ?? '',
+    conc ? `concurrency ${conc}` : '',
+    s.stale ? 'stale heartbeat' : '',
+  ]
     .filter(Boolean)
     .join(' · ');
 }
 
-/** "412/1000 · 3 errors · ETA 2m05s" for the experiment row. */
+/** A run's status in words, as the rows and tooltips say it: "rate limited", "budget reached", "not started"... */
+export function statusText(status: ReportStatus): string {
+  switch (status) {
+    case 'paused_rate_limit':
+      return 'rate limited';
+    case 'budget_exhausted':
+      return 'budget reached';
+    default:
+      return status.replace(/_/g, ' ');
+  }
+}
+
+/** "412/1000 · 3 errors · ETA 2m05s · $0.42 · concurrency 6/32" for the experiment row. */
 export function experimentDescription(r: RunReport | undefined, formatDuration: (ms: number) => string): string {
   if (!r) return 'not started';
   const parts = [`${r.done}/${r.total}`];
   if (r.counts.failed) parts.push(`${r.counts.failed} failed`);
   if (r.counts.error) parts.push(`${r.counts.error} errors`);
-  if (r.status === 'paused_rate_limit') parts.push('rate limited');
-  else if (r.status === 'running' && r.etaMs !== null) parts.push(`ETA ${formatDuration(r.etaMs)}`);
-  else if (r.status !== 'running') parts.push(r.status.replace(/_/g, ' '));
+  if (r.status === 'running' && r.etaMs !== null) parts.push(`ETA ${formatDuration(r.etaMs)}`);
+  else if (r.status !== 'running') parts.push(statusText(r.status));
+  const spent = spendShort(r);
+  if (spent !== undefined) parts.push(spent);
+  // Only a live run has a concurrency (the report says null otherwise).
+  const conc = concurrencyShort(r.concurrency);
+  if (conc !== undefined) parts.push(`concurrency ${conc}`);
   return parts.join(' · ');
+}
+
+/** "3/4 · 75% passed · $0.21" for a group row. */
+export function groupDescription(g: { total: number; counts: Counts; spend?: GroupCount['spend'] }): string {
+  const done = g.counts.passed + g.counts.failed + g.counts.error;
+  const parts = [`${done}/${g.total}`];
+  if (g.total) parts.push(`${Math.round((100 * g.counts.passed) / Math.max(1, done))}% passed`);
+  if (g.spend && (g.spend.usd > 0 || g.spend.tokens > 0)) parts.push(spendShort({ spend: g.spend, budget: null })!);
+  return parts.join(' · ');
+}
+
+/** The group row's tooltip: which group, and what its units spent. */
+export function groupTooltip(g: { group: string; spend?: GroupCount['spend'] }, by: string | undefined): string {
+  const head = by ? `${by}: ${g.group}` : `matrix cell: ${g.group}`;
+  return g.spend && (g.spend.usd > 0 || g.spend.tokens > 0) ? `${head}\nSpent ${formatSpend(g.spend)}` : head;
 }
