@@ -26,7 +26,7 @@ test('a rate limit cuts the limit to 70% once per round: a limit met by a unit s
   assert.equal(a.limit, 7);
 });
 
-test('the first cut paces dispatch at 90% of the goodput measured before it; successes raise the pace 1% of it a second', () => {
+test('the first cut paces dispatch at 90% of the goodput measured before it; the pace is back to that goodput 10 s later (CUBIC), then grows faster', () => {
   const a = new AdaptiveLimit(16, true, 0);
   assert.equal(a.rate, Infinity, 'unbounded before any rate limit');
   let t = succeed(a, 0, 50, 100);
@@ -34,9 +34,10 @@ test('the first cut paces dispatch at 90% of the goodput measured before it; suc
   assert.ok(Math.abs(a.rate - 9) < 0.25, `paced at ~9/s, got ${a.rate}`);
   const cut = a.rate;
   t = succeed(a, t, 90, 111); // ~10 s of successes at the paced rate
-  const grown = a.rate - cut;
-  assert.ok(grown > 0.05 * cut && grown < 0.15 * cut, `about 10% of the cut rate after 10 s, got ${grown.toFixed(3)}`);
+  assert.ok(Math.abs(a.rate - 10) < 0.3, `back at the measured 10/s after 10 s, got ${a.rate.toFixed(3)}`);
   assert.equal(a.limit, 16, 'back to the maximum: +1 per round of units in flight');
+  assert.ok(a.rateAt(t + 5000) - a.rateAt(t) < 0.2, 'flat around the goodput the limit was met at');
+  assert.ok(a.rateAt(t + 30_000) > 2 * a.rateAt(t), 'then faster and faster: the limit may have been raised');
 });
 
 test('pacing: after a cut the next dispatch waits for the bucket; at the paced rate it never runs ahead', () => {
@@ -54,7 +55,8 @@ test('pacing: after a cut the next dispatch waits for the bucket; at the paced r
     }
   }
   const perSecond = (starts.length - 1) / ((starts[starts.length - 1]! - starts[0]!) / 1000);
-  assert.ok(perSecond <= a.rate * 1.05, `${perSecond.toFixed(2)}/s at a pace of ${a.rate.toFixed(2)}/s`);
+  const pace = a.rateAt(now);
+  assert.ok(perSecond <= pace * 1.05, `${perSecond.toFixed(2)}/s at a pace of at most ${pace.toFixed(2)}/s`);
 });
 
 test('adaptive off: the limit stays the configured concurrency and nothing is paced', () => {
@@ -66,12 +68,21 @@ test('adaptive off: the limit stays the configured concurrency and nothing is pa
   assert.equal(a.adapting, false);
 });
 
-test('a cut taken by another shard cuts this one too, at most once a second', () => {
+test('a cut taken by another shard cuts this one too, at most once per 10 s of its own cuts (the shards are one flow)', () => {
   const a = new AdaptiveLimit(10, true, 0);
-  assert.equal(a.cutByFleet(5000), true);
+  assert.equal(a.cutByFleet(20_000), true);
   assert.equal(a.limit, 7);
-  assert.equal(a.cutByFleet(5500), false);
-  assert.equal(a.cutByFleet(6100), true);
+  assert.equal(a.cutByFleet(25_000), false);
+  assert.equal(a.cutByFleet(30_100), true);
+  a.rateLimited(30_500, 31_000);
+  assert.equal(a.cutByFleet(35_000), false, 'its own cut counts too');
+});
+
+test('a burst of ends within milliseconds is measured over a second, not read as thousands a second', () => {
+  const a = new AdaptiveLimit(16, true, 0);
+  for (let i = 0; i < 15; i++) a.succeeded(4000, 5000 + i);
+  a.rateLimited(4500, 5020);
+  assert.ok(a.rate <= 14 * 0.9 + 1e-9, `paced at ${a.rate}/s`);
 });
 
 test('token bucket: a debt is paid by the refill before the next dispatch', () => {

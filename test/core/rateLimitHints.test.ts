@@ -95,9 +95,14 @@ test('OpenAI Python SDK: per-minute limit with "try again in", and insufficient_
   hints(rpd, { signal: 'rate_limit_exceeded', resetAt: NOW + 432 * SEC, resetForm: 'try-again-in', quota: 'requests per day' });
 });
 
-test('Anthropic: retry-after beats the reset headers, which follow the exhausted kind', () => {
+test('Anthropic: the reset headers follow the exhausted kind; retry-after rounds the same instant up to whole seconds', () => {
   const headers = anthropicHeaders(`'retry-after': '5', `);
-  hints(`${ANTHROPIC_BODY}\n${headers}`, { signal: 'rate_limit_error', resetAt: NOW + 5 * SEC, resetForm: 'retry-after' });
+  hints(`${ANTHROPIC_BODY}\n${headers}`, { signal: 'rate_limit_error', resetAt: NOW + 5 * SEC, resetForm: 'anthropic-ratelimit-reset' });
+  hints(`${ANTHROPIC_BODY}\n${anthropicHeaders(`'retry-after': '9', `)}`, {
+    signal: 'rate_limit_error',
+    resetAt: NOW + 9 * SEC,
+    resetForm: 'retry-after',
+  });
   hints(`${ANTHROPIC_BODY}\n${anthropicHeaders('')}`, {
     signal: 'rate_limit_error',
     resetAt: NOW + 5 * SEC,
@@ -138,7 +143,15 @@ test('Gemini: RESOURCE_EXHAUSTED with a retry delay is a per-minute limit, per-d
 
 test('curl -i dump: status line, retry-after, then the x-ratelimit reset of the exhausted kind or the later one', () => {
   const signal = 'HTTP/1.1 429 Too Many Requests';
-  hints(curl('retry-after: 1\r\n', '0', '2ms'), { signal, resetAt: NOW + SEC, resetForm: 'retry-after' });
+  // retry-after: 1 is the exhausted kind's 1 s reset, rounded: the same instant.
+  hints(curl('retry-after: 1\r\n', '0', '2ms'), { signal, resetAt: NOW + SEC, resetForm: 'x-ratelimit-reset' });
+  // A sliding window frees a slot in 120 ms; retry-after says 1: the exact reset is taken.
+  hints(curl('retry-after: 1\r\n', '0', '2ms').replace(/x-ratelimit-reset-requests: [^\r\n]*/, 'x-ratelimit-reset-requests: 120ms'), {
+    signal,
+    resetAt: NOW + 120,
+    resetForm: 'x-ratelimit-reset',
+  });
+  hints(curl('retry-after: 30\r\n', '0', '2ms'), { signal, resetAt: NOW + 30 * SEC, resetForm: 'retry-after' });
   hints(curl('', '0', '6m0s'), { signal, resetAt: NOW + SEC, resetForm: 'x-ratelimit-reset' });
   hints(curl('', '3', '6m0s'), { signal, resetAt: NOW + 6 * MIN, resetForm: 'x-ratelimit-reset' });
   hints(curl('', '3', '2m30.5s'), { signal, resetAt: NOW + 150_500, resetForm: 'x-ratelimit-reset' });

@@ -10,6 +10,8 @@
  * - Reset forms, highest first: retry-after-ms > retry-after > x-ratelimit-reset and
  *   anthropic-ratelimit-reset (one tier) > try-again-in > retry-delay > resets-at > epoch.
  *   Headers beat prose; a delay beats a wall-clock time, which may need a guessed zone.
+ *   Except: a per-kind reset within the last second before Retry-After's is the same instant
+ *   to the millisecond (Retry-After rounds up to whole seconds), and is taken instead.
  * - Within a form the last occurrence that gives an instant wins: it is the newest response.
  * - "Now": an instant before nowMs is dropped and the next form is tried; nowMs itself
  *   ("Retry-After: 0") is kept, meaning "retry now".
@@ -139,10 +141,21 @@ function findReset(s: string, now: number, opts?: ParseResetTimeOptions): Reset 
   ];
   for (const [form, find] of tiers) {
     const found = find();
-    if (typeof found === 'number') return { resetAt: found, form };
+    if (typeof found === 'number') return form === 'retry-after' ? finerThanRetryAfter(found, s, now) : { resetAt: found, form };
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Retry-After has whole seconds: a sliding window that frees a slot in 0.1 s says 1. When the
+ * provider's own per-kind reset is in that last second, it is the same instant, exactly: a
+ * paced run then waits 0.1 s instead of 1 s at every limit it meets.
+ */
+function finerThanRetryAfter(retryAt: number, s: string, now: number): Reset {
+  const fine = perKindReset(s, now);
+  if (fine && fine.resetAt <= retryAt && fine.resetAt > retryAt - 1000) return fine;
+  return { resetAt: retryAt, form: 'retry-after' };
 }
 
 /** The value from the last item that gives an instant not before now. */
