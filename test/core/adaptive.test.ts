@@ -32,7 +32,6 @@ test('the first cut paces dispatch at 90% of the goodput measured before it; the
   let t = succeed(a, 0, 50, 100);
   a.rateLimited(t - 100, t);
   assert.ok(Math.abs(a.rate - 9) < 0.25, `paced at ~9/s, got ${a.rate}`);
-  const cut = a.rate;
   t = succeed(a, t, 90, 111); // ~10 s of successes at the paced rate
   assert.ok(Math.abs(a.rate - 10) < 0.3, `back at the measured 10/s after 10 s, got ${a.rate.toFixed(3)}`);
   assert.equal(a.limit, 16, 'back to the maximum: +1 per round of units in flight');
