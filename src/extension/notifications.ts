@@ -32,9 +32,19 @@ export class RunNotifications {
         if (pick) await vscode.commands.executeCommand(Commands.openRunFolder, vscode.Uri.file(r.runDir));
         return;
       }
+      case 'budgetReached': {
+        const pick = await vscode.window.showWarningMessage(
+          `Resumable: ${r.name} reached its budget at ${r.done}/${r.total}; raise budget in the experiment file and resume to continue.`,
+          'Open Experiment',
+        );
+        if (pick) await vscode.window.showTextDocument(file);
+        return;
+      }
       case 'longPause':
         void vscode.window.showWarningMessage(
-          `Resumable: ${r.name} is paused on a rate limit until ${hhmm(n.until)}; it resumes by itself.`,
+          r.runner?.alive
+            ? `Resumable: ${r.name} is paused on a rate limit until ${hhmm(n.until)}; it resumes by itself.`
+            : `Resumable: ${r.name} is parked on a rate limit until ${hhmm(n.until)}; resume it then.`,
         );
         return;
       case 'interruptedFound': {

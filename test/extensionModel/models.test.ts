@@ -162,6 +162,13 @@ test('notices: finished once on the transition, long pauses once per pause, inte
   );
   assert.deepEqual(noticesFor(done, done, NOW, s, seen), [], 'not again');
   assert.deepEqual(noticesFor(undefined, done, NOW, s, seen), [], 'a run found already complete is no news');
+  const spent = report({ status: 'budget_exhausted' });
+  assert.deepEqual(
+    noticesFor(report(), spent, NOW, s, seen).map((n) => n.kind),
+    ['budgetReached'],
+    'a live run that reached its budget',
+  );
+  assert.deepEqual(noticesFor(spent, spent, NOW, s, seen), [], 'not again');
   const paused = report({ status: 'paused_rate_limit', rateLimitedUntil: NOW + 10 * 60_000, pauseCount: 1 });
   assert.deepEqual(
     noticesFor(report(), paused, NOW, s, seen).map((n) => n.kind),

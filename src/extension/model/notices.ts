@@ -3,6 +3,7 @@ import type { RunReport } from '../../core/status/report';
 /** A notification worth showing, decided from two successive reports of one run. Pure. */
 export type Notice =
   | { kind: 'finished'; report: RunReport }
+  | { kind: 'budgetReached'; report: RunReport }
   | { kind: 'longPause'; report: RunReport; until: number }
   | { kind: 'interruptedFound'; report: RunReport; why: string };
 
@@ -21,6 +22,7 @@ export function noticesFor(prev: RunReport | undefined, next: RunReport, now: nu
   const out: Notice[] = [];
   const wasLive = prev !== undefined && (prev.status === 'running' || prev.status === 'paused_rate_limit');
   if (s.onFinish && wasLive && next.status === 'completed') out.push({ kind: 'finished', report: next });
+  if (s.onFinish && wasLive && next.status === 'budget_exhausted') out.push({ kind: 'budgetReached', report: next });
   if (s.pauseMinutes > 0 && next.status === 'paused_rate_limit' && next.rateLimitedUntil !== null) {
     const key = `pause:${next.runDir}:${next.pauseCount}`;
     if (next.rateLimitedUntil - now > s.pauseMinutes * 60_000 && !seen.has(key)) {
