@@ -120,11 +120,11 @@ export class AdaptiveLimit {
     this.c = Math.max(1, this.c * CUT);
     while (this.okEnds.length > 0 && this.okEnds[0]! < now - GOODPUT_WINDOW_MS) this.okEnds.shift();
     const n = this.okEnds.length;
-    // From the window's first success: a run that just started is not measured over the
-    // seconds before its first unit ended (that halved the estimate); over at least a second,
-    // so that a burst of ends within milliseconds is not read as thousands a second.
+    // Between the window's first and last success: a run that just started is not measured
+    // over the seconds before its first unit ended (that halved the estimate); over at least a
+    // second, so that a burst of ends within milliseconds is not read as thousands a second.
     if (n < MIN_SUCCESSES) return;
-    const span = Math.max(MIN_SPAN_MS, now - this.okEnds[0]!);
+    const span = Math.max(MIN_SPAN_MS, this.okEnds[n - 1]! - this.okEnds[0]!);
     this.wMax = ((n - 1) / span) * 1000;
     this.wMaxAt = now;
     const paceRate = this.rateAt(now);
