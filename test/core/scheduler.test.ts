@@ -366,3 +366,17 @@ test('while the journal is behind (backlog), nothing new is dispatched; units in
   assert.deepEqual(await end, { reason: 'completed' });
   assert.equal(f.log.length, 6);
 });
+
+test('a unit rate-limited 20 times in a row is an error the 20th time (an attempt): the run ends', async () => {
+  const clock = new FakeClock();
+  const f = fakeExecutor(clock, (id) => (id === 'u0' ? { status: 'rate_limited', resetAt: clock.now(), why: 'Too Many Requests' } : {}));
+  const s = options(clock, f.exec, { concurrency: 1, maxAttempts: 1 });
+  const end = new Scheduler(units(2), s.o).run();
+  for (let i = 0; i < 100; i++) await clock.advance(500);
+  assert.deepEqual(await end, { reason: 'completed' });
+  const u0 = s.ends.filter((e) => e.id === 'u0').map((e) => e.status);
+  assert.equal(u0.length, 20);
+  assert.ok(u0.slice(0, 19).every((x) => x === 'rate_limited'));
+  assert.equal(u0[19], 'error');
+  assert.equal(s.pauses.length, 19, 'the 20th did not pause the run');
+});

@@ -3,6 +3,7 @@ import type { Unit } from '../config/units';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from '../exec/attempt';
 import { backoffMs, defaultPauseMs, resetBufferMs } from './backoff';
 import type { Throttle } from './throttle';
+import { RateLimitStreaks } from './rateLimitStreaks';
 import { UnitQueue } from './unitQueue';
 
 /** Signals a scheduler or a terminal sends to a whole job or group, the runner included. */
@@ -68,6 +69,7 @@ export interface SchedulerEnd {
  */
 export class Scheduler {
   private readonly queue: UnitQueue;
+  private readonly streaks = new RateLimitStreaks();
   private readonly inFlight = new Map<Unit, StartedAttempt>();
   private readonly killedByUs = new Set<Unit>();
   /** The pause's end: wall time (journal, display) and the monotonic time it is waited on. */
@@ -268,7 +270,8 @@ export class Scheduler {
     return true;
   }
 
-  private settle(unit: Unit, attempt: number, result: AttemptResult, deferred = false): void {
+  private settle(unit: Unit, attempt: number, given: AttemptResult, deferred = false): void {
+    const result = deferred ? given : this.streaks.judge(unit.id, given);
     if (
       !deferred &&
       !this.stopReason &&
