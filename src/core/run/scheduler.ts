@@ -73,7 +73,6 @@ export class Scheduler {
   private readonly inFlight = new Map<Unit, StartedAttempt>();
   private readonly killedByUs = new Set<Unit>();
   /** The pause's end: wall time (journal, display) and the monotonic time it is waited on. */
-  private pausedUntil = 0;
   private pauseEndsAt = 0;
   private paused = false;
   private pumpQueued = false;
@@ -369,7 +368,6 @@ export class Scheduler {
     const endsAt = this.o.clock.monotonic() + (until - now);
     if (this.paused && endsAt <= this.pauseEndsAt) return;
     this.paused = true;
-    this.pausedUntil = until;
     this.pauseEndsAt = endsAt;
     this.o.hooks.paused(until, src, why);
     if (until - now > rl.maxWaitSeconds * 1000)
@@ -400,7 +398,6 @@ export class Scheduler {
       }
     }
     this.paused = false;
-    this.pausedUntil = 0;
     if (!this.stopReason) this.o.hooks.unpaused();
     this.pump();
   }
