@@ -72,7 +72,7 @@ export class Scheduler {
   private readonly streaks = new RateLimitStreaks();
   private readonly inFlight = new Map<Unit, StartedAttempt>();
   private readonly killedByUs = new Set<Unit>();
-  /** The pause's end: wall time (journal, display) and the monotonic time it is waited on. */
+  /** The pause's end on the monotonic clock (a wall clock stepped back cannot make it endless). */
   private pauseEndsAt = 0;
   private paused = false;
   private pumpQueued = false;
