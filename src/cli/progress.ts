@@ -1,5 +1,5 @@
 import type { RunEvent } from '../core/run/events';
-import type { Counts } from '../core/model/view';
+import type { ConcurrencyView, Counts, Spend } from '../core/model/view';
 import { doneCount, emptyCounts } from '../core/model/view';
 import { formatClock, formatDuration, progressLine } from './format';
 import { out, write } from './stdio';
@@ -17,6 +17,8 @@ export class ProgressRenderer {
   private rate = 0;
   private etaMs: number | null = null;
   private pausedUntil: number | null = null;
+  private concurrency: ConcurrencyView | null = null;
+  private spend: Spend | null = null;
   private lastDraw = 0;
   private lastPlain = 0;
   private lineShown = false;
@@ -49,6 +51,8 @@ export class ProgressRenderer {
         this.total = e.total;
         this.rate = e.rate;
         this.etaMs = e.etaMs;
+        this.concurrency = e.concurrency ?? null;
+        this.spend = e.spend ?? null;
         return this.draw(false);
       case 'pause':
         this.pausedUntil = e.until;
@@ -84,6 +88,8 @@ export class ProgressRenderer {
       etaMs: this.etaMs,
       pausedUntil: this.pausedUntil,
       now: this.now(),
+      concurrency: this.concurrency,
+      spend: this.spend,
     });
   }
 

@@ -5,6 +5,7 @@ import { judgeAttempt, judgeResult, type AttemptFacts } from '../../src/core/exe
 import { backoffMs, defaultPauseMs } from '../../src/core/run/backoff';
 import { emptyCounts, type Counts } from '../../src/core/model/view';
 import { formatClock, formatCounts, formatDuration, progressLine, type ProgressFacts } from '../../src/cli/format';
+import { ProgressRenderer } from '../../src/cli/progress';
 
 // ---- formatDuration ----------------------------------------------------------------
 
@@ -50,6 +51,15 @@ function facts(f: Partial<ProgressFacts>): ProgressFacts {
     ...f,
   };
 }
+
+test('progressLine shows an adaptive limit in force and the spend; nothing of them at the fixed concurrency', () => {
+  const adapting = { limit: 6, max: 32, rpm: 240 };
+  assert.equal(
+    progressLine(facts({ concurrency: adapting, spend: { usd: 0.42, tokens: 120_000, attempts: 40 } })),
+    'exp 40/100 · passed 30 · failed 6 · error 4 · running 2 · 2.5/s · ETA 24s · concurrency 6/32, adapting · paced 240/min · $0.420 · 120.0k tokens',
+  );
+  assert.equal(progressLine(facts({ concurrency: { limit: 32, max: 32 } })), progressLine(facts({})));
+});
 
 test('progressLine shows done/total, counts, rate and ETA', () => {
   assert.equal(progressLine(facts({})), 'exp 40/100 · passed 30 · failed 6 · error 4 · running 2 · 2.5/s · ETA 24s');
@@ -248,4 +258,22 @@ test('judgeResult: passed field true/false, truthy spellings, dotted path, bad J
   assert.equal(judgeResult('null', rule).status, 'error');
   assert.deepEqual(judgeAttempt(attempt({ resultText: '{"passed": tru' }), config, T).status, 'error');
   assert.equal(judgeResult('{"passed":"yes"}', rule).why, 'result.json has no boolean "passed" (got "yes")');
+});
+
+test('the live line the run shows carries the adaptive limit and the spend of the progress events', () => {
+  let written = '';
+  const stream = { write: (t: string) => ((written += t), true), columns: 200 } as unknown as NodeJS.WriteStream;
+  const shown = new ProgressRenderer('exp', 'plain', stream, () => 1_000_000);
+  shown.handle({
+    type: 'progress',
+    counts: { passed: 3, failed: 0, error: 0, rate_limited: 1, running: 6, pending: 90 },
+    total: 100,
+    rate: 2,
+    etaMs: 48_000,
+    rateLimitedUntil: null,
+    concurrency: { limit: 6, max: 32 },
+    spend: { usd: 0.5, tokens: 0, attempts: 4 },
+  });
+  shown.stopTicker();
+  assert.match(written, /exp 3\/100 .* · concurrency 6\/32, adapting · \$0\.500\n/);
 });

@@ -119,11 +119,20 @@ test('spend limit: go, hold while the units in flight could reach it, exhausted 
   assert.equal(throttle({ maxCostUSD: 1 }, near).budget(2).kind, 'hold');
   const reached = throttle({ maxCostUSD: 1 }, { usd: 1.0, tokens: 0, attempts: 10 }).budget(0);
   assert.equal(reached.kind, 'exhausted');
-  const fleet = { liveShards: 3, others: { usd: 0.5, tokens: 0, inFlight: 0 } };
+  const fleet = { liveShards: 3, others: { usd: 0.5, tokens: 0, inFlight: 0, goodput: 0 } };
   assert.equal(
     throttle({ maxCostUSD: 1 }, { usd: 0.5, tokens: 0, attempts: 5 }, fleet).budget(0).kind,
     'exhausted',
     'summed over the shards',
   );
   assert.equal(throttle({ maxTokens: 1000 }, { usd: 0, tokens: 1000, attempts: 3 }).budget(0).kind, 'exhausted');
+});
+
+test('a shard of a fleet paces at an equal share of the goodput all live shards measured', () => {
+  let others = { others: 0, live: 1 };
+  const a = new AdaptiveLimit(16, true, 0, () => others);
+  const t = succeed(a, 0, 50, 200); // this shard: 5 a second
+  others = { others: 13, live: 3 }; // the other two: 13 a second together
+  a.rateLimited(t - 100, t);
+  assert.ok(Math.abs(a.rate - 0.9 * 6) < 0.2, `paced at 90% of 18/3, got ${a.rate}`);
 });

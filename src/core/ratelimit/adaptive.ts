@@ -35,6 +35,12 @@ export class AdaptiveLimit {
     readonly max: number,
     readonly enabled: boolean,
     now: number,
+    /**
+     * Shards of one run: the goodput the other live shards measured, and how many shards are
+     * live (this one included). A cut then paces each shard at an equal share of the fleet's
+     * goodput: paced from its own, each of three shards took its ramp-up as the limit (75%).
+     */
+    private readonly fleet?: () => { readonly others: number; readonly live: number } | undefined,
   ) {
     this.c = max;
     this.lastEventAt = now;
@@ -114,18 +120,26 @@ export class AdaptiveLimit {
     return true;
   }
 
-  private cut(now: number): void {
-    this.lastCutAt = now;
-    this.lastEventAt = now;
-    this.c = Math.max(1, this.c * CUT);
+  /** Successes a second over the last 5 s, or undefined when too few to say. */
+  goodput(now: number): number | undefined {
     while (this.okEnds.length > 0 && this.okEnds[0]! < now - GOODPUT_WINDOW_MS) this.okEnds.shift();
     const n = this.okEnds.length;
     // Between the window's first and last success: a run that just started is not measured
     // over the seconds before its first unit ended (that halved the estimate); over at least a
     // second, so that a burst of ends within milliseconds is not read as thousands a second.
-    if (n < MIN_SUCCESSES) return;
+    if (n < MIN_SUCCESSES) return undefined;
     const span = Math.max(MIN_SPAN_MS, this.okEnds[n - 1]! - this.okEnds[0]!);
-    this.wMax = ((n - 1) / span) * 1000;
+    return ((n - 1) / span) * 1000;
+  }
+
+  private cut(now: number): void {
+    this.lastCutAt = now;
+    this.lastEventAt = now;
+    this.c = Math.max(1, this.c * CUT);
+    const own = this.goodput(now);
+    if (own === undefined) return;
+    const f = this.fleet?.();
+    this.wMax = f && f.live > 1 ? (own + f.others) / f.live : own;
     this.wMaxAt = now;
     const paceRate = this.rateAt(now);
     this.reportedRate = paceRate;

@@ -28,6 +28,8 @@ export class Fleet {
     private readonly budgeted: boolean,
     private readonly inFlight: () => number,
     private readonly onError: (e: Error) => void,
+    /** This shard's measured goodput (units a second), when it has one. */
+    private readonly goodput: () => number | undefined = () => undefined,
   ) {}
 
   get sharded(): boolean {
@@ -43,16 +45,18 @@ export class Fleet {
     let usd = 0;
     let tokens = 0;
     let inFlight = 0;
+    let goodput = 0;
     for (const o of this.others) {
       const alive = o.live !== false && (o.heartbeat ?? o.ts) > now - LIVE_SHARD_MS;
       if (alive) {
         live++;
         inFlight += o.inFlight ?? 0;
+        goodput += o.goodput ?? 0;
       }
       usd += o.spend?.usd ?? 0;
       tokens += o.spend?.tokens ?? 0;
     }
-    return { liveShards: live, others: { usd, tokens, inFlight } };
+    return { liveShards: live, others: { usd, tokens, inFlight, goodput } };
   }
 
   /** Every second: read the others, follow their pauses and cuts, say what this shard is doing. */
@@ -103,6 +107,7 @@ export class Fleet {
           ...(this.lastCutAt !== undefined ? { cutAt: this.lastCutAt } : {}),
           spend: { ...this.view.spend },
           inFlight: live ? this.inFlight() : 0,
+          ...(live && this.goodput() !== undefined ? { goodput: this.goodput() } : {}),
         });
       } while (this.again);
     };

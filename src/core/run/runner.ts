@@ -201,6 +201,7 @@ export class Run {
         budgeted,
         () => this.scheduler?.running ?? 0,
         (e) => this.note(`Could not tell the other shards what this one is doing: ${e.message}`),
+        () => this.throttle?.adaptive.goodput(this.clock.monotonic()),
       );
       this.fleet = fleet;
       const throttle = new Throttle(

@@ -11,6 +11,7 @@ const GROUP_SIGNALS = new Set(['SIGTERM', 'SIGINT', 'SIGHUP']);
 const SIGNAL_SETTLE_MS = 500;
 const RUNNER_FAULT_LIMIT = 5;
 const RUNNER_FAULT_WAIT_MS = 200;
+const PAUSE_SLACK_MS = 500;
 
 export interface SchedulerOptions {
   readonly concurrency: number;
@@ -366,7 +367,8 @@ export class Scheduler {
     const rl = this.o.rateLimit;
     if (this.stopReason) return;
     const endsAt = this.o.clock.monotonic() + (until - now);
-    if (this.paused && endsAt <= this.pauseEndsAt) return;
+    // The other answers of one burst of 429s say about the same reset: one pause, not a line each.
+    if (this.paused && endsAt <= this.pauseEndsAt + PAUSE_SLACK_MS) return;
     this.paused = true;
     this.pauseEndsAt = endsAt;
     this.o.hooks.paused(until, src, why);

@@ -2,17 +2,18 @@ import type { Experiment } from '../config/schema';
 import type { AttemptResult } from '../exec/attempt';
 import { AdaptiveLimit } from '../ratelimit/adaptive';
 import { TokenBucket } from '../ratelimit/tokenBucket';
+import { formatCount, formatUsd } from '../model/spendText';
 import type { Spend } from '../model/view';
 
 /** What the other shards of the run are doing, as their files in the run folder last said. */
 export interface FleetFacts {
   /** Shards alive now, this one included (1 without shards). */
   readonly liveShards: number;
-  /** Spent by the other shards, and their units in flight. */
-  readonly others: { readonly usd: number; readonly tokens: number; readonly inFlight: number };
+  /** Spent by the other shards, their units in flight, and the goodput (units a second) the live ones measured. */
+  readonly others: { readonly usd: number; readonly tokens: number; readonly inFlight: number; readonly goodput: number };
 }
 
-export const NO_FLEET: FleetFacts = { liveShards: 1, others: { usd: 0, tokens: 0, inFlight: 0 } };
+export const NO_FLEET: FleetFacts = { liveShards: 1, others: { usd: 0, tokens: 0, inFlight: 0, goodput: 0 } };
 
 export type BudgetGate = { kind: 'go' } | { kind: 'hold' } | { kind: 'exhausted'; why: string };
 
@@ -34,7 +35,10 @@ export class Throttle {
     private readonly fleet: () => FleetFacts,
     now: number,
   ) {
-    this.adaptive = new AdaptiveLimit(max, config.rateLimit.adaptive, now);
+    this.adaptive = new AdaptiveLimit(max, config.rateLimit.adaptive, now, () => {
+      const f = this.fleet();
+      return f.liveShards > 1 ? { others: f.others.goodput, live: f.liveShards } : undefined;
+    });
     const rpm = config.rateLimit.requestsPerMinute;
     const tpm = config.rateLimit.tokensPerMinute;
     if (rpm !== undefined) this.requests = new TokenBucket(rpm / 60, requestBurst(rpm), now);
@@ -71,7 +75,8 @@ export class Throttle {
       this.tokens.give(reserved, now);
       this.tokens.take(result.usage?.tok ?? 0, now);
     }
-    if (result.status === 'rate_limited') return this.adaptive.rateLimited(startedAt, now);
+    // A quota is not an overload: slowing down does not help, the run parks.
+    if (result.status === 'rate_limited') return result.quota === undefined && this.adaptive.rateLimited(startedAt, now);
     if (result.status === 'passed' || result.status === 'failed') return this.adaptive.succeeded(startedAt, now);
     return false;
   }
@@ -88,9 +93,9 @@ export class Throttle {
     const usd = mine.usd + others.usd;
     const tokens = mine.tokens + others.tokens;
     if (b.maxCostUSD !== undefined && usd >= b.maxCostUSD)
-      return { kind: 'exhausted', why: `spent $${usd.toFixed(4)} of budget.maxCostUSD = $${b.maxCostUSD}` };
+      return { kind: 'exhausted', why: `spent ${formatUsd(usd)} of budget.maxCostUSD = ${formatUsd(b.maxCostUSD)}` };
     if (b.maxTokens !== undefined && tokens >= b.maxTokens)
-      return { kind: 'exhausted', why: `used ${Math.round(tokens)} tokens of budget.maxTokens = ${b.maxTokens}` };
+      return { kind: 'exhausted', why: `used ${formatCount(tokens)} tokens of budget.maxTokens = ${formatCount(b.maxTokens)}` };
     if (mine.attempts === 0) return { kind: 'go' };
     const coming = inFlight + others.inFlight + 1;
     const perAttempt = { usd: mine.usd / mine.attempts, tokens: mine.tokens / mine.attempts };

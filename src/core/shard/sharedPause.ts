@@ -23,6 +23,8 @@ export interface SharedPause {
   readonly cutAt?: number;
   readonly spend?: { readonly usd: number; readonly tokens: number; readonly attempts: number };
   readonly inFlight?: number;
+  /** Its successes a second over the last 5 s (adaptive runs): a cut paces each shard at an equal share of the sum. */
+  readonly goodput?: number;
 }
 
 export type ShardState = Omit<SharedPause, 'schemaVersion' | 'shard'>;

@@ -239,7 +239,8 @@ export class RunFollower {
       lastActivity: view.lastTs ?? null,
       notes,
       shards: [],
-      concurrency: live ? (view.concurrency ?? liveSnapshotConcurrency(snapshot, runner)) : null,
+      // Only while a runner works: a parked run keeps its status, not a limit in force.
+      concurrency: live && runner?.alive === true ? (view.concurrency ?? liveSnapshotConcurrency(snapshot, runner)) : null,
       spend: spendOrNull(view.spend),
       projected: projectedSpend(view) ?? null,
       budget: budgetOf(snapshot?.budget, frozen.config.budget),
