@@ -276,3 +276,21 @@ test('spend words: without a budget, with one, over it, done; the short forms', 
   assert.equal(concurrencyShort({ limit: 32, max: 32 }), undefined, 'at the fixed limit: nothing to say');
   assert.equal(concurrencyShort(null), undefined);
 });
+
+test("the heartbeat shown is the same runner's state.json (every second), not the lock's (every 15 s); a unit pause names the unit", async () => {
+  const runDir = await runFolder({
+    'journal.jsonl': [
+      { t: 'runner_start', ts: 2, pid: process.pid, host: os.hostname() },
+      { t: 'pause', ts: Date.now(), until: Date.now() + 60_000, src: '17', why: 'HTTP/1.1 429' },
+    ],
+  });
+  holdLock(runDir);
+  const old = new Date(Date.now() - 14_000);
+  fs.utimesSync(new RunPaths(runDir).lock, old, old);
+  const view = newView(UNIT_IDS);
+  const snap = buildSnapshot({ name: 'spend', hash: 'h', shard: null, startedAt: 1 }, view, 'paused_rate_limit', Date.now() - 500, 0);
+  fs.writeFileSync(new RunPaths(runDir).state, JSON.stringify(snap));
+  const r = await reportOf(runDir);
+  assert.ok(r.runner!.heartbeatAgeMs! < 5000, `heartbeat ${r.runner!.heartbeatAgeMs} ms ago`);
+  assert.match(renderReport(r), /paused until .*, from unit 17/);
+});

@@ -70,7 +70,7 @@ export function renderReport(r: RunReport): string {
   if (r.rateLimitedUntil) {
     rows.push([
       'rate limit',
-      `paused until ${formatClock(r.rateLimitedUntil)} (in ${formatDuration(r.rateLimitedUntil - Date.now())}), from ${r.pauseSource}`,
+      `paused until ${formatClock(r.rateLimitedUntil)} (in ${formatDuration(r.rateLimitedUntil - Date.now())})${pausedBy(r.pauseSource)}`,
     ]);
   }
   if (r.pauseCount) rows.push(['pauses', String(r.pauseCount)]);
@@ -119,4 +119,10 @@ function notStarted(exp: LoadedExperiment, target: string): string {
   const line = 'Not started yet: no run folder for this experiment.\n';
   if (found === 0) return line;
   return `${line}  ${found} of ${exp.units.length} unit(s) have a result on disk that \`resumable run ${target}\` would adopt, not run (see --dry-run).\n`;
+}
+
+/** ", from unit q-017", ", from shard 2of4", ", from preflight": a bare unit id ("1") said nothing. */
+function pausedBy(src: string | null): string {
+  if (!src) return '';
+  return /^(shard |preflight)/.test(src) ? `, from ${src}` : `, from unit ${src}`;
 }

@@ -158,13 +158,18 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
 function addSpend(view: RunView, u: UnitView, usd: number | undefined, tok: number | undefined): void {
   view.spend.attempts++;
   if (usd !== undefined && Number.isFinite(usd)) {
-    view.spend.usd += usd;
-    u.usd = (u.usd ?? 0) + usd;
+    // Sums of binary fractions drift (0.12000000000000009): money is kept to a billionth of a dollar.
+    view.spend.usd = roundUsd(view.spend.usd + usd);
+    u.usd = roundUsd((u.usd ?? 0) + usd);
   }
   if (tok !== undefined && Number.isFinite(tok)) {
     view.spend.tokens += tok;
     u.tok = (u.tok ?? 0) + tok;
   }
+}
+
+function roundUsd(v: number): number {
+  return Math.round(v * 1e9) / 1e9;
 }
 
 /** Spend at completion if the attempts still to come cost what the ones so far did on average. */

@@ -200,7 +200,7 @@ export class RunFollower {
     const { snapshot, problem } = readSnapshot(this.paths.state);
     if (problem) notes.push(problem);
     const now = clock.now();
-    const runner = runnerOf(this.paths.lock, now);
+    const runner = withSnapshotBeat(runnerOf(this.paths.lock, now), snapshot, now);
     const reconciled = reportStatus({
       journal: view.lastStatus,
       snapshot: snapshot?.status,
@@ -317,6 +317,17 @@ export class RunFollower {
       return undefined;
     }
   }
+}
+
+/**
+ * The lock's heartbeat is touched every 15 s; the same runner's state.json every second. Its
+ * age is the one shown, so a working runner does not look 14 s stale (whether it is alive
+ * still comes from the lock alone).
+ */
+function withSnapshotBeat(runner: RunReport['runner'], snapshot: Snapshot | undefined, now: number): RunReport['runner'] {
+  if (!runner || !snapshot || snapshot.pid !== runner.pid || snapshot.host !== runner.host) return runner;
+  const age = Math.max(0, now - snapshot.heartbeat);
+  return runner.heartbeatAgeMs === null || age < runner.heartbeatAgeMs ? { ...runner, heartbeatAgeMs: age } : runner;
 }
 
 function runnerOf(lockFile: string, now: number): RunReport['runner'] {
