@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunReport } from '../../src/core/status/report';
 import type { Item } from '../../src/core/config/items';
 import { expandUnits } from '../../src/core/config/units';
-import { applyRecord, emptyCounts, newView, type Counts } from '../../src/core/model/view';
+import { applyRecord, emptyCounts, newView } from '../../src/core/model/view';
 import { countGroups, groupUnits } from '../../src/core/status/groupBy';
 import { unitRows } from '../../src/extension/model/unitRows';
 import {
@@ -17,37 +16,7 @@ import {
 import type { ShardReport } from '../../src/core/status/shards';
 import { countdown, statusBarState, statusBarText } from '../../src/extension/model/statusBarState';
 import { noticesFor } from '../../src/extension/model/notices';
-
-const NOW = Date.UTC(2026, 10, 22, 10, 0, 0);
-
-function report(over: Partial<RunReport> = {}): RunReport {
-  const counts: Counts = { ...emptyCounts(), passed: 400, failed: 10, error: 2, running: 4, pending: 584 };
-  return {
-    runDir: '/w/.resumable/gsm8k-1a2b3c4d',
-    name: 'gsm8k',
-    hash: 'h',
-    experimentFile: '/w/gsm8k.experiment.json',
-    status: 'running',
-    total: 1000,
-    done: 412,
-    counts,
-    groups: [{ group: '', total: 1000, counts }],
-    rateLimitedUntil: null,
-    pauseSource: null,
-    pauseCount: 0,
-    runner: { pid: 1, host: 'h', heartbeatAgeMs: 1000, alive: true },
-    rate: 9.8,
-    etaMs: 62_000,
-    lastActivity: NOW,
-    notes: [],
-    shards: [],
-    concurrency: null,
-    spend: null,
-    projected: null,
-    budget: null,
-    ...over,
-  };
-}
+import { NOW, report } from './reportFixture';
 
 function entry(units: { id: string; group: string; status: Bucket }[], r = report()): ExperimentEntry {
   return { file: r.experimentFile, label: r.name, report: r, units: units.map((u) => ({ ...u, attempts: 1 })) };

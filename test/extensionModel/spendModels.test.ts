@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunReport } from '../../src/core/status/report';
 import type { ShardReport } from '../../src/core/status/shards';
-import { emptyCounts, type Counts } from '../../src/core/model/view';
+import { emptyCounts } from '../../src/core/model/view';
 import {
   childrenOf,
   experimentDescription,
@@ -14,40 +14,11 @@ import {
   type ExperimentEntry,
 } from '../../src/extension/model/treeModel';
 import { statusBarState } from '../../src/extension/model/statusBarState';
+import { NOW, report } from './reportFixture';
 
 // Spend, budget and the adaptive concurrency in the tree's rows and the status bar's tooltip.
 
-const NOW = Date.UTC(2026, 10, 22, 10, 0, 0);
 const fmt = (ms: number) => `${Math.round(ms / 1000)}s`;
-
-function report(over: Partial<RunReport> = {}): RunReport {
-  const counts: Counts = { ...emptyCounts(), passed: 400, failed: 10, error: 2, running: 4, pending: 584 };
-  return {
-    runDir: '/w/.resumable/gsm8k-1a2b3c4d',
-    name: 'gsm8k',
-    hash: 'h',
-    experimentFile: '/w/gsm8k.experiment.json',
-    status: 'running',
-    total: 1000,
-    done: 412,
-    counts,
-    groups: [{ group: '', total: 1000, counts }],
-    rateLimitedUntil: null,
-    pauseSource: null,
-    pauseCount: 0,
-    runner: { pid: 1, host: 'h', heartbeatAgeMs: 1000, alive: true },
-    rate: 9.8,
-    etaMs: 62_000,
-    lastActivity: NOW,
-    notes: [],
-    shards: [],
-    concurrency: null,
-    spend: null,
-    projected: null,
-    budget: null,
-    ...over,
-  };
-}
 
 const SPENDING: Partial<RunReport> = {
   spend: { usd: 0.42, tokens: 120_000, attempts: 420 },

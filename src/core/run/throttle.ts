@@ -52,7 +52,8 @@ export class Throttle {
 
   /** ms before the next dispatch may go (0: now). */
   delayMs(now: number): number {
-    this.followShares(now);
+    // Per dispatch: the fleet is asked only when a per-minute budget is to be shared.
+    if (this.requests || this.tokens) this.followShares(now);
     const paced = this.adaptive.delayMs(now);
     const req = this.requests?.delayMs(1, now) ?? 0;
     const tok = this.tokens?.delayMs(Math.max(1, this.meanTokens()), now) ?? 0;
