@@ -89,6 +89,15 @@ test('experiment description: progress, failures, ETA or state', () => {
   assert.equal(experimentDescription(report(), fmt), '412/1000 · 10 failed · 2 errors · ETA 62s');
   assert.equal(experimentDescription(report({ status: 'interrupted' }), fmt), '412/1000 · 10 failed · 2 errors · interrupted');
   assert.equal(experimentDescription(undefined, fmt), 'not started');
+  // A worker run's workers while it goes: how many, and how many were replaced.
+  assert.equal(
+    experimentDescription(report({ workers: { live: 4, started: 6, restarts: 2 } }), fmt),
+    '412/1000 · 10 failed · 2 errors · ETA 62s · 4 workers · 2 restarts',
+  );
+  assert.equal(
+    experimentDescription(report({ workers: { live: 1, started: 1, restarts: 0 } }), fmt),
+    '412/1000 · 10 failed · 2 errors · ETA 62s · 1 worker',
+  );
 });
 
 test('status bar: hidden when idle, progress while running, countdown when paused (paused wins)', () => {

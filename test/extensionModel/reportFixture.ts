@@ -29,6 +29,7 @@ export function report(over: Partial<RunReport> = {}): RunReport {
     spend: null,
     projected: null,
     budget: null,
+    workers: null,
     ...over,
   };
 }

@@ -7,7 +7,7 @@ import { RunPaths, runFolderFor } from '../../core/store/paths';
 import { findAdoptable } from '../../core/run/recover';
 import { listRunDirs, type RunReport } from '../../core/status/report';
 import { doneCount, newView } from '../../core/model/view';
-import { formatConcurrency } from '../../core/model/spendText';
+import { formatConcurrency, formatWorkers } from '../../core/model/spendText';
 import { spendLine } from '../../core/status/spendLines';
 import { formatClock, formatCounts, formatDuration, formatSpend } from '../format';
 import { readReports } from '../reports';
@@ -65,6 +65,8 @@ export function renderReport(r: RunReport): string {
   // "concurrency 6/32, adapting · paced 240/min", its first word the row's name.
   const conc = formatConcurrency(r.concurrency);
   if (conc !== undefined) rows.push(['concurrency', conc.replace(/^concurrency /, '')]);
+  const workers = formatWorkers(r.workers);
+  if (workers !== undefined) rows.push(['workers', `${workers} (started ${r.workers!.started})`]);
   const spent = spendLine(r);
   if (spent !== undefined) rows.push(['spent', spent]);
   if (r.rateLimitedUntil) {

@@ -9,7 +9,9 @@ import type { Experiment } from './schema';
 export interface ResultKey {
   readonly items: { readonly count: number; readonly digest: string };
   readonly matrix: Experiment['matrix'];
-  readonly command: readonly string[];
+  readonly command?: readonly string[];
+  /** `run.worker` (a worker's argv decides results as a command does); absent for a command, so older runs keep their hash. */
+  readonly worker?: readonly string[];
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
   readonly result: Experiment['result'];
@@ -23,6 +25,7 @@ export function resultKey(config: Experiment, items: readonly { id: string; fiel
     items: { count: items.length, digest: h.digest('hex').slice(0, 16) },
     matrix: config.matrix,
     command: config.run.command,
+    worker: config.run.worker,
     cwd: config.run.cwd,
     env: config.run.env,
     result: keyOfResult(config.result),

@@ -25,7 +25,10 @@ export interface LoadedExperiment {
 }
 
 export interface RunTemplates {
+  /** `run.command` (empty with a worker). */
   readonly command: readonly Template[];
+  /** `run.worker`, when units go to a long-lived worker. */
+  readonly worker?: readonly Template[];
   readonly env: readonly (readonly [string, Template])[];
   readonly cwd: Template;
   /** `result.path`: its candidates, in order (empty without one). */
@@ -57,7 +60,8 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   const at = (p: (string | number)[]) => ({ file: shown, line: doc.lineOf(p), path: jsonPath(p) });
 
   const templates: RunTemplates = {
-    command: config.run.command.map((s) => parseTemplate(s)),
+    command: (config.run.command ?? []).map((s) => parseTemplate(s)),
+    worker: config.run.worker?.map((s) => parseTemplate(s)),
     env: Object.entries(config.run.env).map(([k, v]) => [k, parseTemplate(v)] as const),
     cwd: parseTemplate(config.run.cwd),
     resultPath: resultPathTexts(config.result).map((s) => parseTemplate(s)),
@@ -68,6 +72,7 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   checkRefs(templates.cwd, m, at(['run', 'cwd']));
   const resultPathAt = (i: number) => at(typeof config.result.path === 'string' ? ['result', 'path'] : ['result', 'path', i]);
   templates.resultPath.forEach((t, i) => checkRefs(t, m, resultPathAt(i), RESULT_PATH_BUILTINS));
+  if (templates.worker) checkWorkerTemplates(templates, config, at);
   config.rateLimit.preflight?.forEach((s, i) => {
     if (parseTemplate(s).some((p) => typeof p !== 'string' && !['runDir', 'experimentDir'].includes(p.ref))) {
       throw new UserError(
@@ -78,12 +83,45 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   });
 
   const items = await loadItems(config.items, { baseDir: dir, experimentFile: shown, lineOf: doc.lineOf });
-  const all = [...templates.command, ...templates.env.map(([, t]) => t), templates.cwd, ...templates.resultPath];
+  const all = [
+    ...templates.command,
+    ...(templates.worker ?? []),
+    ...templates.env.map(([, t]) => t),
+    templates.cwd,
+    ...templates.resultPath,
+  ];
   checkItemFields(items, itemRefs(all), paddedItemRefs(all));
   const units = expandUnits(items, config.matrix);
   checkResultPaths(templates.resultPath, units, config.seed, resultPathAt);
   const key = resultKey(config, items);
   return { file: absFile, dir, config, items, units, templates, key, hash: hashOf(key) };
+}
+
+const RUN_PLACES = ['runDir', 'experimentDir'];
+
+/** A worker serves every unit: what starts it can name the run's places, never one unit's values. */
+function checkWorkerTemplates(
+  templates: RunTemplates,
+  config: Experiment,
+  at: (p: (string | number)[]) => { file: string; line: number | undefined; path: string },
+): void {
+  const unitRef = (t: Template) => t.find((p): p is { ref: string } => typeof p !== 'string' && !RUN_PLACES.includes(p.ref));
+  const check = (t: Template, where: (string | number)[], what: string) => {
+    const r = unitRef(t);
+    if (r)
+      throw new UserError(
+        `Expected only \${runDir} and \${experimentDir} in ${what}: a worker serves every unit, so \${${r.ref}} has no one value here (a unit's values come in its protocol message)`,
+        at(where),
+      );
+  };
+  templates.worker!.forEach((t, i) => check(t, ['run', 'worker', i], 'run.worker'));
+  templates.env.forEach(([k, t]) => check(t, ['run', 'env', k], 'run.env with a worker'));
+  check(templates.cwd, ['run', 'cwd'], 'run.cwd with a worker');
+  if (config.result.from === 'exit')
+    throw new UserError(
+      'Expected no result.from "exit" with run.worker: a worker does not exit per unit; it answers each with a result such as {"passed": true}',
+      at(['result', 'from']),
+    );
 }
 
 function schemaError(error: z.ZodError, file: string, lineOf: (p: (string | number)[]) => number | undefined): UserError {

@@ -159,12 +159,55 @@ export const experimentSchema = z
       ),
     items: itemsSchema,
     matrix: matrixSchema.default({}),
-    run: z.strictObject({
-      command: z.array(z.string()).min(1).describe('argv array, no shell; placeholders like ${item.id}, ${model}, ${unitDir}.'),
-      cwd: z.string().default('.').describe('Working folder, relative to the experiment file.'),
-      env: z.record(z.string(), z.string()).default({}),
-      timeoutSeconds: z.number().positive().optional().describe("Kill the unit's process group after this long (an error outcome)."),
-    }),
+    run: z
+      .strictObject({
+        command: z
+          .array(z.string())
+          .min(1)
+          .optional()
+          .describe(
+            'argv array, no shell; placeholders like ${item.id}, ${model}, ${unitDir}. Each unit is one process (or use run.worker).',
+          ),
+        worker: z
+          .array(z.string())
+          .min(1)
+          .optional()
+          .describe(
+            'argv of a long-lived worker that runs many units over the line protocol (README, "Workers"), instead of run.command; placeholders: ${runDir}, ${experimentDir}.',
+          ),
+        perWorker: z
+          .int()
+          .min(1)
+          .max(1024)
+          .default(1)
+          .describe('Units a worker is given at a time; the runner starts up to ceil(concurrency / perWorker) workers.'),
+        workerStartSeconds: z
+          .number()
+          .positive()
+          .default(300)
+          .describe('A worker that has not said "ready" this long after it started is killed (its units are not charged an attempt).'),
+        cwd: z.string().default('.').describe('Working folder, relative to the experiment file.'),
+        env: z.record(z.string(), z.string()).default({}),
+        timeoutSeconds: z
+          .number()
+          .positive()
+          .optional()
+          .describe("Kill the unit's process group (with run.worker: its worker's) after this long (an error outcome)."),
+      })
+      .superRefine((run, ctx) => {
+        if (run.command === undefined && run.worker === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['command'],
+            message: 'Expected run.command (a process per unit) or run.worker (a long-lived worker)',
+          });
+        if (run.command !== undefined && run.worker !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['worker'],
+            message: 'Expected run.command or run.worker, not both: with run.worker every unit goes to the worker (remove run.command)',
+          });
+      }),
     result: resultSchema,
     concurrency: z.int().min(1).max(4096).default(4),
     retries: z

@@ -31,4 +31,8 @@ export interface StartedAttempt {
 /** Runs attempts; `onSpawn` reports a process's identity as soon as it exists. */
 export interface AttemptExecutor {
   start(unit: Unit, attempt: number, onSpawn: (pid: number, pst: number | undefined) => void): StartedAttempt;
+  /** The run needs no more attempts: whatever the executor keeps running (workers) is stopped. */
+  close?(): Promise<void>;
+  /** Its long-lived workers, when it has them (status and the tree show them). */
+  workerStats?(): { readonly live: number; readonly started: number; readonly restarts: number };
 }

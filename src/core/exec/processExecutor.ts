@@ -139,7 +139,7 @@ export interface ReadOfResult {
 }
 
 /** An attempt that never started because the runner ran out of something: not the unit's attempt. */
-function runnerFault(code: string, why: string): StartedAttempt {
+export function runnerFault(code: string, why: string): StartedAttempt {
   return { done: Promise.resolve({ status: 'error', why, durationMs: 0, runnerFault: code }), kill: () => undefined };
 }
 
@@ -191,7 +191,7 @@ function unitEnv(
 }
 
 /** Names the unit and keeps the errno code (the CLI reports system errors as such). */
-function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
+export function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
   const err = e as NodeJS.ErrnoException;
   return Object.assign(new Error(`Could not prepare the folder of unit ${JSON.stringify(unit.id)} (${unitDir}): ${err.message}`), {
     code: err.code,
@@ -202,7 +202,7 @@ function unitFolderError(unit: Unit, unitDir: string, e: unknown): Error {
  * units/ and the unit's folder, made if missing, and refused when they are symlinks: the
  * runner would write the unit's log, and the unit its result, wherever the link points.
  */
-function prepareUnitDir(unitsDir: string, unitDir: string): void {
+export function prepareUnitDir(unitsDir: string, unitDir: string): void {
   for (const dir of [unitsDir, unitDir]) {
     const d = realDir(dir);
     if (d.kind === 'dir') continue;

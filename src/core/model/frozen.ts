@@ -69,7 +69,12 @@ const frozenShape = z.looseObject({
   config: z.looseObject({
     name: z.string(),
     matrix: experimentSchema.shape.matrix.unwrap(),
-    run: z.looseObject({ command: z.array(z.string()), cwd: z.string(), env: z.record(z.string(), z.string()) }),
+    run: z.looseObject({
+      command: z.array(z.string()).optional(),
+      worker: z.array(z.string()).optional(),
+      cwd: z.string(),
+      env: z.record(z.string(), z.string()),
+    }),
     result: z.looseObject({
       file: z.string().optional(),
       path: z.union([z.string(), z.array(z.string())]).optional(),

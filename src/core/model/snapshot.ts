@@ -31,6 +31,14 @@ export interface Snapshot {
   readonly projected?: Spend | null;
   /** The run's spend limits, as the experiment file set them when this was written. */
   readonly budget?: { readonly maxCostUSD?: number; readonly maxTokens?: number } | null;
+  /** A worker run's workers while it goes: alive now, started so far, and how many had to be replaced. */
+  readonly workers?: WorkerCounts | null;
+}
+
+export interface WorkerCounts {
+  readonly live: number;
+  readonly started: number;
+  readonly restarts: number;
 }
 
 export function buildSnapshot(
@@ -40,6 +48,7 @@ export function buildSnapshot(
     shard: string | null;
     startedAt: number;
     budget?: { maxCostUSD?: number; maxTokens?: number } | null;
+    workers?: WorkerCounts | null;
   },
   view: RunView,
   status: RunStatus,
@@ -67,6 +76,7 @@ export function buildSnapshot(
     spend: view.spend.attempts > 0 ? { ...view.spend } : null,
     projected: projectedSpend(view) ?? null,
     budget: base.budget ?? null,
+    workers: base.workers ?? null,
   };
 }
 

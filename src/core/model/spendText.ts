@@ -32,3 +32,10 @@ export function formatConcurrency(c: ConcurrencyView | null | undefined): string
   if (c.limit >= c.max && c.rpm === undefined) return undefined;
   return `concurrency ${c.limit}/${c.max}, adapting${paced}`;
 }
+
+/** "4 workers · 2 restarts" for a worker run while it goes. */
+export function formatWorkers(w: { live: number; restarts: number } | null | undefined): string | undefined {
+  if (!w) return undefined;
+  const live = `${w.live} worker${w.live === 1 ? '' : 's'}`;
+  return w.restarts > 0 ? `${live} · ${w.restarts} restart${w.restarts === 1 ? '' : 's'}` : live;
+}

@@ -17,7 +17,8 @@ import { beginSession } from './session';
 import { checkBeforeRun } from './beforeRun';
 import { repeat } from './repeat';
 import { Scheduler, type SchedulerEnd } from './scheduler';
-import { executorFor } from './executors';
+import { endRecord, executorFor } from './executors';
+import type { AttemptExecutor } from '../exec/attempt';
 import { Fleet } from './fleet';
 import { Throttle } from './throttle';
 import { SnapshotWriter } from './snapshotWriter';
@@ -57,6 +58,7 @@ export class Run {
   readonly onEvent: Event<RunEvent> = this.emitter.event;
   private readonly clock: Clock;
   private scheduler: Scheduler | undefined;
+  private executor: AttemptExecutor | undefined;
   private stopRequests = 0;
   private opened: OpenedRun | undefined;
   private journal: JournalWriter | undefined;
@@ -148,6 +150,8 @@ export class Run {
       return await this.execute(exp, opened);
     } finally {
       for (const t of this.timers) t.dispose();
+      // After a failure too: no worker outlives its runner.
+      await this.closeExecutor();
       await this.journal?.close().catch(() => undefined);
       // Safe after a lost lock too: release removes the file only while it is still ours.
       opened.lock?.release();
@@ -169,6 +173,7 @@ export class Run {
         base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt, budget: exp.config.budget },
         status: () => this.status,
         now: () => this.clock.now(),
+        workers: () => (this.status === 'running' ? this.executor?.workerStats?.() : undefined),
       },
       (e) => this.fail(e),
     );
@@ -212,6 +217,8 @@ export class Run {
         this.clock.monotonic(),
       );
       this.throttle = throttle;
+      const executor = executorFor(exp, paths, this.clock, this.o.handler, this.concurrency(exp));
+      this.executor = executor;
       this.scheduler = new Scheduler(todo, {
         concurrency: this.concurrency(exp),
         maxAttempts: exp.config.retries.maxAttempts,
@@ -220,7 +227,7 @@ export class Run {
         graceMs: exp.config.graceSeconds * 1000,
         clock: this.clock,
         random: this.o.random ?? Math.random,
-        executor: executorFor(exp, paths, this.clock, this.o.handler),
+        executor,
         attemptsSoFar: (id) => view.units.get(id)?.attempts ?? 0,
         probe,
         // One stat per dispatch: a runner that was paused and taken over starts nothing when it wakes.
@@ -257,6 +264,7 @@ export class Run {
         this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => fleet.follow(scheduler, throttle)));
       }
       end = await this.scheduler.run();
+      await this.closeExecutor();
       await fleet.publish(false);
     }
     return this.finish(exp, end);
@@ -273,21 +281,7 @@ export class Run {
       this.emitter.fire({ type: 'unit', id: unit.id, status: 'interrupted', attempt });
       return;
     }
-    this.record({
-      t: 'end',
-      ts: now,
-      u: unit.id,
-      a: attempt,
-      s: r.status,
-      x: r.exitCode,
-      sig: r.signal,
-      d: Math.round(r.durationMs),
-      why: r.why,
-      r: r.value,
-      reset: r.resetAt,
-      usd: r.usage?.usd,
-      tok: r.usage?.tok,
-    });
+    this.record(endRecord(unit.id, attempt, r, now));
     if (this.emitter.hasListeners)
       this.emitter.fire({ type: 'unit', id: unit.id, status: r.status, attempt, why: r.why, durationMs: r.durationMs });
     this.progress();
@@ -354,6 +348,12 @@ export class Run {
     } catch (e) {
       this.fail(e as Error);
     }
+  }
+
+  private async closeExecutor(): Promise<void> {
+    const e = this.executor;
+    this.executor = undefined;
+    await e?.close?.().catch(() => undefined);
   }
 
   private writeSnapshot(): Promise<void> {

@@ -281,13 +281,14 @@ export class Scheduler {
     this.queue.putFirst(unit);
     this.runnerFaults++;
     if (this.runnerFaults >= RUNNER_FAULT_LIMIT && this.inFlight.size === 0) {
+      const what = result.why ?? result.runnerFault;
+      const message =
+        result.runnerFault === 'EWORKER'
+          ? `The worker could not start ${RUNNER_FAULT_LIMIT} times in a row: ${what}. Stopping; nothing was charged to the units: fix the worker and run again.`
+          : `The runner itself could not start units ${RUNNER_FAULT_LIMIT} times in a row: ${what}. Stopping; lower the concurrency or raise the limit (e.g. ulimit -n), then run again.`;
+      // EWORKER is the worker's, not the system's: reported as a plain error, not as a system error.
       this.o.hooks.failed(
-        Object.assign(
-          new Error(
-            `The runner itself could not start units ${RUNNER_FAULT_LIMIT} times in a row: ${result.why ?? result.runnerFault}. Stopping; lower the concurrency or raise the limit (e.g. ulimit -n), then run again.`,
-          ),
-          { code: result.runnerFault },
-        ),
+        result.runnerFault === 'EWORKER' ? new Error(message) : Object.assign(new Error(message), { code: result.runnerFault }),
       );
       return this.beginStop('interrupted');
     }

@@ -3,7 +3,7 @@ import type { JournalWriter } from '../store/journalWriter';
 import type { RunStatus } from '../store/events';
 import type { RunPaths } from '../store/paths';
 import { writeJsonAtomic } from '../store/atomicFile';
-import { buildSnapshot } from '../model/snapshot';
+import { buildSnapshot, type WorkerCounts } from '../model/snapshot';
 import type { RunView } from '../model/view';
 
 export interface SnapshotSource {
@@ -14,6 +14,8 @@ export interface SnapshotSource {
   readonly base: Parameters<typeof buildSnapshot>[0];
   /** The run's status now (a pause is added by the writer). */
   status(): RunStatus;
+  /** The run's workers now (a worker run only). */
+  workers?(): WorkerCounts | undefined;
   now(): number;
 }
 
@@ -46,8 +48,9 @@ export class SnapshotWriter {
       if (journal.error) return;
       const offset = journal.queuedOffset;
       const status = this.src.status();
+      const workers = this.src.workers?.();
       const snap = buildSnapshot(
-        this.src.base,
+        workers ? { ...this.src.base, workers } : this.src.base,
         view,
         view.pause && status === 'running' ? 'paused_rate_limit' : status,
         this.src.now(),

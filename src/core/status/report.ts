@@ -11,7 +11,7 @@ import { shardOf } from '../shard/partition';
 import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
 import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
-import { readSnapshot, type Snapshot } from '../model/snapshot';
+import { readSnapshot, type Snapshot, type WorkerCounts } from '../model/snapshot';
 import { doneCount, projectedSpend, rateAndEta, type ConcurrencyView, type Counts, type RunView, type Spend } from '../model/view';
 import { countGroups, groupUnits, type GroupCount, type Grouping } from './groupBy';
 import { reportStatus, type ReportStatus } from './runStatus';
@@ -58,6 +58,8 @@ export interface RunReport {
   readonly projected: Spend | null;
   /** The run's spend limits (`budget` of the experiment); null: none set. */
   readonly budget: Budget | null;
+  /** A worker run's workers while its runner works (state.json's; null otherwise, and for a sharded run). */
+  readonly workers: WorkerCounts | null;
 }
 
 export interface ReportOptions {
@@ -244,6 +246,7 @@ export class RunFollower {
       spend: spendOrNull(view.spend),
       projected: projectedSpend(view) ?? null,
       budget: budgetOf(snapshot?.budget, frozen.config.budget),
+      workers: live && runner?.alive === true && snapshot?.workers && snapshot.pid === runner.pid ? { ...snapshot.workers } : null,
     };
   }
 
@@ -302,6 +305,7 @@ export class RunFollower {
       spend: spendOrNull(agg.spend),
       projected: projectedSpend(this.merged) ?? null,
       budget: budgetOf(this.liveShardBudget(agg.shards), this.frozen.config.budget),
+      workers: null,
     };
   }
 

@@ -40,6 +40,10 @@ export class RunPaths {
   get archive(): string {
     return path.join(this.root, 'archive');
   }
+  /** Worker `index`'s log (stderr and what the runner did to it): `workers/[<k>of<N>-]worker-<index>.log`. */
+  workerLog(index: number): string {
+    return path.join(this.root, 'workers', `${this.shard ? `${this.shard.k}of${this.shard.n}-` : ''}worker-${index}.log`);
+  }
   unitDir(unitId: string): string {
     return path.join(this.units, unitFolderName(unitId));
   }

@@ -2,7 +2,7 @@ import type { RunReport } from '../../core/status/report';
 import type { ReportStatus } from '../../core/status/runStatus';
 import type { ShardReport } from '../../core/status/shards';
 import type { GroupCount } from '../../core/status/groupBy';
-import { formatSpend } from '../../core/model/spendText';
+import { formatSpend, formatWorkers } from '../../core/model/spendText';
 import { concurrencyShort, spendShort } from '../../core/status/spendLines';
 import type { Counts } from '../../core/model/view';
 import type { Unreadable } from './unreadable';
@@ -178,6 +178,8 @@ export function experimentDescription(r: RunReport | undefined, formatDuration: 
   // Only a live run has a concurrency (the report says null otherwise).
   const conc = concurrencyShort(r.concurrency);
   if (conc !== undefined) parts.push(`concurrency ${conc}`);
+  const workers = formatWorkers(r.workers);
+  if (workers !== undefined) parts.push(workers);
   return parts.join(' · ');
 }
 
