@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
+import { runDirSoFar } from '../helpers/waitFor';
 import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, sleep, unitRuns } from '../helpers/cli';
 
 /** mulberry32: reproducible "random" kill instants; the seed is in every failure message. */
@@ -17,6 +18,8 @@ function rng(seed: number): () => number {
 
 /** Every state file must parse after any kill; the journal may only have a torn last line. */
 function assertStateFilesParse(runDir: string, ctx: string): void {
+  // A kill between the run folder's mkdir and its first files leaves them missing: nothing torn to check.
+  if (!fs.existsSync(path.join(runDir, 'journal.jsonl'))) return;
   JSON.parse(fs.readFileSync(path.join(runDir, 'experiment.json'), 'utf8'));
   if (fs.existsSync(path.join(runDir, 'state.json'))) {
     const text = fs.readFileSync(path.join(runDir, 'state.json'), 'utf8');
@@ -45,8 +48,9 @@ test(
       if (r.code === 0) break;
       assert.equal(r.signal, 'SIGKILL', `seed ${seed}: runner exited by itself: ${r.stderr}`);
       killed++;
-      // Killed before it made the run folder: nothing to check yet.
-      if (fs.existsSync(path.join(dir, '.resumable'))) assertStateFilesParse(runDirOf(dir), `seed ${seed}, kill ${killed}`);
+      // Killed before it made the run folder (.resumable/ may exist already, empty): nothing to check yet.
+      const runDir = runDirSoFar(dir);
+      if (runDir) assertStateFilesParse(runDir, `seed ${seed}, kill ${killed}`);
     }
     const final = cliSync(['run', file], dir);
     assert.equal(final.code, 0, `seed ${seed}: ${final.stderr}`);
