@@ -21,6 +21,7 @@ test('npm run bench --quick: every benchmark runs beside its baseline and report
     '## Repair over many result files',
     '## Dispatch of process units',
     '## Tail read for the tree',
+    '## Workers: Python units that load once',
   ])
     assert.ok(md.includes(h), h);
   const finite = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
@@ -31,6 +32,7 @@ test('npm run bench --quick: every benchmark runs beside its baseline and report
   assert.ok(json.results.resume.every((x: { ratio: number; engineRss: number }) => finite(x.ratio) && finite(x.engineRss)));
   assert.ok(finite(json.results.repair[0].ratio));
   assert.ok(json.results.dispatch.every((x: { share: number }) => finite(x.share)));
+  assert.ok(finite(json.results.workers.speedup) && finite(json.results.workers.share));
   assert.ok(json.results.tail.every((x: { tailMs: number; fullMs: number }) => finite(x.tailMs) && finite(x.fullMs)));
   fs.rmSync(path.resolve(root, report));
   fs.rmSync(path.resolve(root, report).replace(/\.md$/, '.json'));
