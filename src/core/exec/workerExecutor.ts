@@ -77,12 +77,15 @@ export class WorkerExecutor implements AttemptExecutor {
   private crashStreak = 0;
   private lastCrashAt = 0;
   private closed = false;
+  private toldOfBreak = false;
 
   constructor(
     private readonly exp: LoadedExperiment,
     private readonly paths: RunPaths,
     private readonly clock: Clock,
     concurrency: number,
+    /** Told once of what the user must see (a worker that breaks the protocol): the runner prints it. */
+    private readonly note: (message: string) => void = () => undefined,
   ) {
     this.results = new ResultFiles(exp, paths);
     this.perWorker = exp.config.run.perWorker;
@@ -204,7 +207,8 @@ export class WorkerExecutor implements AttemptExecutor {
         answer: (m) => this.answer(slot, m),
         stderr: (c) => {
           // Attributed only when one unit is on the worker: with more, whose line it is cannot be known.
-          if (slot.units.size !== 1) return;
+          // Nor before ready: a new worker's loading output is not its first unit's.
+          if (slot.units.size !== 1 || !slot.proc.ready) return;
           const a = slot.units.values().next().value!;
           a.output = (a.output + c.toString('utf8')).slice(-OUTPUT_KEPT);
           a.log.write(c);
@@ -280,8 +284,11 @@ export class WorkerExecutor implements AttemptExecutor {
       }
     }
     // The helpers print the traceback too: kept once, where stderr reached the unit's log.
-    if (m.type === 'error' && m.traceback && !a.output.includes(m.traceback.trimEnd().split('\n').pop()!))
-      a.log.write(Buffer.from(`[resumable] the worker's error:\n${m.traceback.trimEnd()}\n`));
+    if (m.type === 'error') {
+      const tb = m.traceback?.trimEnd();
+      const shown = tb && !a.output.includes(tb.split('\n').pop()!) ? `\n${tb}` : '';
+      a.log.write(Buffer.from(`[resumable] the worker's error: ${m.message ?? '(no message)'}${shown}\n`));
+    }
     this.crashStreak = 0;
     const v = judgeAnswer(m, { resultText, resultProblem, output: a.output }, this.exp.config, this.clock.now());
     a.log.close();
@@ -297,6 +304,12 @@ export class WorkerExecutor implements AttemptExecutor {
       this.lastCrashAt = this.clock.monotonic();
     }
     const tail = e.stderrTail ? `; its last output: ${lastLines(e.stderrTail)}` : '';
+    if (e.brokeProtocol && !this.toldOfBreak) {
+      this.toldOfBreak = true;
+      this.note(
+        `Worker ${slot.index}: ${e.why}. Its units are errors (retried) and it is replaced; a worker writes only protocol lines on stdout (debug output goes to stderr: the helpers send print() there). Worker log: ${path.relative(this.exp.dir, this.paths.workerLog(slot.index))}`,
+      );
+    }
     for (const a of slot.units.values()) {
       if (a.deadlineTimer) this.clock.clearTimeout(a.deadlineTimer);
       const result = this.lostUnit(slot, a, e, tail);
@@ -311,7 +324,10 @@ export class WorkerExecutor implements AttemptExecutor {
   private lostUnit(slot: Slot, a: Assignment, e: WorkerExit, tail: string): AttemptResult {
     const durationMs = this.durationOf(a);
     const how = { exitCode: e.code, signal: e.signal, durationMs };
-    if (a.timedOut) return { status: 'error', why: 'timed out', ...how };
+    if (a.timedOut) {
+      a.log.write(Buffer.from(`[resumable] timed out after ${this.timeoutMs! / 1000} s (run.timeoutSeconds): its worker was killed\n`));
+      return { status: 'error', why: 'timed out', ...how };
+    }
     if (slot.timedOut !== undefined)
       return { status: 'error', why: `cut short: its worker was killed because unit ${JSON.stringify(slot.timedOut)} timed out`, ...how };
     if (e.beforeReady && !slot.killed) {
@@ -339,5 +355,6 @@ function faultOf(e: Error): string | undefined {
 /** The last few lines of a worker's stderr, on one line: enough to say what killed it. */
 function lastLines(text: string): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return JSON.stringify(lines.slice(-3).join(' | ').slice(-400));
+  // Five: a Python SyntaxError is four lines (File …, line N; the code; the caret; the error).
+  return JSON.stringify(lines.slice(-5).join(' | ').slice(-800));
 }

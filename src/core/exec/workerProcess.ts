@@ -29,6 +29,8 @@ export interface WorkerExit {
   readonly spawnErrorCode?: string;
   /** The last lines of its stderr, for the units' errors. */
   readonly stderrTail: string;
+  /** It was killed for breaking the protocol (a line on stdout that is no message). */
+  readonly brokeProtocol: boolean;
 }
 
 export interface WorkerEvents {
@@ -180,7 +182,6 @@ export class WorkerProcess {
   }
 
   private failStart(why: string, code: string | undefined): void {
-    this.note(why);
     // On a later turn, as every other exit: the caller has not finished its own bookkeeping yet.
     setImmediate(() => this.finish(null, null, why, code));
   }
@@ -190,10 +191,18 @@ export class WorkerProcess {
     this.exited = true;
     if (this.readyTimer) this.s.clock.clearTimeout(this.readyTimer);
     if (this.killTimer) this.s.clock.clearTimeout(this.killTimer);
-    this.note(why);
+    // A protocol break was noted when it happened (with "killing it"): not twice.
+    if (!this.broken || why !== this.broken) this.note(why);
     if (this.logFd !== undefined) fs.closeSync(this.logFd);
     this.logFd = undefined;
-    const exit: WorkerExit = { code, signal, beforeReady: !this.isReady, why, stderrTail: this.tail.trim() };
+    const exit: WorkerExit = {
+      code,
+      signal,
+      beforeReady: !this.isReady,
+      why,
+      stderrTail: this.tail.trim(),
+      brokeProtocol: this.broken !== undefined,
+    };
     this.on.exit(spawnErrorCode !== undefined ? { ...exit, spawnErrorCode } : exit);
   }
 

@@ -14,8 +14,9 @@ export function executorFor(
   clock: Clock,
   handler: UnitHandler | undefined,
   concurrency: number,
+  note?: (message: string) => void,
 ): AttemptExecutor {
-  if (!handler && exp.templates.worker) return new WorkerExecutor(exp, paths, clock, concurrency);
+  if (!handler && exp.templates.worker) return new WorkerExecutor(exp, paths, clock, concurrency, note);
   if (!handler) return new ProcessExecutor(exp, paths, clock);
   const timeoutMs = exp.config.run.timeoutSeconds !== undefined ? exp.config.run.timeoutSeconds * 1000 : undefined;
   return new HandlerExecutor(handler, exp.config.seed, clock, timeoutMs, exp.config.result);

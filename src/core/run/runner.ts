@@ -217,7 +217,7 @@ export class Run {
         this.clock.monotonic(),
       );
       this.throttle = throttle;
-      const executor = executorFor(exp, paths, this.clock, this.o.handler, this.concurrency(exp));
+      const executor = executorFor(exp, paths, this.clock, this.o.handler, this.concurrency(exp), (m) => this.note(m));
       this.executor = executor;
       this.scheduler = new Scheduler(todo, {
         concurrency: this.concurrency(exp),
