@@ -118,9 +118,9 @@ for line in sys.stdin:
     assert.equal(ends(dir, 'q003')[0]!.s, 'passed');
     const log = fs.readFileSync(path.join(runDirOf(dir), 'workers', 'worker-1.log'), 'utf8');
     assert.match(log, /\[stdout before ready\] banner printed at import/);
-  // Said on the console once, with what to do and where the log is (not only in the log).
-  assert.equal(r.stderr.match(/Worker \d: the worker printed .* on stdout/g)?.length, 1, r.stderr);
-  assert.match(r.stderr, /debug output goes to stderr.*Worker log: \.resumable\/w-[0-9a-f]{8}\/workers\/worker-\d\.log/);
+    // Said on the console once, with what to do and where the log is (not only in the log).
+    assert.equal(r.stderr.match(/Worker \d: the worker printed .* on stdout/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /debug output goes to stderr.*Worker log: \.resumable\/w-[0-9a-f]{8}\/workers\/worker-\d\.log/);
   },
 );
 
