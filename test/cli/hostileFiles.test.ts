@@ -459,3 +459,17 @@ test(
     );
   },
 );
+
+test('a printed result is kept in the unit folder, never through a result.json the unit made a symlink out of it', () => {
+  const dir = tmpDir();
+  const outside = path.join(dir, 'outside.json');
+  fs.writeFileSync(outside, '{"mine": 1}\n');
+  const script = `ln -sf ${JSON.stringify(outside)} "$RESUMABLE_UNIT_DIR/result.json"\necho '{"passed": true}'\n`;
+  const file = makeExperiment(dir, { n: 2, script, extra: { result: { from: 'stdout' } } });
+  const r = cli(['run', file], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(fs.readFileSync(outside, 'utf8'), '{"mine": 1}\n', 'the file the link pointed at is untouched');
+  const kept = path.join(runDirOf(dir), 'units', unitFolderName('item-00000'), 'result.json');
+  assert.ok(fs.lstatSync(kept).isFile(), 'the link was replaced by the result itself');
+  assert.deepEqual(JSON.parse(fs.readFileSync(kept, 'utf8')), { passed: true });
+});

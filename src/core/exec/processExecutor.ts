@@ -10,7 +10,7 @@ import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
 import type { RunPaths } from '../store/paths';
 import { fsyncDir } from '../store/atomicFile';
 import { kindOf, realDir } from '../store/safeRead';
-import writeFileAtomic from 'write-file-atomic';
+import { writeResultFile } from './unitFolder';
 import { DEFAULT_MAX_LOG_BYTES, LogCapper } from './logCap';
 import { judgeAttempt, lastJsonLine, parseResult, usageIn } from './outcome';
 import { ResultFiles } from './resultFiles';
@@ -121,7 +121,8 @@ export class ProcessExecutor implements AttemptExecutor {
       const line = lastJsonLine(output);
       if (line === undefined) return {};
       const file = path.join(unitDir, 'result.json');
-      await writeFileAtomic(file, line + '\n', { fsync: true });
+      // Not write-file-atomic: it resolves links, so a result.json the unit made a symlink was written through (outside the run folder).
+      await writeResultFile(file, line + '\n', { fsync: true });
       fsyncDir(unitDir);
       return { resultText: line };
     }

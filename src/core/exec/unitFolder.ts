@@ -34,12 +34,12 @@ function checkDir(dir: string, absentOk: boolean): void {
 }
 
 /**
- * A worker's result in its unit's place: a temp file (never through a link: O_EXCL, O_NOFOLLOW)
+ * A result the runner keeps for a unit (a worker's answer, a printed result line) in its place: a temp file (never through a link: O_EXCL, O_NOFOLLOW)
  * renamed over it, so a reader sees the whole result or none. Not fsynced: it has to outlive
  * the runner (a SIGKILL), not the machine; a power cut leaves at worst a result that does not
  * parse, which is run again, never adopted.
  */
-export async function writeResultFile(file: string, text: string): Promise<void> {
+export async function writeResultFile(file: string, text: string, o: { fsync?: boolean } = {}): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await fs.promises.open(
     tmp,
@@ -48,6 +48,7 @@ export async function writeResultFile(file: string, text: string): Promise<void>
   );
   try {
     await fh.writeFile(text);
+    if (o.fsync) await fh.sync();
   } finally {
     await fh.close();
   }
