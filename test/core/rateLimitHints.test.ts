@@ -309,3 +309,14 @@ test('bounded: only the last 64 KiB are read, pathological input returns, bad in
   assert.deepEqual(findRateLimitHints(undefined as unknown as string, NOW), {});
   assert.equal(findResetHint('retry-after: 1', Number.NaN), undefined);
 });
+
+test('a Retry-After HTTP date a second in the past (whole seconds) means retry now, not "no reset"', () => {
+  const text = `HTTP/1.1 429 Too Many Requests\nRetry-After: ${new Date(NOW - 500).toUTCString()}\n`;
+  const hint = findRateLimitHints(text, NOW);
+  assert.equal(hint.resetAt, NOW);
+  // Long past is no reset at all (a stale date is not a reason to hammer).
+  assert.equal(
+    findRateLimitHints(`HTTP/1.1 429 Too Many Requests\nRetry-After: ${new Date(NOW - 60_000).toUTCString()}\n`, NOW).resetAt,
+    undefined,
+  );
+});

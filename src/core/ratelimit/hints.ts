@@ -205,7 +205,10 @@ function delay(text: string, now: number): number | undefined {
 function retryAfter(v: string, now: number): number | undefined {
   const n = leadingNumber(v);
   if (n !== undefined) return now + n * 1000;
-  return /^(?:mon|tue|wed|thu|fri|sat|sun)/i.test(v) ? parseResetTime(v, now) : undefined;
+  if (!/^(?:mon|tue|wed|thu|fri|sat|sun)/i.test(v)) return undefined;
+  const at = parseResetTime(v, now);
+  // An HTTP date has whole seconds: a reset within the last two is "now", not "no reset" (the long default wait).
+  return at !== undefined && at < now && at >= now - 2000 ? now : at;
 }
 
 function retryDelay(m: RegExpMatchArray, now: number): number | undefined {
