@@ -1,5 +1,6 @@
 import type { Unit } from '../config/units';
 import type { Outcome } from '../store/events';
+import type { WorkerCounts } from '../model/snapshot';
 
 /** What one attempt of one unit ended with, whatever ran it (a process or a handler). */
 export interface AttemptResult {
@@ -34,5 +35,5 @@ export interface AttemptExecutor {
   /** The run needs no more attempts: whatever the executor keeps running (workers) is stopped. */
   close?(): Promise<void>;
   /** Its long-lived workers, when it has them (status and the tree show them). */
-  workerStats?(): { readonly live: number; readonly started: number; readonly restarts: number };
+  workerStats?(): WorkerCounts;
 }

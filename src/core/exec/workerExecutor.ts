@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../clock';
 import type { LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
 import type { RunPaths } from '../store/paths';
+import type { WorkerCounts } from '../model/snapshot';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
 import { DEFAULT_MAX_LOG_BYTES } from './logCap';
 import { runnerFault, unitFolderError } from './processExecutor';
@@ -14,16 +15,6 @@ import { workerSpawn } from './workerEnv';
 import { WorkerProcess, type WorkerExit } from './workerProcess';
 import { unitMessage, type UnitAnswer } from './workerProtocol';
 import { UnitLog } from './unitLog';
-
-/** Workers of a live run, for `status` and the tree. */
-export interface WorkerStats {
-  /** Worker processes alive now (starting or ready). */
-  readonly live: number;
-  /** Workers started in this run so far. */
-  readonly started: number;
-  /** Workers that ended before the run had no more use for them (crashed, timed out, broke the protocol). */
-  readonly restarts: number;
-}
 
 /** A worker that ended this way: its units are not to blame (EWORKER: the run stops after a few in a row). */
 const WORKER_FAULT = 'EWORKER';
@@ -93,7 +84,7 @@ export class WorkerExecutor implements AttemptExecutor {
     this.timeoutMs = exp.config.run.timeoutSeconds !== undefined ? exp.config.run.timeoutSeconds * 1000 : undefined;
   }
 
-  workerStats(): WorkerStats {
+  workerStats(): WorkerCounts {
     return { live: this.slots.filter((s) => s.proc.alive).length, started: this.started, restarts: this.restarts };
   }
 
