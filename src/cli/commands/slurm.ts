@@ -4,14 +4,14 @@ import * as path from 'node:path';
 import { loadExperiment } from '../../core/config/load';
 import { UserError } from '../../core/errors';
 import { slurmScript } from '../../core/shard/slurmScript';
-import { runFolderFor } from '../../core/store/paths';
+import { runFolderOf } from '../../core/run/whichRun';
 import type { Command } from '../args';
 import { out } from '../stdio';
 
 /** `resumable slurm`: an sbatch job array whose tasks run the shards; prints how to watch it. */
 export async function slurmCommand(c: Extract<Command, { cmd: 'slurm' }>): Promise<number> {
   const exp = await loadExperiment(c.file);
-  const runDir = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
+  const runDir = runFolderOf(exp);
   const logDir = path.join(runDir, 'slurm');
   const script = slurmScript({
     name: exp.config.name,

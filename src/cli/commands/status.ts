@@ -5,6 +5,9 @@ import { loadExperiment, type LoadedExperiment } from '../../core/config/load';
 import { UserError } from '../../core/errors';
 import { RunPaths, runFolderFor } from '../../core/store/paths';
 import { findAdoptable } from '../../core/run/recover';
+import { driftError } from '../../core/run/drift';
+import { whichRun, type RunFolder } from '../../core/run/whichRun';
+import { growthText } from '../../core/model/growth';
 import { listRunDirs, type RunReport } from '../../core/status/report';
 import { doneCount, newView } from '../../core/model/view';
 import { formatConcurrency, formatWorkers } from '../../core/model/spendText';
@@ -14,7 +17,7 @@ import { readReports } from '../reports';
 import { out } from '../stdio';
 
 export async function statusCommand(target: string | undefined, json: boolean, by?: string): Promise<number> {
-  const { dirs, exp } = await resolveRunDirs(target);
+  const { dirs, exp, where } = await resolveRunDirs(target);
   const { reports, failed } = await readReports(dirs, dirs.length === 1, { by });
   const code = failed > 0 ? 1 : 0;
   if (json) {
@@ -22,10 +25,14 @@ export async function statusCommand(target: string | undefined, json: boolean, b
     return code;
   }
   if (dirs.length === 0) {
-    out(exp && target ? notStarted(exp, target) : 'No runs found under this folder.\n');
+    out(exp && target ? notStarted(exp, target, where) : 'No runs found under this folder.\n');
     return code;
   }
   out(reports.map(renderReport).join('\n'));
+  if (where?.kind === 'grows' && target)
+    out(
+      `The experiment file grew since this run was started: ${growthText(where.growth)}; \`resumable run ${target}\` continues the run with them.\n`,
+    );
   return code;
 }
 
@@ -33,7 +40,7 @@ export async function statusCommand(target: string | undefined, json: boolean, b
  * An experiment file → its run folder (and the experiment, loaded once); a run folder →
  * itself; a folder of runs → all; nothing → every run below cwd.
  */
-async function resolveRunDirs(target: string | undefined): Promise<{ dirs: string[]; exp?: LoadedExperiment }> {
+async function resolveRunDirs(target: string | undefined): Promise<{ dirs: string[]; exp?: LoadedExperiment; where?: RunFolder }> {
   if (!target) {
     const found = await fg('**/.resumable/*/experiment.json', { dot: true, ignore: ['**/node_modules/**', '**/archive/**'], deep: 6 });
     return { dirs: found.map((f) => path.resolve(path.dirname(f))).sort() };
@@ -47,8 +54,8 @@ async function resolveRunDirs(target: string | undefined): Promise<{ dirs: strin
     throw new UserError('Expected a run folder (with experiment.json) or a folder of run folders', { file: target });
   }
   const exp = await loadExperiment(abs);
-  const dir = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
-  return { dirs: fs.existsSync(path.join(dir, 'experiment.json')) ? [dir] : [], exp };
+  const where = whichRun(exp);
+  return { dirs: fs.existsSync(path.join(where.root, 'experiment.json')) ? [where.root] : [], exp, where };
 }
 
 export function renderReport(r: RunReport): string {
@@ -115,7 +122,17 @@ export function renderReport(r: RunReport): string {
 }
 
 /** An experiment with no run folder yet: and what on disk its first run would adopt (results in the user's own layout). */
-function notStarted(exp: LoadedExperiment, target: string): string {
+function notStarted(exp: LoadedExperiment, target: string, where: RunFolder | undefined): string {
+  if (where?.kind === 'drift') {
+    let why: { detail: string; hints: readonly string[] };
+    try {
+      why = driftError(exp, where.other);
+    } catch (e) {
+      // The other run's frozen config is damaged: no diff to show.
+      why = { detail: `The experiment changed since run ${path.basename(where.other.dir)} was started`, hints: [(e as Error).message] };
+    }
+    return `Not started under this config. ${why.detail.replace(/; refusing.*$/, '')}.\n${why.hints.map((h) => `  ${h.replace(/^ {2}/, '')}\n`).join('')}  Its status: resumable status ${path.relative(process.cwd(), where.other.dir) || where.other.dir}\n`;
+  }
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
   const found = findAdoptable(exp, paths, newView(exp.units.map((u) => u.id)), Date.now(), { firstRun: true }).length;
   const line = 'Not started yet: no run folder for this experiment.\n';

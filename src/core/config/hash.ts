@@ -68,7 +68,7 @@ export interface FieldChange {
 }
 
 /** Field-by-field differences between two result keys, leaves only. */
-export function diffResultKeys(before: ResultKey, after: ResultKey): FieldChange[] {
+export function diffResultKeys(before: Partial<ResultKey>, after: Partial<ResultKey>): FieldChange[] {
   const out: FieldChange[] = [];
   walk(before, after, '$');
   return out;

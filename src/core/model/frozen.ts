@@ -21,6 +21,23 @@ export interface FrozenExperiment {
   readonly createdAt: number;
   readonly config: Experiment;
   readonly items: readonly { id: string; fields: ItemFields }[];
+  /**
+   * The configs this run grew from (units only added or removed; docs/architecture.md,
+   * invariant 5), oldest first: their journals' headers name these hashes.
+   */
+  readonly lineage?: readonly Ancestor[];
+}
+
+export interface Ancestor {
+  readonly hash: string;
+  /** When the run grew out of it. */
+  readonly until: number;
+  readonly units: number;
+}
+
+/** Every config hash a journal of this run may carry in its header. */
+export function hashesOf(frozen: FrozenExperiment): ReadonlySet<string> {
+  return new Set([frozen.hash, ...(frozen.lineage ?? []).map((a) => a.hash)]);
 }
 
 /**
@@ -84,6 +101,7 @@ const frozenShape = z.looseObject({
     seed: z.number(),
   }),
   items: z.array(z.unknown()),
+  lineage: z.array(z.looseObject({ hash: z.string().regex(/^[0-9a-f]{8,}$/), until: z.number(), units: z.number() })).optional(),
 });
 
 export function readFrozen(file: string): FrozenExperiment | undefined {

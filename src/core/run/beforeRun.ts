@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import type { LoadedExperiment } from '../config/load';
 import { ResultFiles } from '../exec/resultFiles';
 import { newView } from '../model/view';
-import { RunPaths, runFolderFor } from '../store/paths';
+import { RunPaths } from '../store/paths';
+import { runFolderOf } from './whichRun';
 import { findAdoptable } from './recover';
 
 /**
@@ -20,7 +21,8 @@ export function checkBeforeRun(exp: LoadedExperiment, now: number): void {
 
 /** No result path may lead out of the experiment's folder through a link (`run --dry-run` needs only this). */
 export function checkResultLinks(exp: LoadedExperiment): { paths: RunPaths; results: ResultFiles } {
-  const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
+  // A run that grew keeps the folder named by the config it was started with.
+  const paths = new RunPaths(runFolderOf(exp));
   const results = new ResultFiles(exp, paths);
   results.checkLinks(exp.units);
   return { paths, results };

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { diffResultKeys } from '../config/hash';
 import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
 import { readFrozen } from '../model/frozen';
+import { growthOf } from '../model/growth';
 
 export interface OtherRun {
   readonly dir: string;
@@ -25,49 +25,39 @@ export function otherRuns(exp: LoadedExperiment, runDir: string): OtherRun[] {
     .map((n) => ({ dir: path.join(root, n), hash: re.exec(n)![1]! }));
 }
 
-/** The refusal of invariant 5 (docs/architecture.md): what changed, field by field, and the two ways forward. */
+/** The refusal of invariant 5 (docs/architecture.md): what changed, field by field and item by item, and the ways forward. */
 export function driftError(exp: LoadedExperiment, other: OtherRun): UserError {
   const frozen = readFrozen(path.join(other.dir, 'experiment.json'));
   const lines: string[] = [];
   if (frozen) {
-    for (const c of diffResultKeys(frozen.key, exp.key)) lines.push(`  ${inFile(c.path)}: ${c.before} → ${c.after}`);
-    const itemLines = itemDiff(frozen.items, exp.items);
-    if (itemLines) lines.push(`  items: ${itemLines}`);
+    const g = growthOf(frozen, exp);
+    if (g.kind === 'drift') {
+      for (const c of g.fields) lines.push(`  ${inFile(c.path)}: ${c.before} → ${c.after}`);
+      if (g.items.length)
+        lines.push(
+          `  items changed (${g.items.length}): ${g.items
+            .slice(0, 5)
+            .map((i) => `${JSON.stringify(i.id)} (${i.fields.join(', ')})`)
+            .join(', ')}${g.items.length > 5 ? ', …' : ''}`,
+        );
+    }
   }
+  const shown = path.relative(process.cwd(), exp.file) || exp.file;
   return new UserError(
-    `The experiment changed in fields that change results since run ${path.basename(other.dir)} was started; refusing to mix results of two configs.`,
-    { file: path.relative(process.cwd(), exp.file) || exp.file },
+    `The experiment changed in what its units do since run ${path.basename(other.dir)} was started; refusing to mix results of two configs.`,
+    { file: shown },
     [
       ...lines,
       'Ways forward:',
-      `  resumable run ${path.relative(process.cwd(), exp.file)} --fresh   (archives the old run into the new one's archive/, nothing is deleted)`,
+      `  resumable run ${shown} --fresh   (archives the old run into the new one's archive/, nothing is deleted)`,
       '  or give the experiment a new "name" to keep both runs side by side.',
+      'Adding or removing items, matrix values or repeats continues the same run; a change to what existing units do does not.',
       'Runtime knobs (concurrency, timeouts, retries, rate-limit waits) may change without this.',
     ],
   );
 }
 
-function itemDiff(
-  before: readonly { id: string; fields: unknown }[],
-  after: readonly { id: string; fields: unknown }[],
-): string | undefined {
-  const old = new Map(before.map((i) => [i.id, JSON.stringify(i.fields)]));
-  const now = new Map(after.map((i) => [i.id, JSON.stringify(i.fields)]));
-  const added = [...now.keys()].filter((k) => !old.has(k));
-  const removed = [...old.keys()].filter((k) => !now.has(k));
-  const changed = [...now.keys()].filter((k) => old.has(k) && old.get(k) !== now.get(k));
-  if (!added.length && !removed.length && !changed.length) return undefined;
-  const ex = (l: string[]) =>
-    l.length
-      ? ` (${l
-          .slice(0, 3)
-          .map((s) => JSON.stringify(s))
-          .join(', ')}${l.length > 3 ? ', ...' : ''})`
-      : '';
-  return `${added.length} added${ex(added)}, ${removed.length} removed${ex(removed)}, ${changed.length} changed${ex(changed)}`;
-}
-
 /** A result key's path as the experiment file spells it (the key keeps the run's fields flat). */
 function inFile(keyPath: string): string {
-  return keyPath.replace(/^\$\.(command|cwd|env)\b/, '$.run.$1').replace(/^\$\.items\.(count|digest)$/, '$.items (its rows)');
+  return keyPath.replace(/^\$\.(command|worker|cwd|env)\b/, '$.run.$1');
 }

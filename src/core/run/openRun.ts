@@ -11,8 +11,11 @@ import { checkShardAgreement, liveHolders } from '../shard/layout';
 import { inShard } from '../shard/partition';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
+import { grow } from './grow';
+import { whichRun, type RunFolder } from './whichRun';
+import { growthText } from '../model/growth';
 import { ResultFiles } from '../exec/resultFiles';
-import { DamagedFrozenError, freeze, readFrozen, writeFrozen, type FrozenExperiment } from '../model/frozen';
+import { DamagedFrozenError, freeze, hashesOf, readFrozen, writeFrozen, type FrozenExperiment } from '../model/frozen';
 import { applyRecord, newView, type RunView } from '../model/view';
 
 export interface OpenedRun {
@@ -36,7 +39,12 @@ export interface OpenOptions {
 /** Finds or creates the run folder, takes its lock, and rebuilds the run's view from the journal. */
 export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<OpenedRun> {
   const notes: string[] = [];
-  const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash), o.shard);
+  // --fresh starts the folder named by this config; without it an experiment that grew continues its run.
+  const where: RunFolder = o.fresh
+    ? { kind: 'own', root: runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash) }
+    : whichRun(exp);
+  if (where.kind === 'drift') throw driftOf(exp, where.other);
+  const paths = new RunPaths(where.root, o.shard);
   if (o.fresh && o.shard) {
     throw new UserError(
       `--fresh cannot be used with a shard (${o.shard.k} of ${o.shard.n}): it would archive the other shards' state while they may be running`,
@@ -46,8 +54,7 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
       ],
     );
   }
-  const others = otherRuns(exp, paths.root);
-  if (others.length > 0 && !o.fresh) throw driftOf(exp, others[0]!);
+  const others = o.fresh ? otherRuns(exp, paths.root) : [];
   for (const other of others) {
     const live = liveHolders(other.dir, o.clock)[0];
     if (live)
@@ -62,7 +69,12 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
       notes.push(
         "The run's frozen config (experiment.json) is damaged: `run` rebuilds it from the experiment file (its journal is of the same config).",
       );
-    return { paths, view: await readView(exp, paths, notes), journalLength: 0, notes };
+    if (where.kind === 'grows') {
+      notes.push(
+        `The experiment grew since run ${path.basename(paths.root)} was started: ${growthText(where.growth)}; \`run\` continues that run.`,
+      );
+    }
+    return { paths, view: await readView(exp, paths, notes, false, acceptedHashes(exp, paths)), journalLength: 0, notes };
   }
 
   fs.mkdirSync(paths.units, { recursive: true });
@@ -87,11 +99,12 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
     // A shard cleans only its own temp files: another shard may be writing experiment.json right now.
     const own = [path.basename(paths.state), ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json'])];
     removeOrphanTemps(paths.root, own);
+    if (where.kind === 'grows') await grow(exp, paths, o.clock, stamp, notes);
     const frozen = readFrozenOrRebuild(exp, paths, stamp, notes);
     if (frozen && frozen.hash !== exp.hash) throw driftError(exp, { dir: paths.root, hash: frozen.hash });
     await writeFrozen(paths.experiment, freeze(exp, o.clock.now()));
     if (takeover?.holderMayBeAlive) fenceJournal(paths.journal, notes);
-    const view = await readView(exp, paths, notes, true);
+    const view = await readView(exp, paths, notes, true, frozen ? hashesOf(frozen) : new Set([exp.hash]));
     return { paths, view, lock, takeover, journalLength: fs.existsSync(paths.journal) ? fs.statSync(paths.journal).size : 0, notes };
   } catch (e) {
     lock.release();
@@ -125,6 +138,17 @@ function readFrozenOrRebuild(exp: LoadedExperiment, paths: RunPaths, stamp: stri
       `Rebuilt the run's frozen config (experiment.json) from ${shown}: it was damaged (${e.where.path ? `${e.where.path}: ` : ''}${e.reason}); the journal is of the same config, so nothing is lost. The damaged copy is in ${path.relative(paths.root, dest)}.`,
     );
     return undefined;
+  }
+}
+
+/** The hashes a dry run accepts in journal headers: this config's, and the run's (grown or not) with its lineage. */
+function acceptedHashes(exp: LoadedExperiment, paths: RunPaths): ReadonlySet<string> {
+  try {
+    const frozen = readFrozen(paths.experiment);
+    return new Set([exp.hash, ...(frozen ? hashesOf(frozen) : [])]);
+  } catch (e) {
+    if (e instanceof DamagedFrozenError) return new Set([exp.hash]);
+    throw e;
   }
 }
 
@@ -201,14 +225,28 @@ function driftOf(exp: LoadedExperiment, other: { dir: string; hash: string }): U
  * earlier unsharded run, or the merge of earlier shards; read, never written) and then its
  * own journal.
  */
-async function readView(exp: LoadedExperiment, paths: RunPaths, notes: string[], repairTail = false): Promise<RunView> {
+async function readView(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  notes: string[],
+  repairTail: boolean,
+  accepted: ReadonlySet<string>,
+): Promise<RunView> {
   const view = newView(exp.units.filter((u) => inShard(u.id, paths.shard)).map((u) => u.id));
-  if (paths.shard) await readInto(exp, view, new RunPaths(paths.root).journal, notes, false);
-  await readInto(exp, view, paths.journal, notes, repairTail);
+  if (paths.shard) await readInto(exp, view, new RunPaths(paths.root).journal, notes, false, accepted);
+  await readInto(exp, view, paths.journal, notes, repairTail, accepted);
   return view;
 }
 
-async function readInto(exp: LoadedExperiment, view: RunView, journal: string, notes: string[], repairTail: boolean): Promise<void> {
+/** `accepted`: the run's config and those it grew from (a journal begun before the run grew names an earlier one). */
+async function readInto(
+  exp: LoadedExperiment,
+  view: RunView,
+  journal: string,
+  notes: string[],
+  repairTail: boolean,
+  accepted: ReadonlySet<string>,
+): Promise<void> {
   const shown = path.relative(process.cwd(), journal) || journal;
   let header: { hash?: string; schemaVersion?: number } | undefined;
   const read = await readJournal(journal, (r, line) => {
@@ -232,7 +270,7 @@ async function readInto(exp: LoadedExperiment, view: RunView, journal: string, n
         'Run `resumable repair <run folder>` to rebuild it.',
       ]);
     checkSchemaVersion(header.schemaVersion, shown);
-    if (header.hash !== exp.hash)
+    if (typeof header.hash !== 'string' || !accepted.has(header.hash))
       throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, {
         file: shown,
         line: 1,

@@ -8,7 +8,7 @@ import { readJournal } from '../store/journalReader';
 import { HeldLock } from '../store/lock';
 import { RunPaths, type Shard } from '../store/paths';
 import { rewriteJournal } from '../store/rewriteJournal';
-import { readFrozen, unitsOfFrozen } from '../model/frozen';
+import { hashesOf, readFrozen, unitsOfFrozen } from '../model/frozen';
 import { readLayout, shardCounts } from './layout';
 import { planMerge, type MergeInput, type MergePlan } from './mergePlan';
 
@@ -88,7 +88,7 @@ export async function mergeRun(runDir: string, o: MergeOptions): Promise<MergeOu
         );
       }
       const header = records[0];
-      if (header?.t === 'header' && header.hash !== frozen.hash) {
+      if (header?.t === 'header' && !hashesOf(frozen).has(header.hash)) {
         throw new UserError(`Expected a journal of config ${frozen.hash.slice(0, 8)}, found one of ${header.hash.slice(0, 8)}`, {
           file: p.journal,
           line: 1,
