@@ -57,7 +57,21 @@ export function judgeAttempt(f: AttemptFacts, config: Rules, now: number, shown 
   if (f.signal) return { status: 'error', why: `killed by ${f.signal}` };
   if (config.result.from === 'exit' && !(config.result.errorExitCodes ?? []).includes(f.exitCode!))
     return { status: 'failed', why: `exit code ${f.exitCode}` };
-  return { status: 'error', why: `exit code ${f.exitCode}` };
+  return { status: 'error', why: `exit code ${f.exitCode}${lastWords(f.output)}` };
+}
+
+/**
+ * " — RuntimeError: …": the output's last line, where a traceback names its exception, so a
+ * bare "exit code 1" in `status --errors` and at the end of a run says what went wrong.
+ */
+function lastWords(output: string): string {
+  const lines = output.split('\n');
+  for (let i = lines.length - 1; i >= 0 && i >= lines.length - 20; i--) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    return ` — ${line.length > 200 ? line.slice(0, 197) + '...' : line}`;
+  }
+  return '';
 }
 
 /** An attempt that exited 0: what its result says, by where the rule reads it. */

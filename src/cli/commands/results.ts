@@ -1,0 +1,138 @@
+import { stringify } from 'csv-stringify/sync';
+import { UserError } from '../../core/errors';
+import { readFrozen } from '../../core/model/frozen';
+import type { UnitView } from '../../core/model/view';
+import { RunPaths } from '../../core/store/paths';
+import { readResults, type ResultRow } from '../../core/status/results';
+import { isDead, out } from '../stdio';
+import { cutToWidth, displayWidth as stringWidth } from '../termStyle';
+import { runFolderArg } from '../runFolderArg';
+
+export type ResultsFormat = 'table' | 'csv' | 'jsonl' | 'json';
+
+export interface ResultsCommand {
+  readonly target: string;
+  readonly format: ResultsFormat;
+  readonly status: readonly UnitView['status'][];
+  /** Extra columns: `item.<path>`, `result.<path>`, or a bare name (an item field if the items have it, else a result field). */
+  readonly fields: readonly string[];
+}
+
+interface Column {
+  readonly name: string;
+  readonly get: (r: ResultRow) => unknown;
+}
+
+/**
+ * `resumable results`: one row per unit. CSV and JSON Lines stream (a million-unit export
+ * holds the run's view, not its rows); the terminal table and `--format json` hold the rows.
+ */
+export async function resultsCommand(c: ResultsCommand): Promise<number> {
+  const runDir = await runFolderArg(c.target, 'results');
+  const frozen = readFrozen(new RunPaths(runDir).experiment)!;
+  const columns = columnsOf(frozen.config.matrix, frozen.items, c.fields);
+  const rows = readResults(runDir, {
+    status: c.status.length ? c.status : undefined,
+    withResult: columns.some((k) => k.name.startsWith('result.')),
+  });
+  if (c.format === 'jsonl' || c.format === 'json') {
+    const all: Record<string, unknown>[] = [];
+    for await (const r of rows) {
+      const o = objectOf(r, columns);
+      if (c.format === 'json') all.push(o);
+      else out(JSON.stringify(o) + '\n');
+      if (isDead(process.stdout)) return 0;
+    }
+    if (c.format === 'json') out(JSON.stringify(all, null, 2) + '\n');
+    return 0;
+  }
+  if (c.format === 'csv') {
+    out(stringify([columns.map((k) => k.name)]));
+    for await (const r of rows) {
+      out(stringify([columns.map((k) => cell(k.get(r)))]));
+      if (isDead(process.stdout)) return 0;
+    }
+    return 0;
+  }
+  const table: string[][] = [];
+  for await (const r of rows) table.push(columns.map((k) => cell(k.get(r))));
+  // On a terminal a column no unit has a value in (no spend reported, no reason) is noise.
+  const keep = columns.map((k, i) => k.name === 'id' || k.name === 'status' || table.some((row) => row[i] !== ''));
+  out(
+    renderTable(
+      columns.filter((_, i) => keep[i]).map((k) => k.name),
+      table.map((row) => row.filter((_, i) => keep[i])),
+      process.stdout.columns || 0,
+    ),
+  );
+  return 0;
+}
+
+function columnsOf(
+  matrix: Record<string, unknown>,
+  items: readonly { fields: Record<string, unknown> }[],
+  fields: readonly string[],
+): Column[] {
+  const cols: Column[] = [{ name: 'id', get: (r) => r.id }];
+  for (const k of Object.keys(matrix).filter((k) => k !== 'repeat')) cols.push({ name: k, get: (r) => r.matrix[k] });
+  if (matrix.repeat !== undefined) cols.push({ name: 'repeat', get: (r) => r.repeat });
+  cols.push(
+    { name: 'status', get: (r) => r.status },
+    { name: 'attempts', get: (r) => r.attempts },
+    { name: 'duration_s', get: (r) => (r.durationMs === null ? null : Math.round(r.durationMs) / 1000) },
+    { name: 'why', get: (r) => r.why },
+    { name: 'usd', get: (r) => r.usd },
+    { name: 'tokens', get: (r) => r.tokens },
+  );
+  const itemHas = (p: string) => items.some((i) => at(i.fields, p) !== undefined);
+  for (const f of fields) {
+    const [scope, rest] = f.startsWith('item.')
+      ? ['item', f.slice(5)]
+      : f.startsWith('result.')
+        ? ['result', f.slice(7)]
+        : [itemHas(f) ? 'item' : 'result', f];
+    if (rest === '') throw new UserError(`Expected --fields to name a field after "${scope}.", got ${JSON.stringify(f)}`);
+    cols.push(
+      scope === 'item'
+        ? { name: `item.${rest}`, get: (r) => at(r.item, rest) }
+        : { name: `result.${rest}`, get: (r) => at(r.result, rest) },
+    );
+  }
+  return cols;
+}
+
+function at(v: unknown, dotted: string): unknown {
+  let cur = v;
+  for (const k of dotted.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  return cur;
+}
+
+function objectOf(r: ResultRow, columns: readonly Column[]): Record<string, unknown> {
+  return Object.fromEntries(columns.map((k) => [k.name, k.get(r) ?? null]));
+}
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+}
+
+/** Columns padded by display width (CJK and emoji count two); `why` is cut to what the terminal has left. */
+export function renderTable(head: readonly string[], rows: readonly string[][], termWidth: number): string {
+  const widths = head.map((h, i) => Math.max(stringWidth(h), ...rows.map((r) => stringWidth(r[i]!))));
+  const why = head.indexOf('why');
+  if (termWidth > 0 && why >= 0) {
+    const others = widths.reduce((a, w, i) => (i === why ? a : a + w + 2), 0);
+    widths[why] = Math.max(stringWidth('why'), Math.min(widths[why]!, termWidth - others - 1));
+  }
+  const pad = (s: string, w: number) => {
+    const t = stringWidth(s) > w ? cutToWidth(s, Math.max(0, w - 1)) + '…' : s;
+    return t + ' '.repeat(Math.max(0, w - stringWidth(t)));
+  };
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => pad(c, widths[i]!))
+      .join('  ')
+      .trimEnd() + '\n';
+  return line(head) + rows.map(line).join('') + (rows.length === 0 ? '(no units)\n' : '');
+}

@@ -1,0 +1,82 @@
+import type { Scalar } from '../config/schema';
+import type { Unit } from '../config/units';
+import { resultFilesOfRun } from '../exec/resultFiles';
+import type { UnitView } from '../model/view';
+import { RunPaths } from '../store/paths';
+import { RunFollower } from './report';
+
+type Status = UnitView['status'];
+
+/** One unit of a run as `resumable results` and `readResults` give it. */
+export interface ResultRow {
+  readonly id: string;
+  /** The item's fields (its id field included). */
+  readonly item: Readonly<Record<string, unknown>>;
+  /** Matrix values by key (without repeat). */
+  readonly matrix: Readonly<Record<string, Scalar>>;
+  readonly repeat: number | null;
+  readonly status: Status;
+  /** Attempts that counted against the retry budget. */
+  readonly attempts: number;
+  /** The last attempt's duration. */
+  readonly durationMs: number | null;
+  /** Why it ended as it did (an error's reason, a failed check), as the journal says. */
+  readonly why: string | null;
+  /** What all its attempts spent, when they reported it. */
+  readonly usd: number | null;
+  readonly tokens: number | null;
+  /** Its result (parsed JSON) when `withResult` and the result file is there and is JSON; else undefined. */
+  readonly result?: unknown;
+}
+
+export interface ResultsOptions {
+  /** Only units with these statuses. */
+  readonly status?: readonly Status[];
+  /** Read each unit's result file (one read per unit; off, only the journal is read). */
+  readonly withResult?: boolean;
+}
+
+/**
+ * Every unit of a run in config order, from its frozen config and journals (every shard's),
+ * with its result file read as the row is yielded: an export of a million units holds the
+ * run's view, never a million results.
+ */
+export async function* readResults(runDir: string, o: ResultsOptions = {}): AsyncGenerator<ResultRow> {
+  const follower = RunFollower.open(runDir);
+  await follower.poll();
+  const view = follower.view;
+  const files = o.withResult ? resultFilesOfRun(follower.frozen, new RunPaths(runDir)) : undefined;
+  const wanted = o.status ? new Set(o.status) : undefined;
+  for (const unit of follower.units) {
+    const v = view.units.get(unit.id);
+    if (!v || (wanted && !wanted.has(v.status))) continue;
+    yield rowOf(unit, v, files ? readResult(files, unit) : undefined);
+  }
+}
+
+function rowOf(unit: Unit, v: UnitView, result: unknown): ResultRow {
+  return {
+    id: unit.id,
+    item: unit.item.fields,
+    matrix: unit.cell,
+    repeat: unit.repeat ?? null,
+    status: v.status,
+    attempts: v.attempts,
+    durationMs: v.lastDuration ?? null,
+    why: v.why ?? null,
+    usd: v.usd ?? null,
+    tokens: v.tok ?? null,
+    ...(result !== undefined ? { result } : {}),
+  };
+}
+
+function readResult(files: ReturnType<typeof resultFilesOfRun>, unit: Unit): unknown {
+  const r = files.read(unit);
+  if (r.kind !== 'text') return undefined;
+  try {
+    return JSON.parse(r.text) as unknown;
+  } catch {
+    // Not JSON (a unit judged by its exit code may write anything): no fields to show.
+    return undefined;
+  }
+}
