@@ -60,8 +60,8 @@ test('output.log keeps every attempt under a header; --retry-errors and --retry-
   const plain = cliSync(['run', file], dir);
   assert.match(plain.stderr, /4 of 4 units already done; 0 to run/, 'by default every outcome counts as done');
   const dry = cliSync(['run', file, '--retry-errors', '--dry-run'], dir);
-  assert.match(dry.stderr, /would run 1, skip 3/);
-  assert.match(dry.stderr, /1\s+run: error, --retry-errors/);
+  assert.match(dry.stdout, /would run 1, skip 3/);
+  assert.match(dry.stdout, /1\s+run: error, --retry-errors/);
   assert.equal(cliSync(['run', file, '--retry-errors'], dir).code, 0);
   status = JSON.parse(cliSync(['status', file, '--json'], dir).stdout);
   assert.deepEqual([status.counts.passed, status.counts.failed, status.counts.error], [3, 1, 0]);

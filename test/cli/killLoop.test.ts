@@ -111,7 +111,7 @@ test('a unit that wrote its result is adopted when the runner dies before journa
 
   // Units before it may be adopted too: their journal lines may not have been durable yet.
   const dry = cliSync(['run', file, '--dry-run'], dir);
-  assert.match(dry.stderr, /adopt: .*item-00002/);
+  assert.match(dry.stdout, /adopt: .*item-00002/);
   const second = cliSync(['run', file], dir);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stderr, /Adopted \d result/);

@@ -43,11 +43,12 @@ test('run --fresh --dry-run after a drift says what --fresh would archive, not t
 
   const r = cliSync(['run', file, '--fresh', '--dry-run'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /--fresh +\(|Ways forward|refusing/, 'no advice to use the flag that was given');
-  assert.match(r.stderr, new RegExp(`--fresh would archive the previous run ${old} \\(made from another config\\)`));
-  assert.match(r.stderr, /\$\.seed: 1 → 2/, 'with what changed');
-  assert.match(r.stderr, /would run 5, skip 0, adopt 0/);
-  assert.doesNotMatch(r.stderr, NO_STACK);
+  // The plan, notes included, is on stdout (`| less`).
+  assert.doesNotMatch(r.stdout + r.stderr, /--fresh +\(|Ways forward|refusing/, 'no advice to use the flag that was given');
+  assert.match(r.stdout, new RegExp(`--fresh would archive the previous run ${old} \\(made from another config\\)`));
+  assert.match(r.stdout, /\$\.seed: 1 → 2/, 'with what changed');
+  assert.match(r.stdout, /would run 5, skip 0, adopt 0/);
+  assert.doesNotMatch(r.stdout + r.stderr, NO_STACK);
   assert.deepEqual(tree(path.join(dir, '.resumable')), before, 'a dry run writes nothing');
 
   // The JSON face says the same in its note events.
@@ -68,11 +69,11 @@ test('run --fresh --dry-run on an unchanged config says what it would archive an
   const before = tree(path.join(dir, '.resumable'));
   const r = cliSync(['run', file, '--fresh', '--dry-run'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /--fresh would archive the previous state \(experiment\.json, journal\.jsonl, state\.json, units; 4 of 4 units/);
-  assert.match(r.stderr, /would run 4, skip 0, adopt 0/, 'not "skip 4": --fresh starts over');
+  assert.match(r.stdout, /--fresh would archive the previous state \(experiment\.json, journal\.jsonl, state\.json, units; 4 of 4 units/);
+  assert.match(r.stdout, /would run 4, skip 0, adopt 0/, 'not "skip 4": --fresh starts over');
   assert.deepEqual(tree(path.join(dir, '.resumable')), before);
   // Without --fresh the dry run still says what a resume does.
-  assert.match(cliSync(['run', file, '--dry-run'], dir).stderr, /would run 0, skip 4/);
+  assert.match(cliSync(['run', file, '--dry-run'], dir).stdout, /would run 0, skip 4/);
   // And the real --fresh does what its dry run said.
   const fresh = cliSync(['run', file, '--fresh'], dir);
   assert.equal(fresh.code, 0, fresh.stderr);
@@ -84,8 +85,8 @@ test('run --fresh --dry-run of an experiment never run says there is nothing to 
   const file = makeExperiment(dir, { n: 3, sleep: '0' });
   const r = cliSync(['run', file, '--fresh', '--dry-run'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /nothing to archive/);
-  assert.match(r.stderr, /would run 3/);
+  assert.match(r.stdout, /nothing to archive/);
+  assert.match(r.stdout, /would run 3/);
   assert.equal(fs.existsSync(path.join(dir, '.resumable')), false, 'no run folder made');
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Unit } from '../../src/core/config/units';
 import type { AttemptExecutor, AttemptResult } from '../../src/core/exec/attempt';
 import { Scheduler, type SchedulerOptions } from '../../src/core/run/scheduler';
+import { RATE_LIMITS_IN_A_ROW, rateLimitCap } from '../../src/core/run/rateLimitStreaks';
 import { FakeClock } from '../helpers/fakeClock';
 
 function units(n: number): Unit[] {
@@ -367,16 +368,29 @@ test('while the journal is behind (backlog), nothing new is dispatched; units in
   assert.equal(f.log.length, 6);
 });
 
-test('a unit rate-limited 20 times in a row is an error the 20th time (an attempt): the run ends', async () => {
+test('a unit rate-limited 10 times in a row is an error the 10th time (an attempt): the run ends', async () => {
   const clock = new FakeClock();
   const f = fakeExecutor(clock, (id) => (id === 'u0' ? { status: 'rate_limited', resetAt: clock.now(), why: 'Too Many Requests' } : {}));
-  const s = options(clock, f.exec, { concurrency: 1, maxAttempts: 1 });
+  // No default pause: nothing parks the run, so the cap is the plain one.
+  const rateLimit = { maxWaitSeconds: 3600, defaultWaitSeconds: 0, bufferSeconds: 5 };
+  const s = options(clock, f.exec, { concurrency: 1, maxAttempts: 1, rateLimit });
   const end = new Scheduler(units(2), s.o).run();
   for (let i = 0; i < 100; i++) await clock.advance(500);
   assert.deepEqual(await end, { reason: 'completed' });
   const u0 = s.ends.filter((e) => e.id === 'u0').map((e) => e.status);
-  assert.equal(u0.length, 20);
-  assert.ok(u0.slice(0, 19).every((x) => x === 'rate_limited'));
-  assert.equal(u0[19], 'error');
-  assert.equal(s.pauses.length, 19, 'the 20th did not pause the run');
+  assert.equal(u0.length, RATE_LIMITS_IN_A_ROW);
+  assert.ok(u0.slice(0, RATE_LIMITS_IN_A_ROW - 1).every((x) => x === 'rate_limited'));
+  assert.equal(u0[RATE_LIMITS_IN_A_ROW - 1], 'error');
+  assert.equal(s.pauses.length, RATE_LIMITS_IN_A_ROW - 1, 'the last did not pause the run');
+});
+
+test('the cap comes before the doubling default pause would park the run', () => {
+  assert.equal(RATE_LIMITS_IN_A_ROW, 10);
+  // 60 s doubling: the 7th pause (3840 s) would pass 3600 s and park.
+  assert.equal(rateLimitCap({ defaultWaitSeconds: 60, maxWaitSeconds: 3600 }), 7);
+  assert.equal(rateLimitCap({ defaultWaitSeconds: 0.01, maxWaitSeconds: 0.3 }), 6);
+  assert.equal(rateLimitCap({ defaultWaitSeconds: 0, maxWaitSeconds: 3600 }), 10);
+  assert.equal(rateLimitCap({ defaultWaitSeconds: 1, maxWaitSeconds: 1e6 }), 10);
+  // A file that parks at the first pause asked for it: the cap does not go under 3.
+  assert.equal(rateLimitCap({ defaultWaitSeconds: 60, maxWaitSeconds: 0 }), 3);
 });

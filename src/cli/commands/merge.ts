@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { systemClock } from '../../core/clock';
 import { mergeRun, type MergeOutcome } from '../../core/shard/merge';
 import type { Command } from '../args';
+import { runFolderArg } from '../runFolderArg';
 import { out, err } from '../stdio';
 
 const LIST = 10;
@@ -9,7 +10,8 @@ const some = (ids: readonly string[]) => ids.slice(0, LIST).join(', ') + (ids.le
 
 /** `resumable merge`: exit 0 when merged (or a dry run found it complete), 1 when refused. */
 export async function mergeCommand(c: Extract<Command, { cmd: 'merge' }>): Promise<number> {
-  const r = await mergeRun(c.dir, { clock: systemClock, leaveOut: c.leaveOut, allowIncomplete: c.allowIncomplete, dryRun: c.dryRun });
+  const dir = await runFolderArg(c.dir, 'merge');
+  const r = await mergeRun(dir, { clock: systemClock, leaveOut: c.leaveOut, allowIncomplete: c.allowIncomplete, dryRun: c.dryRun });
   const rel = (p: string) => path.relative(process.cwd(), p) || p;
   const { plan } = r;
   out(`Journals: ${r.merged.join(', ') || 'none'}${c.leaveOut.length ? ` (left out: shard ${c.leaveOut.join(', ')} of ${r.n})` : ''}\n`);
@@ -33,7 +35,7 @@ export async function mergeCommand(c: Extract<Command, { cmd: 'merge' }>): Promi
     );
   if (plan.unknown.length) out(`  not in the config, kept as they are (${plan.unknown.length}): ${some(plan.unknown)}\n`);
   if (r.written) {
-    out(`✔ Merged into ${rel(path.join(path.resolve(c.dir), 'journal.jsonl'))}; the shard journals are in ${rel(r.archive!)}/\n`);
+    out(`✔ Merged into ${rel(path.join(dir, 'journal.jsonl'))}; the shard journals are in ${rel(r.archive!)}/\n`);
     if (plan.missing.length) out('  The missing units run on the next `resumable run` of the experiment.\n');
     return 0;
   }

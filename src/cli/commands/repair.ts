@@ -1,10 +1,14 @@
+import * as path from 'node:path';
 import { systemClock } from '../../core/clock';
 import { repairRun } from '../../core/repair/repair';
+import { runFolderArg } from '../runFolderArg';
 import { out } from '../stdio';
 
-export async function repairCommand(dir: string, dryRun: boolean): Promise<number> {
+/** `target`: an experiment file or its run folder. */
+export async function repairCommand(target: string, dryRun: boolean): Promise<number> {
+  const dir = await runFolderArg(target, 'repair');
   const preview = await repairRun(dir, { dryRun: true, clock: systemClock });
-  out(`Repair of ${dir}: ${preview.summary}\n`);
+  out(`Repair of ${path.relative(process.cwd(), dir) || dir}: ${preview.summary}\n`);
   if (preview.plan.dropped.length)
     out(
       `  damaged journal lines left out: ${preview.plan.dropped.slice(0, 10).join(', ')}${preview.plan.dropped.length > 10 ? ', ...' : ''}\n`,

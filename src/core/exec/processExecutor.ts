@@ -40,25 +40,9 @@ export class ProcessExecutor implements AttemptExecutor {
   }
 
   start(unit: Unit, attempt: number, onSpawn: (pid: number, pst: number | undefined) => void): StartedAttempt {
-    const { config, templates } = this.exp;
-    const unitDir = this.paths.unitDir(unit.id);
+    const { config } = this.exp;
     const results = this.results;
-    const resultFile = results.candidates(unit)[0]!;
-    const place: AttemptPlace = { attempt, unitDir, resultFile };
-    const lookup = placeholderLookup(this.exp, this.paths, unit, place);
-    const argv = templates.command.map((t) => render(t, lookup));
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...Object.fromEntries(templates.env.map(([k, t]) => [k, render(t, lookup)])),
-      ...unitEnv(this.exp, this.paths, unit, place),
-    };
-    const itemJson = JSON.stringify(unit.item.fields);
-    const itemByFile = itemJson.length > MAX_ITEM_ENV_BYTES / 3 && Buffer.byteLength(itemJson, 'utf8') > MAX_ITEM_ENV_BYTES;
-    // One of the two, never both, nor one inherited from a runner that is itself a unit.
-    delete env.RESUMABLE_ITEM;
-    delete env.RESUMABLE_ITEM_FILE;
-    if (itemByFile) env.RESUMABLE_ITEM_FILE = path.join(unitDir, 'item.json');
-    else env.RESUMABLE_ITEM = itemJson;
+    const { argv, cwd, env, unitDir, itemJson, itemByFile } = unitCommand(this.exp, this.paths, unit, attempt, results);
     let running: RunningUnit;
     try {
       prepareUnitDir(this.paths.units, unitDir);
@@ -76,7 +60,7 @@ export class ProcessExecutor implements AttemptExecutor {
       // Throws only before the process exists (its log could not be made); spawn errors are results.
       running = spawnUnit({
         argv,
-        cwd: path.resolve(this.exp.dir, render(templates.cwd, lookup)),
+        cwd,
         env,
         logFile: path.join(unitDir, 'output.log'),
         header: `\n===== resumable: ${unit.id} attempt ${attempt} at ${new Date(this.clock.now()).toISOString()} =====\n${moved.map((m) => `[resumable] ${m}\n`).join('')}$ ${argv.map(quoteArg).join(' ')}\n`,
@@ -131,6 +115,43 @@ export class ProcessExecutor implements AttemptExecutor {
     if (r.kind === 'absent') return {};
     return { resultProblem: r.why, fault: r.code !== undefined && RUNNER_FAULT_CODES.has(r.code) ? r.code : undefined };
   }
+}
+
+/** What one attempt of a unit runs, resolved from the experiment's templates. */
+export interface UnitCommand {
+  readonly argv: string[];
+  readonly cwd: string;
+  /** The whole environment the process gets. */
+  readonly env: NodeJS.ProcessEnv;
+  /** The variables the experiment's `run.env` sets, rendered for this unit. */
+  readonly own: readonly (readonly [string, string])[];
+  readonly unitDir: string;
+  readonly itemJson: string;
+  /** The item reaches the unit as a file (RESUMABLE_ITEM_FILE), too big for the environment. */
+  readonly itemByFile: boolean;
+}
+
+/**
+ * The argv, folder and environment of a unit's attempt, as it will start: the one resolution
+ * that both an attempt and `run --dry-run` use. Touches no file.
+ */
+export function unitCommand(exp: LoadedExperiment, paths: RunPaths, unit: Unit, attempt: number, results: ResultFiles): UnitCommand {
+  const { templates } = exp;
+  const unitDir = paths.unitDir(unit.id);
+  const resultFile = results.candidates(unit)[0]!;
+  const place: AttemptPlace = { attempt, unitDir, resultFile };
+  const lookup = placeholderLookup(exp, paths, unit, place);
+  const argv = templates.command.map((t) => render(t, lookup));
+  const own = templates.env.map(([k, t]) => [k, render(t, lookup)] as const);
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(own), ...unitEnv(exp, paths, unit, place) };
+  const itemJson = JSON.stringify(unit.item.fields);
+  const itemByFile = itemJson.length > MAX_ITEM_ENV_BYTES / 3 && Buffer.byteLength(itemJson, 'utf8') > MAX_ITEM_ENV_BYTES;
+  // One of the two, never both, nor one inherited from a runner that is itself a unit.
+  delete env.RESUMABLE_ITEM;
+  delete env.RESUMABLE_ITEM_FILE;
+  if (itemByFile) env.RESUMABLE_ITEM_FILE = path.join(unitDir, 'item.json');
+  else env.RESUMABLE_ITEM = itemJson;
+  return { argv, cwd: path.resolve(exp.dir, render(templates.cwd, lookup)), env, own, unitDir, itemJson, itemByFile };
 }
 
 export interface ReadOfResult {
@@ -229,6 +250,7 @@ function writeItemFile(file: string, json: string): void {
   }
 }
 
-function quoteArg(a: string): string {
+/** An argument as a POSIX shell would read it back: for the log header and `--dry-run`. */
+export function quoteArg(a: string): string {
   return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
 }

@@ -29,13 +29,38 @@ export function workerSpawn(
   index: number,
   o: { maxLogBytes: number; readyTimeoutMs: number; clock: Clock },
 ): WorkerSpawn {
+  const { argv, cwd, env } = workerCommand(exp, paths, index);
+  ensureWorkersDir(path.dirname(paths.workerLog(index)));
+  return {
+    index,
+    argv,
+    cwd,
+    env,
+    logFile: paths.workerLog(index),
+    maxLogBytes: o.maxLogBytes,
+    readyTimeoutMs: o.readyTimeoutMs,
+    clock: o.clock,
+  };
+}
+
+/**
+ * A worker's argv, folder and environment (with `own`, the variables the experiment's
+ * `run.env` sets): the one resolution that both a worker's start and `run --dry-run` use.
+ * Touches no file.
+ */
+export function workerCommand(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  index: number,
+): { argv: string[]; cwd: string; env: NodeJS.ProcessEnv; own: readonly (readonly [string, string])[] } {
   // Checked at load: a worker's templates name only the run's places, never a unit's.
   const lookup = (ref: string): string => (ref === 'runDir' ? paths.root : ref === 'experimentDir' ? exp.dir : '');
   const t = exp.templates;
   const env: NodeJS.ProcessEnv = { ...process.env };
   // A runner that is itself a unit (or a worker) must not hand its own unit's variables on.
   for (const k of Object.keys(env)) if (k.startsWith('RESUMABLE_')) delete env[k];
-  for (const [k, v] of t.env) env[k] = render(v, lookup);
+  const own = t.env.map(([k, v]) => [k, render(v, lookup)] as const);
+  for (const [k, v] of own) env[k] = v;
   Object.assign(env, {
     RESUMABLE_WORKER_PROTOCOL: String(WORKER_PROTOCOL),
     RESUMABLE_WORKER: String(index),
@@ -50,17 +75,7 @@ export function workerSpawn(
     env.PYTHONPATH = env.PYTHONPATH ? `${py}${path.delimiter}${env.PYTHONPATH}` : py;
     env.RESUMABLE_NODE_WORKER = path.join(helpers, 'node', 'resumable-worker.js');
   }
-  ensureWorkersDir(path.dirname(paths.workerLog(index)));
-  return {
-    index,
-    argv: t.worker!.map((w) => render(w, lookup)),
-    cwd: path.resolve(exp.dir, render(t.cwd, lookup)),
-    env,
-    logFile: paths.workerLog(index),
-    maxLogBytes: o.maxLogBytes,
-    readyTimeoutMs: o.readyTimeoutMs,
-    clock: o.clock,
-  };
+  return { argv: t.worker!.map((w) => render(w, lookup)), cwd: path.resolve(exp.dir, render(t.cwd, lookup)), env, own };
 }
 
 /** The run folder's workers/, made if missing; a link there is refused (the logs would go where it points). */

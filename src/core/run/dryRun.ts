@@ -5,13 +5,17 @@ import type { LoadedExperiment } from '../config/load';
 import { applyRecord, doneCount, newView, type RunView } from '../model/view';
 import { RunPaths, type Shard } from '../store/paths';
 import { driftError, otherRuns } from './drift';
-import type { RunSummary } from './events';
+import type { DryRunCommand, RunSummary } from './events';
 import { openRun } from './openRun';
 import { planRun } from './plan';
 import { findAdoptable, notAdoptedNote } from './recover';
 import { checkResultLinks } from './beforeRun';
 import { ResultFiles } from '../exec/resultFiles';
 import type { AdoptRecord } from '../store/events';
+import type { Unit } from '../config/units';
+import { unitCommand } from '../exec/processExecutor';
+import { workerCommand } from '../exec/workerEnv';
+import type { Subset } from './subset';
 
 /**
  * `run --dry-run`: what would run, be skipped, adopted or retried, and why. Writes nothing.
@@ -20,7 +24,17 @@ import type { AdoptRecord } from '../store/events';
  */
 export async function dryRun(
   exp: LoadedExperiment,
-  o: { shard?: Shard; clock: Clock; retryErrors?: boolean; retryFailed?: boolean; fresh?: boolean; note: (m: string) => void },
+  o: {
+    shard?: Shard;
+    clock: Clock;
+    retryErrors?: boolean;
+    retryFailed?: boolean;
+    fresh?: boolean;
+    subset?: Subset;
+    /** List the unit ids of each reason (`--verbose`). */
+    ids?: boolean;
+    note: (m: string) => void;
+  },
 ): Promise<RunSummary> {
   // Refused as the run refuses it, before anything else (a misspelt pass field is refused by findAdoptable below).
   checkResultLinks(exp);
@@ -51,7 +65,7 @@ export async function dryRun(
     if (skippedNote) o.note(skippedNote);
   }
   for (const a of adopt) applyRecord(view, a);
-  const plan = planRun(exp, view, { retryErrors: o.retryErrors, retryFailed: o.retryFailed });
+  const plan = planRun(exp, view, { retryErrors: o.retryErrors, retryFailed: o.retryFailed, subset: o.subset, ids: o.ids });
   return {
     status: 'dry_run',
     exitCode: 0,
@@ -61,10 +75,13 @@ export async function dryRun(
     rateLimitedUntil: null,
     plan: {
       run: plan.todo.map((u) => u.id),
-      skip: view.units.size - plan.todo.length,
+      skip: view.units.size - plan.todo.length - plan.leftOut,
       adopt: adopt.map((a) => a.u),
       retry: plan.requeue,
       reasons: plan.reasons,
+      leftOut: plan.leftOut,
+      commands: commandsOf(exp, opened.paths, view, plan.todo, plan.requeue),
+      ...(plan.idsByReason ? { idsByReason: plan.idsByReason } : {}),
     },
   };
 }
@@ -98,4 +115,36 @@ function freshNotes(exp: LoadedExperiment, paths: RunPaths, view: RunView): stri
   }
   if (notes.length === 0) notes.push('--fresh: no previous run state, nothing to archive.');
   return notes;
+}
+
+/** Units whose command is shown: enough to check the placeholders, not a wall of text. */
+export const COMMANDS_SHOWN = 3;
+
+/**
+ * What the first units would start, resolved as their attempts will resolve it (the same
+ * functions), or the first worker's command when a worker serves the units. A handler run
+ * (no command) shows none.
+ */
+function commandsOf(
+  exp: LoadedExperiment,
+  paths: RunPaths,
+  view: RunView,
+  todo: readonly Unit[],
+  requeue: readonly string[],
+): DryRunCommand[] {
+  const own = (pairs: readonly (readonly [string, string])[]) => Object.fromEntries(pairs);
+  if (todo.length === 0) return [];
+  if (exp.templates.worker) {
+    const w = workerCommand(exp, paths, 0);
+    return [{ worker: 0, argv: w.argv, cwd: w.cwd, env: own(w.own) }];
+  }
+  if (exp.templates.command.length === 0) return [];
+  const results = new ResultFiles(exp, paths);
+  const again = new Set(requeue);
+  return todo.slice(0, COMMANDS_SHOWN).map((u) => {
+    // The attempt it would be: a requeue starts the budget over.
+    const attempt = again.has(u.id) ? 1 : (view.units.get(u.id)?.attempts ?? 0) + 1;
+    const c = unitCommand(exp, paths, u, attempt, results);
+    return { unit: u.id, argv: c.argv, cwd: c.cwd, env: own(c.own) };
+  });
 }

@@ -2,7 +2,7 @@ import type { TimerHandle } from '../clock';
 import type { Unit } from '../config/units';
 import type { AttemptResult, StartedAttempt } from '../exec/attempt';
 import { backoffMs, defaultPauseMs, resetBufferMs } from './backoff';
-import { RateLimitStreaks } from './rateLimitStreaks';
+import { RateLimitStreaks, rateLimitCap } from './rateLimitStreaks';
 import type { SchedulerEnd, SchedulerOptions, StopReason } from './schedulerOptions';
 import { UnitQueue } from './unitQueue';
 
@@ -22,7 +22,7 @@ const PAUSE_SLACK_MS = 500;
  */
 export class Scheduler {
   private readonly queue: UnitQueue;
-  private readonly streaks = new RateLimitStreaks();
+  private readonly streaks: RateLimitStreaks;
   private readonly inFlight = new Map<Unit, StartedAttempt>();
   private readonly killedByUs = new Set<Unit>();
   /** The pause's end on the monotonic clock (a wall clock stepped back cannot make it endless). */
@@ -49,6 +49,7 @@ export class Scheduler {
     private readonly o: SchedulerOptions,
   ) {
     this.queue = new UnitQueue(plan);
+    this.streaks = new RateLimitStreaks(rateLimitCap(o.rateLimit));
     this.ended = new Promise((r) => (this.resolveEnd = r));
   }
 
