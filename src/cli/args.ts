@@ -1,72 +1,7 @@
 import { parseArgs } from 'node:util';
+import { closest } from '../core/didYouMean';
 import { UserError } from '../core/errors';
-
-export const HELP = `resumable — run long batch experiments that survive crashes, Ctrl+C and rate limits
-
-Usage:
-  resumable run <file.experiment.json> [--fresh] [--retry-errors] [--retry-failed]
-                [--shard k/N] [--concurrency N] [--dry-run] [--json]
-  resumable status [<file.experiment.json | run folder>] [--by <key>] [--json]
-  resumable repair <run folder> [--dry-run]
-  resumable merge <run folder> [--leave-out k,...] [--allow-incomplete] [--dry-run]
-  resumable slurm <file.experiment.json> --shards N [--throttle M] [--partition P]
-                  [--time T] [--submit | --dry-run]
-  resumable list [--json]
-  resumable checkpoint <checkpoint.json> [--json]
-  resumable schema            print the experiment file's JSON Schema
-
-run
-  Resumes by default: units already done are skipped, results on disk that the journal
-  missed are adopted, units left running by a crashed runner are awaited or killed.
-  --fresh          archive the previous state (run folder's archive/) and start over
-  --retry-errors   run again units whose last outcome is error
-  --retry-failed   run again units whose last outcome is failed
-  --shard k/N      run shard k of N (k from 1): a stable hash partition of the units, with
-                   its own journal and lock in the same run folder. Without it, a Slurm
-                   array task (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job
-                   (JOB_COMPLETION_INDEX + RESUMABLE_SHARD_COUNT) picks its shard
-  --concurrency N  units in flight (overrides the file; a runtime knob)
-  --dry-run        say what would run, skip and adopt, and why (with --fresh: what it
-                   would archive first); run nothing, write nothing
-  --json           one JSON event per line on stdout
-
-status
-  Where each run stands: status, counts, rate, ETA, rate-limit pause, runner, shards, and
-  counts per group (by matrix cell). With no argument: every run below this folder.
-  --by <key>       group by an item field (a dotted path: tier, meta.lang; item.<path>
-                   when a matrix key has the same name) or a matrix key (model, repeat);
-                   units without a value are in "(none)"
-  --json           the report as JSON
-
-merge
-  Checks that every unit has an outcome in some shard's journal (by unit id; lists
-  missing and duplicated units), then writes one journal and archives the shard journals.
-  Refuses while a shard runs, unless left out (--leave-out 2,3).
-
-slurm
-  Writes an sbatch script for a job array 0-(N-1)%M whose task i runs shard i+1 (into the
-  run folder's slurm/; --dry-run prints it; --submit also runs sbatch).
-
-checkpoint
-  Reads a Scylla checkpoint.json (v2.0 completed_runs, v3.x run_states) and compares it
-  with the <tier>/<subtest>/run_<NN>/run_result.json files beside it (also under
-  completed/ and in_progress/): runs finished on disk but not done in the checkpoint,
-  done in it but without a result, verdicts that differ, results not finished (judges
-  hit a usage limit). The files are what counts; nothing is written. Exit 0 whether
-  they agree or not; 1 for a missing or malformed checkpoint. A folder means its
-  checkpoint.json.
-
-Ctrl+C once: stop dispatching, let units in flight finish (graceSeconds), save, exit 130.
-Ctrl+C twice: kill units now; finished work is still kept.
-Terminal closed (SIGHUP): one Ctrl+C; ignored by a runner started with no terminal (nohup).
-
-Exit codes:
-  0    every unit has an outcome (passed, failed or error)
-  1    bad input (the message names file, line and path) or the run failed
-  2    paused on a rate limit longer than rateLimit.maxWaitSeconds, or the preflight
-       said rate limited: run again after the reset time printed
-  130  interrupted (Ctrl+C / SIGTERM); run again to resume
-`;
+import { COMMANDS, COMMAND_HELP } from './help';
 
 export type Command =
   | {
@@ -79,6 +14,15 @@ export type Command =
       json: boolean;
       concurrency?: number;
       shard?: string;
+      /** `--fail-on error,failed`: outcomes that make a finished run exit 1 (for CI). */
+      failOn: readonly ('error' | 'failed')[];
+      /** `--limit N`: run at most N of the units that would run (a smoke test). */
+      limit?: number;
+      /** `--only key=value` (repeatable): only units whose matrix value or item field matches; ANDed across keys, ORed within one. */
+      only: readonly { readonly key: string; readonly value: string }[];
+      /** `--unit <id>` (repeatable): only these units. */
+      units: readonly string[];
+      verbose: boolean;
     }
   | { cmd: 'merge'; dir: string; leaveOut: number[]; allowIncomplete: boolean; dryRun: boolean }
   | { cmd: 'checkpoint'; file: string; json: boolean }
@@ -87,13 +31,35 @@ export type Command =
   | { cmd: 'repair'; dir: string; dryRun: boolean }
   | { cmd: 'list'; json: boolean }
   | { cmd: 'schema' }
-  | { cmd: 'help' }
+  | { cmd: 'help'; topic?: string }
   | { cmd: 'version' };
+
+/** The flags each command takes (`--help` aside), for the "does not apply" and "did you mean" messages. */
+const FLAGS: Readonly<Record<string, readonly string[]>> = {
+  run: ['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency', 'shard', 'fail-on', 'limit', 'only', 'unit', 'verbose'],
+  merge: ['leave-out', 'allow-incomplete', 'dry-run'],
+  slurm: ['shards', 'throttle', 'partition', 'time', 'submit', 'dry-run'],
+  status: ['json', 'by'],
+  repair: ['dry-run'],
+  list: ['json'],
+  checkpoint: ['json'],
+  schema: [],
+};
+
+const HELP_FLAGS = ['--help', '-h'];
+const VERSION_FLAGS = ['--version', '-V', '-v', 'version'];
 
 export function parseCommand(argv: readonly string[]): Command {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') return { cmd: 'help' };
-  if (cmd === '--version' || cmd === '-v') return { cmd: 'version' };
+  if (!cmd || HELP_FLAGS.includes(cmd)) return { cmd: 'help' };
+  if (cmd === 'help') return { cmd: 'help', topic: helpTopic(rest) };
+  if (VERSION_FLAGS.includes(cmd)) return { cmd: 'version' };
+  // Own keys only: `resumable constructor` is not a command.
+  if (!Object.hasOwn(FLAGS, cmd)) throw unknownCommand(cmd);
+  // Asked for help, a command shows its page whatever else is on the line (a flag being
+  // looked up is often the one that is wrong). After `--` it is an argument.
+  const end = rest.indexOf('--');
+  if ((end < 0 ? rest : rest.slice(0, end)).some((a) => HELP_FLAGS.includes(a))) return { cmd: 'help', topic: cmd };
   const opts = {
     fresh: { type: 'boolean' },
     'retry-errors': { type: 'boolean' },
@@ -101,7 +67,6 @@ export function parseCommand(argv: readonly string[]): Command {
     'dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
     concurrency: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
     shard: { type: 'string' },
     'leave-out': { type: 'string' },
     'allow-incomplete': { type: 'boolean' },
@@ -111,35 +76,64 @@ export function parseCommand(argv: readonly string[]): Command {
     time: { type: 'string' },
     submit: { type: 'boolean' },
     by: { type: 'string' },
+    'fail-on': { type: 'string' },
+    limit: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    unit: { type: 'string', multiple: true },
+    verbose: { type: 'boolean' },
   } as const;
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options: opts, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UserError(`${(e as Error).message.replace(/\. To specify.*$/s, '')}; see \`resumable --help\``);
+    throw badOption(e as Error & { code?: string }, cmd);
   }
   const { values: v, positionals: pos } = parsed;
-  if (v.help) return { cmd: 'help' };
-  const allow = (names: string[]) => {
+  const allow = (names: readonly string[]) => {
     for (const k of Object.keys(v))
-      if (!names.includes(k)) throw new UserError(`Option --${k} does not apply to \`resumable ${cmd}\`; see \`resumable --help\``);
+      if (!names.includes(k)) throw new UserError(`Option --${k} does not apply to \`resumable ${cmd}\`; see \`resumable ${cmd} --help\``);
   };
   const one = (what: string, required: boolean) => {
     if (pos.length > 1) throw new UserError(`Expected one ${what}, got ${pos.length}: ${pos.join(' ')}`);
-    if (required && pos.length === 0) throw new UserError(`Expected ${what}; see \`resumable --help\``);
+    if (required && pos.length === 0) throw new UserError(`Expected ${what}; see \`resumable ${cmd} --help\``);
     return pos[0];
   };
-  const count = (name: 'concurrency' | 'shards' | 'throttle', value: string | undefined): number | undefined => {
+  const count = (name: 'concurrency' | 'shards' | 'throttle' | 'limit', value: string | undefined): number | undefined => {
     if (value === undefined) return undefined;
     const n = Number(value);
     if (!Number.isInteger(n) || n < 1) throw new UserError(`Expected --${name} ≥ 1 (an integer), got ${JSON.stringify(value)}`);
     return n;
   };
+  allow(FLAGS[cmd]!);
   switch (cmd) {
     case 'run': {
-      allow(['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency', 'shard']);
       const file = one('an experiment file (…experiment.json)', true)!;
       const concurrency = count('concurrency', v.concurrency);
+      const failOn = (v['fail-on'] ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
+        .map((s) => {
+          if (s !== 'error' && s !== 'failed')
+            throw new UserError(
+              `Expected --fail-on to list outcomes (error, failed, or error,failed), got ${JSON.stringify(v['fail-on'])}`,
+            );
+          return s;
+        });
+      if (v['fail-on'] !== undefined && failOn.length === 0)
+        throw new UserError('Expected --fail-on to list outcomes (error, failed, or error,failed), got nothing');
+      const only = (v.only ?? []).map((o) => {
+        const eq = o.indexOf('=');
+        if (eq <= 0)
+          throw new UserError(
+            `Expected --only key=value (a matrix key or an item field, like model=small or tier=hard), got ${JSON.stringify(o)}`,
+          );
+        return { key: o.slice(0, eq).trim(), value: o.slice(eq + 1) };
+      });
+      const units = (v.unit ?? []).map((u) => {
+        if (u.trim() === '') throw new UserError('Expected --unit to name a unit id (like q001/small/r1), got nothing');
+        return u;
+      });
       return {
         cmd,
         file,
@@ -150,11 +144,15 @@ export function parseCommand(argv: readonly string[]): Command {
         json: !!v.json,
         concurrency,
         shard: v.shard,
+        failOn: [...new Set(failOn)],
+        limit: count('limit', v.limit),
+        only,
+        units,
+        verbose: !!v.verbose,
       };
     }
     case 'merge': {
-      allow(['leave-out', 'allow-incomplete', 'dry-run']);
-      const dir = one('a run folder (.resumable/<name>-<hash>)', true)!;
+      const dir = one('a run folder (.resumable/<name>-<hash>) or its experiment file', true)!;
       const leaveOut =
         v['leave-out'] === undefined
           ? []
@@ -167,7 +165,6 @@ export function parseCommand(argv: readonly string[]): Command {
       return { cmd, dir, leaveOut, allowIncomplete: !!v['allow-incomplete'], dryRun: !!v['dry-run'] };
     }
     case 'slurm': {
-      allow(['shards', 'throttle', 'partition', 'time', 'submit', 'dry-run']);
       const file = one('an experiment file (…experiment.json)', true)!;
       const shards = count('shards', v.shards);
       if (shards === undefined) throw new UserError('Expected --shards N: how many array tasks (shards) to split the run into');
@@ -184,26 +181,61 @@ export function parseCommand(argv: readonly string[]): Command {
       };
     }
     case 'status': {
-      allow(['json', 'by']);
       if (v.by !== undefined && v.by.trim() === '')
         throw new UserError('Expected --by to name an item field (like tier or meta.lang) or a matrix key, got nothing');
       return { cmd, target: one('experiment file or run folder', false), json: !!v.json, by: v.by?.trim() };
     }
     case 'repair':
-      allow(['dry-run']);
-      return { cmd, dir: one('a run folder (.resumable/<name>-<hash>)', true)!, dryRun: !!v['dry-run'] };
+      return { cmd, dir: one('a run folder (.resumable/<name>-<hash>) or its experiment file', true)!, dryRun: !!v['dry-run'] };
     case 'list':
-      allow(['json']);
       one('nothing', false);
       return { cmd, json: !!v.json };
     case 'checkpoint':
-      allow(['json']);
       return { cmd, file: one('a Scylla checkpoint.json (or the folder that holds it)', true)!, json: !!v.json };
     case 'schema':
       return { cmd };
     default:
-      throw new UserError(
-        `Unknown command "${cmd}"; expected run, status, repair, merge, slurm, list, checkpoint or schema (see \`resumable --help\`)`,
-      );
+      throw unknownCommand(cmd);
   }
+}
+
+function helpTopic(rest: readonly string[]): string | undefined {
+  const topic = rest.find((a) => !HELP_FLAGS.includes(a));
+  if (topic === undefined) return undefined;
+  if (VERSION_FLAGS.includes(topic)) return 'version';
+  if (Object.hasOwn(COMMAND_HELP, topic)) return topic;
+  throw unknownCommand(topic);
+}
+
+function unknownCommand(cmd: string): UserError {
+  // `resumable my.experiment.json`: the command was left out.
+  const file = /\.jsonc?$/i.test(cmd) || cmd.includes('/');
+  const near = file ? `run ${cmd}` : closest(cmd, COMMANDS);
+  const mean = near ? `did you mean \`resumable ${near}\`? ` : '';
+  return new UserError(`Unknown command "${cmd}"; ${mean}expected one of ${COMMANDS.join(', ')} (see \`resumable --help\`)`);
+}
+
+/** parseArgs' own words, without its advice on positionals that start with "-", plus the flag that was meant. */
+function badOption(e: Error & { code?: string }, cmd: string): UserError {
+  const message = e.message.replace(/\. To specify.*$/s, '');
+  const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(message)?.[1] : undefined;
+  if (unknown !== undefined) {
+    const own = FLAGS[cmd]!.map((f) => `--${f}`);
+    const near = closest(unknown, [...own, '--help']);
+    if (near) return new UserError(`${message}; did you mean \`${near}\`? (see \`resumable ${cmd} --help\`)`);
+    const elsewhere = closest(
+      unknown,
+      Object.values(FLAGS).flatMap((f) => f.map((x) => `--${x}`)),
+    );
+    if (elsewhere) {
+      const where = Object.keys(FLAGS).filter((c) => FLAGS[c]!.includes(elsewhere.slice(2)));
+      return new UserError(
+        `${message}; \`${elsewhere}\` is an option of \`resumable ${where.join('`, `resumable ')}\`, not of \`resumable ${cmd}\` (see \`resumable ${cmd} --help\`)`,
+      );
+    }
+    return new UserError(
+      `${message}; \`resumable ${cmd}\` takes ${own.length ? own.join(', ') : 'no options'} (see \`resumable ${cmd} --help\`)`,
+    );
+  }
+  return new UserError(`${message}; see \`resumable ${cmd} --help\``);
 }

@@ -1,6 +1,7 @@
 import { experimentJsonSchema } from '../core/config/schema';
 import { isUserError } from '../core/errors';
-import { HELP, parseCommand } from './args';
+import { parseCommand } from './args';
+import { helpText } from './help';
 import { checkpointCommand } from './commands/checkpoint';
 import { listCommand } from './commands/list';
 import { mergeCommand } from './commands/merge';
@@ -16,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
   const c = parseCommand(argv);
   switch (c.cmd) {
     case 'help':
-      out(HELP);
+      out(helpText(c.topic));
       return 0;
     case 'version':
       out(`${typeof RESUMABLE_VERSION === 'string' ? RESUMABLE_VERSION : 'dev'}\n`);

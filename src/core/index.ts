@@ -6,9 +6,17 @@
  *   const summary = await run.run();
  */
 export { Run, type RunOptions } from './run/runner';
-export type { RunEvent, RunSummary, DryRunPlan } from './run/events';
+export type { RunEvent, RunSummary, DryRunPlan, DryRunCommand } from './run/events';
+export type { SubsetFlags } from './run/subset';
 export { RateLimitError, type UnitHandler, type UnitContext } from './exec/handlerExecutor';
-export { loadExperiment, loadExperimentText, type LoadedExperiment } from './config/load';
+export {
+  loadExperiment,
+  loadExperimentText,
+  loadExperimentObject,
+  type LoadedExperiment,
+  type LoadOptions,
+  type ExperimentSource,
+} from './config/load';
 export { experimentSchema, experimentJsonSchema, type Experiment, type ExperimentInput } from './config/schema';
 export type { Unit } from './config/units';
 export { readRunReport, listRunDirs, RunFollower, type RunReport } from './status/report';

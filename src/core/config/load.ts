@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import type { z } from 'zod';
-import { UserError, jsonPath } from '../errors';
+import { UserError, jsonPath, type UserErrorLocation } from '../errors';
 import { parseJsonc } from './jsonc';
 import { loadItems, type Item } from './items';
 import { checkItemFields, checkRefs, itemRefs, paddedItemRefs, parseTemplate, RESULT_PATH_BUILTINS, type Template } from './placeholders';
 import { checkResultPaths, resultPathTexts } from './resultRule';
-import { experimentSchema, type Experiment } from './schema';
+import { experimentSchema, type Experiment, type ExperimentInput } from './schema';
+import { schemaError } from './schemaErrors';
 import { expandUnits, type Unit } from './units';
 import { hashOf, resultKey, type ResultKey } from './hash';
 
@@ -35,7 +35,15 @@ export interface RunTemplates {
   readonly resultPath: readonly Template[];
 }
 
-export async function loadExperiment(file: string): Promise<LoadedExperiment> {
+export interface LoadOptions {
+  /**
+   * Refuse an experiment with neither run.command nor run.worker (true): nothing would say
+   * how to run a unit. False where a library handler runs them, or only the state is read.
+   */
+  readonly requireRun?: boolean;
+}
+
+export async function loadExperiment(file: string, options: LoadOptions = {}): Promise<LoadedExperiment> {
   const abs = path.resolve(file);
   const shown = path.relative(process.cwd(), abs) || abs;
   let text: string;
@@ -47,17 +55,49 @@ export async function loadExperiment(file: string): Promise<LoadedExperiment> {
       { file: shown },
     );
   }
-  return loadExperimentText(text, abs);
+  return loadExperimentText(text, abs, options);
 }
 
-export async function loadExperimentText(text: string, absFile: string): Promise<LoadedExperiment> {
+export async function loadExperimentText(text: string, absFile: string, options: LoadOptions = {}): Promise<LoadedExperiment> {
   const shown = path.relative(process.cwd(), absFile) || absFile;
   const doc = parseJsonc(text, shown);
+  return loadValue(doc.value, absFile, shown, doc.lineOf, options);
+}
+
+/** What a message calls an experiment given as an object: it has no file or lines. */
+export const INLINE_EXPERIMENT = '(inline experiment)';
+
+/**
+ * An experiment given as an object (the library's `new Run({ experiment: { name, items, … } })`).
+ * Its relative paths (items.file, items.glob, run.cwd, result.path, runRoot) are taken from
+ * `baseDir`, as a file's are from its folder; `file` is `<baseDir>/(inline experiment)`.
+ */
+export async function loadExperimentObject(
+  value: ExperimentInput,
+  baseDir: string = process.cwd(),
+  options: LoadOptions = {},
+): Promise<LoadedExperiment> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new UserError(
+      `Expected the experiment as a path to an *.experiment.json or an object with name, items and run, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
+    );
+  return loadValue(value, path.join(path.resolve(baseDir), INLINE_EXPERIMENT), INLINE_EXPERIMENT, () => undefined, options);
+}
+
+async function loadValue(
+  value: unknown,
+  absFile: string,
+  shown: string,
+  lineOf: (p: readonly (string | number)[]) => number | undefined,
+  options: LoadOptions,
+): Promise<LoadedExperiment> {
+  const doc = { value, lineOf };
   const parsed = experimentSchema.safeParse(doc.value);
-  if (!parsed.success) throw schemaError(parsed.error, shown, doc.lineOf);
+  if (!parsed.success) throw schemaError(parsed.error, shown, doc.lineOf, doc.value);
   const config = parsed.data;
   const dir = path.dirname(absFile);
   const at = (p: (string | number)[]) => ({ file: shown, line: doc.lineOf(p), path: jsonPath(p) });
+  if (options.requireRun !== false) checkRunnable(config, at(['run']));
 
   const templates: RunTemplates = {
     command: (config.run.command ?? []).map((s) => parseTemplate(s)),
@@ -83,14 +123,17 @@ export async function loadExperimentText(text: string, absFile: string): Promise
   });
 
   const items = await loadItems(config.items, { baseDir: dir, experimentFile: shown, lineOf: doc.lineOf });
-  const all = [
-    ...templates.command,
-    ...(templates.worker ?? []),
-    ...templates.env.map(([, t]) => t),
-    templates.cwd,
-    ...templates.resultPath,
+  const placed: [Template, string][] = [
+    ...templates.command.map((t, i): [Template, string] => [t, jsonPath(['run', 'command', i])]),
+    ...(templates.worker ?? []).map((t, i): [Template, string] => [t, jsonPath(['run', 'worker', i])]),
+    ...templates.env.map(([k, t]): [Template, string] => [t, jsonPath(['run', 'env', k])]),
+    [templates.cwd, jsonPath(['run', 'cwd'])],
+    ...templates.resultPath.map((t, i): [Template, string] => [t, resultPathAt(i).path]),
   ];
-  checkItemFields(items, itemRefs(all), paddedItemRefs(all));
+  const all = placed.map(([t]) => t);
+  const usedAt = new Map<string, string>();
+  for (const [t, where] of placed) for (const ref of itemRefs([t])) if (!usedAt.has(ref)) usedAt.set(ref, where);
+  checkItemFields(items, itemRefs(all), paddedItemRefs(all), usedAt);
   const units = expandUnits(items, config.matrix);
   checkResultPaths(templates.resultPath, units, config.seed, resultPathAt);
   const key = resultKey(config, items);
@@ -124,20 +167,40 @@ function checkWorkerTemplates(
     );
 }
 
-function schemaError(error: z.ZodError, file: string, lineOf: (p: (string | number)[]) => number | undefined): UserError {
-  const issues = error.issues.map((issue) => {
-    let p = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
-    if (issue.code === 'unrecognized_keys') p = [...p, issue.keys[0]!];
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `Unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}; expected one of the documented keys (see schema/experiment.schema.json)`
-        : issue.message.replace(/^Invalid input: expected/, 'Expected');
-    return { where: { file, line: lineOf(p), path: jsonPath(p) }, message };
-  });
-  const [first, ...rest] = issues;
-  return new UserError(
-    first!.message,
-    first!.where,
-    rest.map((r) => `${r.where.file}:${r.where.line ?? '?'} ${r.where.path}: ${r.message}`),
-  );
+/**
+ * Without a library handler a unit runs as run.command or on run.worker: an experiment with
+ * neither is refused before anything runs (the schema cannot tell: a handler needs neither).
+ */
+export function checkRunnable(config: Experiment, where: UserErrorLocation): void {
+  if (config.run.command === undefined && config.run.worker === undefined)
+    throw new UserError(
+      'Expected run.command (the argv of a process per unit, e.g. ["python3", "eval.py", "${item.id}"]) or run.worker (a long-lived worker), got neither',
+      where,
+      ['(a library handler, new Run({ experiment, handler }), needs neither)'],
+    );
+}
+
+/** What the library's `Run` takes as its experiment. */
+export type ExperimentSource = string | LoadedExperiment | ExperimentInput;
+
+/**
+ * A path is read, an object is taken as an experiment (relative to `baseDir`), one already
+ * loaded is used as it is; each must say how to run a unit unless a handler does.
+ */
+export async function resolveExperiment(
+  source: ExperimentSource,
+  options: { readonly handler: boolean; readonly baseDir?: string },
+): Promise<LoadedExperiment> {
+  const requireRun = !options.handler;
+  if (typeof source === 'string') return loadExperiment(source, { requireRun });
+  if (isLoaded(source)) {
+    if (requireRun) checkRunnable(source.config, { file: path.relative(process.cwd(), source.file) || source.file, path: '$.run' });
+    return source;
+  }
+  return loadExperimentObject(source, options.baseDir, { requireRun });
+}
+
+function isLoaded(source: unknown): source is LoadedExperiment {
+  if (typeof source !== 'object' || source === null) return false;
+  return 'templates' in source && 'units' in source && 'hash' in source && 'config' in source;
 }

@@ -1,4 +1,5 @@
 import { UserError, jsonPath, type UserErrorLocation } from '../errors';
+import { closest } from '../didYouMean';
 import type { Item } from './items';
 
 /**
@@ -71,9 +72,10 @@ export function checkRefs(
     const ok = builtins.includes(p.ref) || matrixKeys.includes(p.ref) || isItem;
     if (!ok) {
       const known = [...builtins, ...matrixKeys, 'item.<field>'].map((k) => '${' + k + '}').join(', ');
+      const near = nearestRef(p.ref, [...builtins, ...matrixKeys]);
       const why = (BUILTIN_PLACEHOLDERS as readonly string[]).includes(p.ref)
         ? `\${${p.ref}} cannot be used here`
-        : `Unknown placeholder \${${p.ref}}`;
+        : `Unknown placeholder \${${p.ref}}${near ? ` (did you mean \${${near}}?)` : ''}`;
       throw new UserError(`${why}; expected one of ${known}`, where);
     }
     if (p.pad === undefined || isItem) continue;
@@ -81,6 +83,13 @@ export function checkRefs(
     if (!numeric)
       throw new UserError(`Expected a whole number to zero-pad in \${${p.ref}:0${p.pad}}, but ${p.ref} is not always one`, where);
   }
+}
+
+/** The placeholder a mistyped one most likely meant: `${itme.id}` is `${item.id}`, `${mdoel}` is `${model}`. */
+function nearestRef(ref: string, names: readonly string[]): string | undefined {
+  const dot = ref.indexOf('.');
+  if (dot > 0 && closest(ref.slice(0, dot), ['item']) && ref.slice(dot + 1).trim() !== '') return `item${ref.slice(dot)}`;
+  return closest(ref, names);
 }
 
 /** Item fields that are zero-padded somewhere (`${item.run:03}`): each item must hold a whole number there. */
@@ -100,13 +109,25 @@ export function itemField(item: Item, dotted: string): unknown {
   return v;
 }
 
-/** Every item must have every referenced field, or the run would fail unit by unit. */
-export function checkItemFields(items: readonly Item[], refs: Set<string>, padded: Set<string> = new Set()): void {
+/**
+ * Every item must have every referenced field, or the run would fail unit by unit. `usedAt`
+ * names, per field, the JSON path of a template that needs it.
+ */
+export function checkItemFields(
+  items: readonly Item[],
+  refs: Set<string>,
+  padded: Set<string> = new Set(),
+  usedAt: ReadonlyMap<string, string> = new Map(),
+): void {
   for (const ref of refs) {
     for (const item of items) {
       const v = itemField(item, ref);
       if (v === undefined || v === null) {
-        throw new UserError(`Item ${JSON.stringify(item.id)} has no field "${ref}", which \${item.${ref}} needs`, item.where);
+        const user = usedAt.get(ref);
+        throw new UserError(
+          `Item ${JSON.stringify(item.id)} has no field "${ref}", which \${item.${ref}}${user ? ` in ${user}` : ''} needs; ${fieldsNear(item, ref)}`,
+          item.where,
+        );
       }
       if (padded.has(ref) && !isWholeNumber(v))
         throw new UserError(
@@ -115,6 +136,26 @@ export function checkItemFields(items: readonly Item[], refs: Set<string>, padde
         );
     }
   }
+}
+
+/** The fields beside a missing one (at its deepest existing parent), and the one that was likely meant. */
+function fieldsNear(item: Item, ref: string): string {
+  const segs = ref.split('.');
+  let parent: unknown = item.fields;
+  let prefix = '';
+  for (const seg of segs.slice(0, -1)) {
+    const next: unknown = typeof parent === 'object' && parent !== null ? (parent as Record<string, unknown>)[seg] : undefined;
+    if (typeof next !== 'object' || next === null) break;
+    parent = next;
+    prefix += seg + '.';
+  }
+  const keys = typeof parent === 'object' && parent !== null && !Array.isArray(parent) ? Object.keys(parent) : [];
+  if (keys.length === 0) return prefix ? `"${prefix.slice(0, -1)}" has no fields` : 'it has no fields';
+  const missing = segs[prefix.split('.').length - 1]!;
+  const near = closest(missing, keys);
+  const shown = keys.slice(0, 20).map((k) => `"${prefix}${k}"`);
+  const list = `${prefix ? `"${prefix.slice(0, -1)}" has` : 'its fields are'} ${shown.join(', ')}${keys.length > 20 ? `, … (${keys.length})` : ''}`;
+  return near ? `did you mean \${item.${prefix}${near}}? (${list})` : `${list}`;
 }
 
 export function stringify(v: unknown): string {
