@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { closest } from '../core/didYouMean';
 import { UserError } from '../core/errors';
 import { COMMANDS, COMMAND_HELP } from './help';
+import { compareArgs, resultsArgs, type CompareArgs, type ResultsArgs } from './resultsArgs';
 
 export type Command =
   | {
@@ -27,7 +28,9 @@ export type Command =
   | { cmd: 'merge'; dir: string; leaveOut: number[]; allowIncomplete: boolean; dryRun: boolean }
   | { cmd: 'checkpoint'; file: string; json: boolean }
   | { cmd: 'slurm'; file: string; shards: number; throttle?: number; partition?: string; time?: string; submit: boolean; dryRun: boolean }
-  | { cmd: 'status'; target?: string; json: boolean; by?: string }
+  | { cmd: 'status'; target?: string; json: boolean; by?: string; errors: boolean }
+  | ResultsArgs
+  | CompareArgs
   | { cmd: 'repair'; dir: string; dryRun: boolean }
   | { cmd: 'list'; json: boolean }
   | { cmd: 'schema' }
@@ -39,7 +42,9 @@ const FLAGS: Readonly<Record<string, readonly string[]>> = {
   run: ['fresh', 'retry-errors', 'retry-failed', 'dry-run', 'json', 'concurrency', 'shard', 'fail-on', 'limit', 'only', 'unit', 'verbose'],
   merge: ['leave-out', 'allow-incomplete', 'dry-run'],
   slurm: ['shards', 'throttle', 'partition', 'time', 'submit', 'dry-run'],
-  status: ['json', 'by'],
+  status: ['json', 'by', 'errors'],
+  results: ['format', 'status', 'fields'],
+  compare: ['match', 'json'],
   repair: ['dry-run'],
   list: ['json'],
   checkpoint: ['json'],
@@ -81,6 +86,11 @@ export function parseCommand(argv: readonly string[]): Command {
     only: { type: 'string', multiple: true },
     unit: { type: 'string', multiple: true },
     verbose: { type: 'boolean' },
+    errors: { type: 'boolean' },
+    format: { type: 'string' },
+    status: { type: 'string' },
+    fields: { type: 'string' },
+    match: { type: 'string' },
   } as const;
   let parsed;
   try {
@@ -183,8 +193,12 @@ export function parseCommand(argv: readonly string[]): Command {
     case 'status': {
       if (v.by !== undefined && v.by.trim() === '')
         throw new UserError('Expected --by to name an item field (like tier or meta.lang) or a matrix key, got nothing');
-      return { cmd, target: one('experiment file or run folder', false), json: !!v.json, by: v.by?.trim() };
+      return { cmd, target: one('experiment file or run folder', false), json: !!v.json, by: v.by?.trim(), errors: !!v.errors };
     }
+    case 'results':
+      return resultsArgs(one('an experiment file or its run folder', true)!, v);
+    case 'compare':
+      return compareArgs(pos, v);
     case 'repair':
       return { cmd, dir: one('a run folder (.resumable/<name>-<hash>) or its experiment file', true)!, dryRun: !!v['dry-run'] };
     case 'list':

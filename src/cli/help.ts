@@ -54,8 +54,40 @@ Options:
   --by <key>       group by an item field (a dotted path: tier, meta.lang; item.<path>
                    when a matrix key has the same name) or a matrix key (model, repeat);
                    units without a value are in "(none)"
+  --errors         also the reasons units ended as error or failed, most units first,
+                   with a few unit ids each (see \`resumable results --status error\`)
   --json           the report as JSON
   -h, --help       this help`;
+
+const RESULTS = `resumable results <file.experiment.json | run folder> [options]
+
+One row per unit, in config order: id, matrix values, status, attempts, duration, why
+(its error or failed check), what it spent, and the fields you ask for.
+
+Options:
+  --format F       table (the default, padded to the terminal), csv, jsonl or json;
+                   csv and jsonl stream (a million units export in bounded memory)
+  --status S,...   only units with these statuses: passed, failed, error, rate_limited,
+                   running, pending (e.g. --status error,failed)
+  --fields F,...   more columns: result.<path> (read from each unit's result file),
+                   item.<path>, or a bare name (an item field if the items have it, else
+                   a result field), e.g. --fields result.score,tier
+  -h, --help       this help`;
+
+const COMPARE = `resumable compare <A> <B> [options]
+
+Compares two runs unit by unit (each an experiment file, a run folder, or an archived
+state in a run folder's archive/): regressions (passed in A, failed or error in B), fixes,
+new errors, units only in one of them, and the pass rate per group in both.
+
+Options:
+  --match id       the same unit is the same unit id: runs of one experiment (the default)
+  --match item     the same unit is the same item (and repeat), whatever the matrix says:
+                   two experiments over the same items, one matrix cell per item each
+  --json           the comparison as JSON
+  -h, --help       this help
+
+Exit 0 whether they differ or not; 1 for bad input.`;
 
 const REPAIR = `resumable repair <file.experiment.json | run folder> [--dry-run]
 
@@ -129,6 +161,8 @@ Prints the overview, or one command's options.`;
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
   run: RUN,
   status: STATUS,
+  results: RESULTS,
+  compare: COMPARE,
   repair: REPAIR,
   merge: MERGE,
   slurm: SLURM,
@@ -145,7 +179,10 @@ export const COMMANDS = Object.keys(COMMAND_HELP);
 export const SYNOPSIS = `resumable run <file.experiment.json> [--fresh] [--retry-errors] [--retry-failed]
               [--only key=value] [--unit <id>] [--limit N] [--concurrency N] [--shard k/N]
               [--dry-run [--verbose]] [--fail-on error,failed] [--json]
-resumable status [<file.experiment.json | run folder>] [--by <key>] [--json]
+resumable status [<file.experiment.json | run folder>] [--by <key>] [--errors] [--json]
+resumable results <file.experiment.json | run folder> [--format table|csv|jsonl|json]
+                  [--status S,...] [--fields F,...]
+resumable compare <A> <B> [--match id|item] [--json]
 resumable repair <file.experiment.json | run folder> [--dry-run]
 resumable merge <file.experiment.json | run folder> [--leave-out k,...] [--allow-incomplete]
                 [--dry-run]
@@ -165,6 +202,8 @@ ${SYNOPSIS.replace(/^/gm, '  ')}
 Commands:
   run          run an experiment, or resume it where it stopped
   status       where runs stand (no argument: every run below this folder)
+  results      one row per unit: status, why, result fields (table, csv, jsonl, json)
+  compare      two runs unit by unit: regressions, fixes, new errors, pass rate per group
   repair       rebuild a run's journal and snapshot from its unit folders
   merge        join the journals of a sharded run's shards into one
   slurm        write (and --submit) a Slurm job array, one shard per task

@@ -9,6 +9,8 @@ import { slurmCommand } from './commands/slurm';
 import { repairCommand } from './commands/repair';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
+import { resultsCommand } from './commands/results';
+import { compareCommand } from './commands/compare';
 import { drained, err, guardStdio, out, stdoutLost } from './stdio';
 
 declare const RESUMABLE_VERSION: string | undefined;
@@ -28,7 +30,11 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       return runCommand(c);
     case 'status':
-      return statusCommand(c.target, c.json, c.by);
+      return statusCommand(c.target, c.json, c.by, c.errors);
+    case 'results':
+      return resultsCommand(c);
+    case 'compare':
+      return compareCommand(c);
     case 'repair':
       return repairCommand(c.dir, c.dryRun);
     case 'list':

@@ -9,7 +9,7 @@ import { whichRun } from '../core/run/whichRun';
  * (its run, grown or not) or the run folder itself. An experiment that has no run yet, or whose
  * run was made from another config, is said in those words rather than as a missing folder.
  */
-export async function runFolderArg(target: string, command: 'repair' | 'merge' | 'results'): Promise<string> {
+export async function runFolderArg(target: string, command: 'repair' | 'merge' | 'results' | 'compare'): Promise<string> {
   const abs = path.resolve(target);
   let st: fs.Stats;
   try {
@@ -25,7 +25,7 @@ export async function runFolderArg(target: string, command: 'repair' | 'merge' |
       [`\`resumable ${command} <file.experiment.json>\` finds the run folder itself.`],
     );
   }
-  const exp = await loadExperiment(abs);
+  const exp = await loadExperiment(abs, { requireRun: false });
   const where = whichRun(exp);
   const shown = path.relative(process.cwd(), where.root) || where.root;
   if (where.kind === 'drift') {

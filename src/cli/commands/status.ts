@@ -8,7 +8,8 @@ import { findAdoptable } from '../../core/run/recover';
 import { driftError } from '../../core/run/drift';
 import { whichRun, type RunFolder } from '../../core/run/whichRun';
 import { growthText } from '../../core/model/growth';
-import { listRunDirs, type RunReport } from '../../core/status/report';
+import { listRunDirs, RunFollower, type RunReport } from '../../core/status/report';
+import { topReasons, type Reason } from '../../core/status/reasons';
 import { doneCount, newView } from '../../core/model/view';
 import { formatConcurrency, formatWorkers } from '../../core/model/spendText';
 import { spendLine } from '../../core/status/spendLines';
@@ -16,9 +17,10 @@ import { formatClock, formatCounts, formatDuration, formatSpend } from '../forma
 import { readReports } from '../reports';
 import { out } from '../stdio';
 
-export async function statusCommand(target: string | undefined, json: boolean, by?: string): Promise<number> {
+export async function statusCommand(target: string | undefined, json: boolean, by?: string, errors = false): Promise<number> {
   const { dirs, exp, where } = await resolveRunDirs(target);
-  const { reports, failed } = await readReports(dirs, dirs.length === 1, { by });
+  const { reports: read, failed } = await readReports(dirs, dirs.length === 1, { by });
+  const reports = errors ? await withReasons(read) : read;
   const code = failed > 0 ? 1 : 0;
   if (json) {
     out(JSON.stringify(target && dirs.length === 1 ? reports[0] : reports, null, 2) + '\n');
@@ -53,7 +55,7 @@ async function resolveRunDirs(target: string | undefined): Promise<{ dirs: strin
     if (inside.length) return { dirs: inside };
     throw new UserError('Expected a run folder (with experiment.json) or a folder of run folders', { file: target });
   }
-  const exp = await loadExperiment(abs);
+  const exp = await loadExperiment(abs, { requireRun: false });
   const where = whichRun(exp);
   return { dirs: fs.existsSync(path.join(where.root, 'experiment.json')) ? [where.root] : [], exp, where };
 }
@@ -112,6 +114,15 @@ export function renderReport(r: RunReport): string {
       rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}${spend}`]);
     }
   }
+  const reasons = (r as Partial<WithReasons>).reasons;
+  if (reasons?.length) {
+    rows.push([
+      'why',
+      `${reasons.length === 1 ? 'one reason' : `top ${reasons.length} reasons`} (resumable results --status error,failed lists every unit)`,
+    ]);
+    for (const x of reasons)
+      rows.push([`  ${x.count} ${x.status}`, `${x.why}  (${x.units.join(', ')}${x.count > x.units.length ? ', …' : ''})`]);
+  }
   for (const n of r.notes) rows.push(['note', n]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return (
@@ -138,6 +149,19 @@ function notStarted(exp: LoadedExperiment, target: string, where: RunFolder | un
   const line = 'Not started yet: no run folder for this experiment.\n';
   if (found === 0) return line;
   return `${line}  ${found} of ${exp.units.length} unit(s) have a result on disk that \`resumable run ${target}\` would adopt, not run (see --dry-run).\n`;
+}
+
+type WithReasons = RunReport & { readonly reasons: readonly Reason[] };
+
+/** `--errors`: each report with the reasons its errors and failures share (one more read of the journal). */
+async function withReasons(reports: readonly RunReport[]): Promise<WithReasons[]> {
+  const all: WithReasons[] = [];
+  for (const r of reports) {
+    const f = RunFollower.open(r.runDir);
+    await f.poll();
+    all.push({ ...r, reasons: topReasons(f.units, f.view) });
+  }
+  return all;
 }
 
 /** ", from unit q-017", ", from shard 2of4", ", from preflight": a bare unit id ("1") said nothing. */

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { tmpDir, writeFiles } from '../helpers/tmp';
+import { cliSync, runDirOf } from '../helpers/cli';
+
+/** q1 passes (score 0.9), q2 fails its check (0.1), q3 crashes with a traceback; for two models. `flip` makes q1/large fail and q2/small pass. */
+function experiment(dir: string, name = 'known', flip = false): string {
+  writeFiles(dir, {
+    'items.jsonl': ['{"id":"q1","tier":"easy"}', '{"id":"q2","tier":"hard"}', '{"id":"q3","tier":"hard"}'].join('\n') + '\n',
+    [`${name}.sh`]: [
+      'case "$RESUMABLE_UNIT_ID" in',
+      ...(flip
+        ? [
+            '  q1/large) echo \'{"passed": false, "score": 0.2}\' > "$RESUMABLE_UNIT_DIR/result.json" ;;',
+            '  q2/small) echo \'{"passed": true, "score": 0.8}\' > "$RESUMABLE_UNIT_DIR/result.json" ;;',
+          ]
+        : []),
+      '  q1/*) echo \'{"passed": true, "score": 0.9, "note": "a, \\"quoted\\" note"}\' > "$RESUMABLE_UNIT_DIR/result.json" ;;',
+      '  q2/*) echo \'{"passed": false, "score": 0.1}\' > "$RESUMABLE_UNIT_DIR/result.json" ;;',
+      '  q3/*) echo "Traceback (most recent call last):" >&2; echo "RuntimeError: model said no" >&2; exit 1 ;;',
+      'esac',
+    ].join('\n'),
+    [`${name}.experiment.json`]: JSON.stringify({
+      name,
+      items: { file: 'items.jsonl' },
+      matrix: { model: ['small', 'large'] },
+      run: { command: ['sh', `${name}.sh`] },
+      retries: { maxAttempts: 1 },
+    }),
+  });
+  const file = path.join(dir, `${name}.experiment.json`);
+  const r = cliSync(['run', file], dir);
+  assert.equal(r.code, 0, r.stderr);
+  return file;
+}
+
+test('results --format csv: one row per unit, result fields flattened, parsed back by a real CSV parser', () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const r = cliSync(['results', file, '--format', 'csv', '--fields', 'result.score,tier,result.note'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = parse<Record<string, string>>(r.stdout, { columns: true });
+  assert.equal(rows.length, 6);
+  assert.deepEqual(Object.keys(rows[0]!), [
+    'id',
+    'model',
+    'status',
+    'attempts',
+    'duration_s',
+    'why',
+    'usd',
+    'tokens',
+    'result.score',
+    'item.tier',
+    'result.note',
+  ]);
+  const byId = Object.fromEntries(rows.map((x) => [x.id, x]));
+  assert.equal(byId['q1/small']!.status, 'passed');
+  assert.equal(byId['q1/small']!['result.score'], '0.9');
+  assert.equal(byId['q1/small']!['result.note'], 'a, "quoted" note', 'commas and quotes survive the round trip');
+  assert.equal(byId['q2/large']!.status, 'failed');
+  assert.equal(byId['q3/small']!.status, 'error');
+  assert.match(byId['q3/small']!.why, /^exit code 1 — RuntimeError: model said no$/);
+  assert.equal(byId['q3/small']!['result.score'], '');
+  assert.equal(byId['q2/small']!['item.tier'], 'hard');
+});
+
+test('results --status filters; jsonl and json carry the same rows; the table fits by display width', () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const errs = cliSync(['results', file, '--status', 'error', '--format', 'jsonl'], dir);
+  assert.equal(errs.code, 0, errs.stderr);
+  const lines = errs.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.id),
+    ['q3/small', 'q3/large'],
+  );
+  const json = cliSync(['results', runDirOf(dir), '--format', 'json', '--status', 'failed,error'], dir);
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(JSON.parse(json.stdout).length, 4);
+  const table = cliSync(['results', file], dir);
+  assert.equal(table.code, 0, table.stderr);
+  const head = table.stdout.split('\n')[0]!;
+  assert.match(head, /^id\s+model\s+status\s+attempts\s+duration_s\s+why$/, 'columns no unit has a value in are left out of the table');
+  const bad = cliSync(['results', file, '--status', 'errored'], dir);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Expected --status to list statuses \(passed, failed, error/);
+});
+
+test('status --errors names the reasons with unit ids; the run without it shows counts only', () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const plain = cliSync(['status', file], dir);
+  assert.doesNotMatch(plain.stdout, /RuntimeError/);
+  const r = cliSync(['status', file, '--errors'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /2 error\s+exit code 1 — RuntimeError: model said no {2}\(q3\/small, q3\/large\)/);
+  assert.match(r.stdout, /2 failed\s+result\.json has .*\(q2\/small, q2\/large\)|2 failed\s+passed is false {2}\(q2\/small, q2\/large\)/);
+  const j = JSON.parse(cliSync(['status', file, '--errors', '--json'], dir).stdout);
+  assert.equal(j.reasons[0].count, 2);
+  assert.deepEqual(j.reasons[0].units, ['q3/small', 'q3/large']);
+});
+
+test('compare: regressions, fixes and the pass rate per group between two runs', () => {
+  const dir = tmpDir();
+  const a = experiment(path.join(dir, 'a'));
+  const b = experiment(path.join(dir, 'b'), 'known', true);
+  const r = cliSync(['compare', a, b], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Matched 6 units by unit id\./);
+  assert.match(r.stdout, /Regressions, passed → failed or error \(1\):\n {2}q1\/large {2}passed → failed/);
+  assert.match(r.stdout, /Fixes, failed or error → passed \(1\):\n {2}q2\/small {2}failed → passed/);
+  assert.match(r.stdout, /small\s+A 1\/3 33% \[6%–79%\]\s+B 2\/3 67% \[21%–94%\]\s+\+1 passed/);
+  const j = JSON.parse(cliSync(['compare', a, b, '--json'], dir).stdout);
+  assert.deepEqual(
+    j.regressions.map((x: { key: string }) => x.key),
+    ['q1/large'],
+  );
+  assert.equal(j.newErrors.length, 0);
+  // One argument is not a comparison.
+  const one = cliSync(['compare', a], dir);
+  assert.equal(one.code, 1);
+  assert.match(one.stderr, /Expected two runs to compare/);
+  assert.ok(fs.existsSync(runDirOf(path.join(dir, 'a'))));
+});
