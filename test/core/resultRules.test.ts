@@ -194,3 +194,33 @@ test('a result path through a symbolic link out of the experiment folder is refu
   });
   assert.equal(fs.existsSync(path.join(dir, '.resumable')), false, 'nothing written');
 });
+
+test('a threshold on a number: a score at the bar passes, below it fails with the number; no number is what "missing" says', () => {
+  const rule = experimentSchema.shape.result.parse({ passed: { field: 'eval.score', atLeast: 0.5 } });
+  assert.deepEqual(judgeResult('{"eval": {"score": 0.5}}', rule), { status: 'passed' });
+  assert.deepEqual(judgeResult('{"eval": {"score": 0.49}}', rule), { status: 'failed', why: 'eval.score is 0.49, below 0.5' });
+  assert.deepEqual(judgeResult('{"eval": {"score": "0.7"}}', rule), { status: 'passed' }, 'a number written as a string counts');
+  assert.deepEqual(judgeResult('{"eval": {}}', rule), { status: 'error', why: 'result.json has no number "eval.score" (got nothing)' });
+  const loss = experimentSchema.shape.result.parse({ passed: { field: 'loss', atMost: 0.2 }, missing: 'rerun' });
+  assert.deepEqual(judgeResult('{"loss": 0.3}', loss), { status: 'failed', why: 'loss is 0.3, above 0.2' });
+  assert.equal(judgeResult('{"loss": "n/a"}', loss).status, 'rerun');
+  const range = experimentSchema.shape.result.parse({ passed: { field: 'x', atLeast: 1, atMost: 2 } });
+  assert.equal(judgeResult('{"x": 1.5}', range).status, 'passed');
+  assert.equal(judgeResult('{"x": 3}', range).status, 'failed');
+  // A threshold without a bar says what is missing.
+  const bad = experimentSchema.shape.result.safeParse({ passed: { field: 'score' } });
+  assert.equal(bad.success, false);
+  assert.match(JSON.stringify(bad.error?.issues), /Expected \\"atLeast\\" or \\"atMost\\"/);
+});
+
+test('metrics, cost and tokens are read, not judged: adding them keeps the run (its hash)', () => {
+  const items = [{ id: 'a', fields: { id: 'a' } }];
+  const base = experimentSchema.parse({ name: 'e', items: { values: ['a'] }, run: { command: ['x'] } });
+  const withMetrics = experimentSchema.parse({
+    name: 'e',
+    items: { values: ['a'] },
+    run: { command: ['x'] },
+    result: { metrics: ['score'] },
+  });
+  assert.equal(hashOf(resultKey(withMetrics, items)), hashOf(resultKey(base, items)));
+});

@@ -38,8 +38,8 @@ export function resultKey(config: Experiment, items: readonly { id: string; fiel
  * run started before rules became optional keeps its hash (and its run folder).
  */
 function keyOfResult(r: Experiment['result']): Experiment['result'] {
-  // What an attempt spent is read, not judged: adding cost tracking to a run is not drift.
-  const { cost: _cost, tokens: _tokens, ...rule } = r;
+  // What an attempt spent and its metrics are read, not judged: adding them to a run is not drift.
+  const { cost: _cost, tokens: _tokens, metrics: _metrics, ...rule } = r;
   return rule.file === undefined && rule.path === undefined && rule.from === undefined ? { ...rule, file: 'result.json' } : rule;
 }
 

@@ -94,6 +94,18 @@ const notDoneRule = z.strictObject({
   pattern: regexString.describe('Case-insensitive regex: a match means the result is not finished (a judge that hit a usage limit).'),
 });
 
+/** A pass rule on a number: a score passes at or above a bar, a loss at or below one. */
+export const passThreshold = z
+  .strictObject({
+    field: z.string().min(1).describe('Field (dotted path) of the result holding a number, e.g. "score".'),
+    atLeast: z.number().optional().describe('Passed when the field is at least this.'),
+    atMost: z.number().optional().describe('Passed when the field is at most this.'),
+  })
+  .refine((t) => t.atLeast !== undefined || t.atMost !== undefined, {
+    message: 'Expected "atLeast" or "atMost" (or both) beside "field": the bar the number must reach',
+  })
+  .describe('A threshold on a number of the result.');
+
 export const resultSchema = z
   .strictObject({
     file: relativePath
@@ -111,7 +123,17 @@ export const resultSchema = z
       .describe(
         '"file": the result file decides; "exit": the exit code (0 passed, any other failed); "stdout": the last line of the output that is a JSON object, kept as ${unitDir}/result.json. Default: the result file if the command writes one, else exit 0 passes.',
       ),
-    passed: z.string().min(1).optional().describe('Field (dotted path) of the result that decides passed/failed; default "passed".'),
+    passed: z
+      .union([z.string().min(1), passThreshold])
+      .optional()
+      .describe(
+        'What decides passed/failed: a field (dotted path) of the result holding a boolean (default "passed"), or a threshold on a number: { "field": "score", "atLeast": 0.5 } (or "atMost", or both for a range).',
+      ),
+    metrics: fieldList
+      .optional()
+      .describe(
+        'Numeric fields (dotted paths) of the result to sum and average per group in `status`, `results` and `compare`, e.g. ["score", "latency_s"]. Read, not judged: adding them is not drift.',
+      ),
     missing: z
       .enum(['failed', 'error', 'rerun'])
       .optional()

@@ -87,6 +87,20 @@ function judgeSuccess(f: AttemptFacts, rule: Experiment['result'], shown: string
   return judgeResult(f.resultText, rule, shown);
 }
 
+type Threshold = Exclude<NonNullable<Experiment['result']['passed']>, string>;
+
+/** `{ "field": "score", "atLeast": 0.5 }`: a number at the bar passes; no number is what `missing` says. */
+function judgeNumber(v: unknown, t: Threshold, rule: Experiment['result'], shown: string): ResultVerdict {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) {
+    const why = `${shown} has no number "${t.field}" (got ${v === undefined ? 'nothing' : JSON.stringify(v)})`;
+    return { status: rule.missing ?? 'error', why };
+  }
+  if (t.atLeast !== undefined && n < t.atLeast) return { status: 'failed', why: `${t.field} is ${n}, below ${t.atLeast}` };
+  if (t.atMost !== undefined && n > t.atMost) return { status: 'failed', why: `${t.field} is ${n}, above ${t.atMost}` };
+  return { status: 'passed' };
+}
+
 /** How messages name a rule's result: its file name. */
 export function resultName(rule: Experiment['result']): string {
   if (rule.file !== undefined) return rule.file;
@@ -108,7 +122,9 @@ export function judgeResult(text: string, rule: Experiment['result'], shown = re
     const m = new RegExp(nd.pattern, 'i').exec(textOf);
     if (m) return { status: 'rerun', why: `${shown} is not finished: ${nd.field} has ${JSON.stringify(m[0].slice(0, 80))}` };
   }
-  const field = rule.passed ?? 'passed';
+  const pass = rule.passed ?? 'passed';
+  if (typeof pass !== 'string') return judgeNumber(dotted(value, pass.field), pass, rule, shown);
+  const field = pass;
   const v = dotted(value, field);
   if (v === true || v === 1 || v === 'true' || v === 'pass' || v === 'passed') return { status: 'passed' };
   if (v === false || v === 0 || v === 'false' || v === 'fail' || v === 'failed')

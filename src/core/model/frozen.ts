@@ -96,7 +96,7 @@ const frozenShape = z.looseObject({
       file: z.string().optional(),
       path: z.union([z.string(), z.array(z.string())]).optional(),
       from: z.string().optional(),
-      passed: z.string().optional(),
+      passed: z.union([z.string(), z.looseObject({ field: z.string() })]).optional(),
     }),
     seed: z.number(),
   }),

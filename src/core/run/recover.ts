@@ -98,9 +98,10 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
  * aside and run again, every one: refused before any is adopted or run.
  */
 function misspeltVerdict(exp: LoadedExperiment, n: number, example: string): UserError {
-  const field = exp.config.result.passed ?? 'passed';
+  const rule = exp.config.result.passed ?? 'passed';
+  const [field, kind] = typeof rule === 'string' ? [rule, 'a boolean'] : [rule.field, 'a number in'];
   return new UserError(
-    `None of the ${n} result(s) on disk has a boolean "${field}" (for one, ${path.relative(exp.dir, example) || example}); is "result.passed" right?`,
+    `None of the ${n} result(s) on disk has ${kind} "${field}" (for one, ${path.relative(exp.dir, example) || example}); is "result.passed" right?`,
     { file: path.relative(process.cwd(), exp.file) || exp.file, path: '$.result.passed' },
     ['Nothing was run. If these results really have no verdict, say what that means with "missing": "failed", "error" or "rerun".'],
   );
