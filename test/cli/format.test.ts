@@ -69,10 +69,14 @@ test('progressLine shows done/total, counts, rate and ETA', () => {
   );
 });
 
-test('progressLine leaves out a zero rate, an unknown ETA, and the ETA once done', () => {
+test('progressLine leaves out a zero rate, an unknown ETA, the ETA once done, and counts of zero', () => {
   assert.equal(progressLine(facts({ rate: 0, etaMs: null })), 'exp 40/100 · passed 30 · failed 6 · error 4 · running 2');
   const done = progressLine(facts({ done: 100, counts: counts({ passed: 100 }), etaMs: 0 }));
-  assert.equal(done, 'exp 100/100 · passed 100 · failed 0 · error 0 · 2.5/s');
+  assert.equal(done, 'exp 100/100 · passed 100 · 2.5/s');
+  assert.equal(
+    progressLine(facts({ done: 0, counts: counts({ running: 8, pending: 92 }), rate: 0, etaMs: null })),
+    'exp 0/100 · running 8',
+  );
 });
 
 test('formatCounts shows rate-limited and running only when there are some', () => {
@@ -80,12 +84,11 @@ test('formatCounts shows rate-limited and running only when there are some', () 
   assert.equal(formatCounts(counts({ rate_limited: 3, running: 1 })), 'passed 0 · failed 0 · error 0 · rate-limited 3 · running 1');
 });
 
-test('progressLine during a pause shows when it resumes instead of the ETA', () => {
-  const line = progressLine(facts({ pausedUntil: NOW + 14_000 }));
-  assert.equal(line, 'exp 40/100 · passed 30 · failed 6 · error 4 · running 2 · ⏸ rate limited · resumes 12:00:14 (in 14s)');
-  assert.ok(!line.includes('ETA'));
+test('progressLine during a pause puts the countdown first; the ETA (which counts the pause) stays, the rate goes', () => {
+  const line = progressLine(facts({ pausedUntil: NOW + 14_000, etaMs: 38_000 }));
+  assert.equal(line, 'exp 40/100 · ⏸ rate limited, resumes 12:00:14 (in 14s) · passed 30 · failed 6 · error 4 · running 2 · ETA 38s');
   assert.ok(!line.includes('/s'));
-  assert.match(progressLine(facts({ pausedUntil: NOW + 3_725_000 })), /resumes 13:02:05 \(in 1h02m\)$/);
+  assert.match(progressLine(facts({ pausedUntil: NOW + 3_725_000 })), /resumes 13:02:05 \(in 1h02m\)/);
   // A pause that has run out is no longer shown.
   assert.equal(progressLine(facts({ pausedUntil: NOW })), progressLine(facts({})));
   assert.equal(progressLine(facts({ pausedUntil: NOW - 1 })), progressLine(facts({})));

@@ -85,7 +85,7 @@ test('a second Ctrl+C kills at once; nothing finished is lost', { timeout: 60_00
   // Two signals sent together may arrive as one: the second goes once the first was taken.
   await waitUntil(
     'the CLI to take the first interrupt',
-    () => /finishing units in flight/.test(stderr),
+    () => /■ Stopping: waiting for/.test(stderr),
     60_000,
     () => (child.exitCode !== null ? `the CLI exited (${child.exitCode})` : undefined),
   );

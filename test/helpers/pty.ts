@@ -7,11 +7,15 @@ import { spawn } from 'node:child_process';
  * sends SIGHUP to the session leader) and sends SIGHUP as well.
  */
 const DRIVER = String.raw`
-import json, os, pty, select, signal, sys
+import fcntl, json, os, pty, select, signal, struct, sys, termios
 argv = json.loads(sys.argv[1])
+size = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
 pid, fd = pty.fork()
 if pid == 0:
     try:
+        if size:
+            # Before the command starts, so it reads this size at once (no resize race).
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", size.get("rows", 24), size["cols"], 0, 0))
         os.execvp(argv[0], argv)
     finally:
         os._exit(127)
@@ -70,8 +74,14 @@ export interface PtyProcess {
 
 const SIGNALS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
-export function ptyStart(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}): PtyProcess {
-  const py = spawn('python3', ['-c', DRIVER, JSON.stringify(argv)], {
+/** The terminal's window size (default: what the kernel gives a new pty, 0×0, which Node reads as no width). */
+export interface PtySize {
+  readonly cols: number;
+  readonly rows?: number;
+}
+
+export function ptyStart(argv: string[], cwd: string, env: NodeJS.ProcessEnv = {}, size?: PtySize): PtyProcess {
+  const py = spawn('python3', ['-c', DRIVER, JSON.stringify(argv), ...(size ? [JSON.stringify(size)] : [])], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'inherit'],

@@ -2,7 +2,8 @@ import * as os from 'node:os';
 import { readJsonFile } from '../store/atomicFile';
 import type { RunStatus } from '../store/events';
 import { checkSchemaVersion, NewerSchemaError, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
-import { projectedSpend, rateAndEta, type ConcurrencyView, type Counts, type RunView, type Spend } from './view';
+import { etaOfView } from './eta';
+import { projectedSpend, type ConcurrencyView, type Counts, type RunView, type Spend } from './view';
 
 /** state.json: a quick summary for readers (status, the tree, the status bar). The journal stays the truth. */
 export interface Snapshot {
@@ -20,6 +21,7 @@ export interface Snapshot {
   readonly host: string;
   readonly heartbeat: number;
   readonly startedAt: number;
+  /** The runner's own estimate (eta.ts) as of `heartbeat`: what `status` and the tree show while it is fresh. */
   readonly rate: number;
   readonly etaMs: number | null;
   /** Journal bytes this snapshot covers. */
@@ -56,7 +58,7 @@ export function buildSnapshot(
   journalOffset: number,
 ): Snapshot {
   const total = view.units.size;
-  const { rate, etaMs } = rateAndEta(view, now, total);
+  const { rate, etaMs } = etaOfView(view, now);
   return {
     schemaVersion: STORE_SCHEMA_VERSION,
     ...base,
@@ -70,7 +72,7 @@ export function buildSnapshot(
     host: os.hostname(),
     heartbeat: now,
     rate,
-    etaMs: etaMs ?? null,
+    etaMs,
     journalOffset,
     concurrency: status === 'running' || status === 'paused_rate_limit' ? (view.concurrency ?? null) : null,
     spend: view.spend.attempts > 0 ? { ...view.spend } : null,

@@ -15,6 +15,8 @@ export interface UnitView {
   /** Spent by all its attempts (set only when some attempt reported it). */
   usd?: number;
   tok?: number;
+  /** Its last outcome's `result.metrics` (an outcome without them clears them). */
+  m?: Record<string, number>;
 }
 
 /** What the run's attempts spent, as their ends in the journal say (every attempt counts, retries too). */
@@ -56,10 +58,18 @@ export interface RunView {
   runnerEnded?: boolean;
   firstTs?: number;
   lastTs?: number;
-  /** Unit ends with their times, for rate and ETA (kept short: only the recent ones). */
+  /** Unit ends with their times, for rate and ETA (kept short: only the recent ones; adoptions are not ends of work). */
   recentEnds: number[];
+  /** The last runner's start and its spans without dispatch (pauses; the last open while paused), for the ETA (eta.ts). */
+  session?: { start: number; idle: IdleSpan[] };
   spend: Spend;
   concurrency?: ConcurrencyView;
+}
+
+/** A span in which nothing could be dispatched (a rate-limit pause); open while it lasts. */
+export interface IdleSpan {
+  readonly from: number;
+  to?: number;
 }
 
 export function emptyCounts(): Counts {
@@ -75,6 +85,8 @@ export function newView(unitIds: Iterable<string>): RunView {
 }
 
 const RECENT = 200;
+/** Pauses kept per session for the ETA: older ones lie before the recent ends anyway. */
+const IDLE_KEPT = 100;
 
 /**
  * Applies one journal record. Units the config does not know (a journal from another
@@ -94,12 +106,14 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       view.runnerEnded = false;
       view.pause = undefined;
       view.concurrency = undefined;
+      view.session = { start: r.ts, idle: [] };
       // A runner that died left its units "running": they are pending until proven otherwise.
       for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
       return;
     case 'runner_end':
       view.lastStatus = r.status;
       view.runnerEnded = true;
+      closeIdle(view, r.ts);
       for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
       return;
     case 'merged':
@@ -122,14 +136,17 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       endUnit(view, u, r.s, r.ts, r.a);
       u.lastDuration = r.d;
       u.why = r.why;
+      // A rate limit is no outcome: the metrics of the last one stay.
+      if (r.s !== 'rate_limited' && (r.m !== undefined || u.m !== undefined)) u.m = r.m;
       if (r.usd !== undefined || r.tok !== undefined) addSpend(view, u, r.usd, r.tok);
       return;
     }
     case 'adopt': {
       const u = view.units.get(r.u);
       if (!u) return;
-      endUnit(view, u, r.s, r.ts, u.attempts + 1);
+      endUnit(view, u, r.s, r.ts, u.attempts + 1, false);
       u.why = r.why;
+      if (r.m !== undefined || u.m !== undefined) u.m = r.m;
       return;
     }
     case 'requeue':
@@ -147,12 +164,28 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       view.pause = { until: r.until, src: r.src, why: r.why };
       view.pauseCount++;
       view.lastStatus = 'paused_rate_limit';
+      // A pause extended while it lasts is one span.
+      if (view.session && !openIdle(view)) {
+        view.session.idle.push({ from: r.ts });
+        if (view.session.idle.length > IDLE_KEPT) view.session.idle.shift();
+      }
       return;
     case 'unpause':
       view.pause = undefined;
       view.lastStatus = 'running';
+      closeIdle(view, r.ts);
       return;
   }
+}
+
+function openIdle(view: RunView): IdleSpan | undefined {
+  const last = view.session?.idle.at(-1);
+  return last && last.to === undefined ? last : undefined;
+}
+
+function closeIdle(view: RunView, ts: number): void {
+  const open = openIdle(view);
+  if (open) open.to = Math.max(ts, open.from);
 }
 
 function addSpend(view: RunView, u: UnitView, usd: number | undefined, tok: number | undefined): void {
@@ -181,7 +214,7 @@ export function projectedSpend(view: RunView): Spend | undefined {
   return { usd: s.usd + perAttempt.usd * left, tokens: Math.round(s.tokens + perAttempt.tokens * left), attempts: s.attempts + left };
 }
 
-function endUnit(view: RunView, u: UnitView, s: EndStatus, ts: number, attempt: number): void {
+function endUnit(view: RunView, u: UnitView, s: EndStatus, ts: number, attempt: number, work = true): void {
   u.pid = undefined;
   u.pst = undefined;
   if (s === 'interrupted') return move(view, u, 'pending');
@@ -189,6 +222,7 @@ function endUnit(view: RunView, u: UnitView, s: EndStatus, ts: number, attempt: 
   move(view, u, s);
   if (s !== 'rate_limited') {
     u.lastEnd = ts;
+    if (!work) return;
     view.recentEnds.push(ts);
     if (view.recentEnds.length > RECENT * 2) view.recentEnds.splice(0, view.recentEnds.length - RECENT);
   }
@@ -206,14 +240,4 @@ export function isFinal(status: UnitView['status']): boolean {
 
 export function doneCount(c: Counts): number {
   return c.passed + c.failed + c.error;
-}
-
-/** Units per second over the recent ends, and the ETA in ms for what is left. */
-export function rateAndEta(view: RunView, now: number, total: number): { rate: number; etaMs: number | undefined } {
-  const ends = view.recentEnds.slice(-RECENT);
-  if (ends.length < 2) return { rate: 0, etaMs: undefined };
-  const span = Math.max(1, now - ends[0]!);
-  const rate = (ends.length / span) * 1000;
-  const left = total - doneCount(view.counts);
-  return { rate, etaMs: rate > 0 ? (left / rate) * 1000 : undefined };
 }

@@ -9,6 +9,8 @@ export interface EndFacts {
   readonly end: SchedulerEnd;
   readonly stopRequests: number;
   readonly maxWaitSeconds: number;
+  /** A subset run (`--limit`, `--only`, `--unit`) left units out: what to say about them. */
+  readonly leftOut?: string;
 }
 
 /** How a run ended, as the exit codes of the README say: 0, 1, 2, 3 or 130. */
@@ -35,5 +37,13 @@ export function endOfRun(f: EndFacts): { status: RunStatus; exitCode: 0 | 1 | 2 
     };
   }
   if (f.end.reason === 'interrupted' || f.stopRequests > 0) return { status: 'interrupted', exitCode: 130 };
+  // Every unit asked for has an outcome (exit 0), but the run is not complete: `status` must
+  // not say completed beside units that were never started, and running again goes on.
+  if (f.leftOut) return { status: 'interrupted', exitCode: 0, message: f.leftOut };
   return { status: 'completed', exitCode: 0 };
+}
+
+/** A subset run whose units all have an outcome: `interrupted` (units left out), yet exit 0. */
+export function endedSubset(s: { readonly status: string; readonly exitCode: number }): boolean {
+  return s.status === 'interrupted' && s.exitCode === 0;
 }

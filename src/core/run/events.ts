@@ -4,7 +4,18 @@ import type { ConcurrencyView, Counts, Spend } from '../model/view';
 /** What a run reports while it goes; the CLI renders these, `--json` prints them. */
 export type RunEvent =
   | { type: 'note'; message: string }
-  | { type: 'start'; runDir: string; total: number; todo: number; done: number; concurrency: number }
+  | {
+      type: 'start';
+      runDir: string;
+      total: number;
+      todo: number;
+      done: number;
+      concurrency: number;
+      /** Where the units stand as the run starts (a resume's outcomes so far). */
+      counts: Counts;
+      /** Results found on disk that the journal missed, adopted by this start (not run again). */
+      adopted: number;
+    }
   | { type: 'unit'; id: string; status: Outcome | 'interrupted'; attempt: number; why?: string; durationMs?: number }
   | {
       type: 'progress';
@@ -20,7 +31,16 @@ export type RunEvent =
     }
   | { type: 'pause'; until: number; src: string; why?: string }
   | { type: 'unpause' }
-  | { type: 'stopping'; reason: string }
+  | {
+      type: 'stopping';
+      reason: string;
+      /** The second request: units in flight are being killed now. */
+      second: boolean;
+      /** Units in flight when it was asked; each of their 'unit' events is one fewer. */
+      inFlight: number;
+      /** When their grace runs out and they are killed (wall time; null: nothing to wait for). */
+      graceUntil: number | null;
+    }
   | { type: 'end'; summary: RunSummary };
 
 export interface DryRunPlan {
@@ -29,6 +49,22 @@ export interface DryRunPlan {
   readonly adopt: string[];
   readonly retry: string[];
   readonly reasons: Record<string, number>;
+  /** Units that would run but are outside the subset (`--limit`, `--only`, `--unit`). */
+  readonly leftOut: number;
+  /** What the first units would run (or the worker that would serve them), as they would start. */
+  readonly commands: readonly DryRunCommand[];
+  /** Unit ids by reason (`--dry-run --verbose`). */
+  readonly idsByReason?: Record<string, string[]>;
+}
+
+export interface DryRunCommand {
+  /** The unit, or (a worker run) undefined: the worker that would serve them. */
+  readonly unit?: string;
+  readonly worker?: number;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  /** Only the variables the experiment's `run.env` sets (the rest is the runner's environment). */
+  readonly env: Record<string, string>;
 }
 
 export interface RunSummary {

@@ -1,9 +1,9 @@
 import { systemClock, type Clock } from '../clock';
-import { loadExperiment, type LoadedExperiment } from '../config/load';
+import { resolveExperiment, type ExperimentSource, type LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
 import { Emitter, type Disposable, type Event } from '../disposable';
 import type { UnitHandler } from '../exec/handlerExecutor';
-import { applyRecord, rateAndEta } from '../model/view';
+import { applyRecord } from '../model/view';
 import type { JournalRecord, RunStatus } from '../store/events';
 import { JournalWriter } from '../store/journalWriter';
 import { LockLostError } from '../store/lock';
@@ -22,10 +22,19 @@ import type { AttemptExecutor } from '../exec/attempt';
 import { Fleet } from './fleet';
 import { Throttle } from './throttle';
 import { SnapshotWriter } from './snapshotWriter';
+import { leftOutMessage } from './plan';
+import { resolveSubset, type Subset, type SubsetFlags } from './subset';
+import { progressEvent, stoppingEvent } from './liveEvents';
 
-export interface RunOptions {
-  /** Path of an `*.experiment.json`, or one already loaded. */
-  readonly experiment: string | LoadedExperiment;
+/** `limit`, `only`, `units` (SubsetFlags): run only part of what is left this time. */
+export interface RunOptions extends SubsetFlags {
+  /**
+   * Path of an `*.experiment.json`, one already loaded, or the experiment as an object (its
+   * relative paths are taken from `baseDir`). With a handler, `run` may be left out.
+   */
+  readonly experiment: ExperimentSource;
+  /** Folder an experiment given as an object is relative to (default: the current folder). */
+  readonly baseDir?: string;
   readonly fresh?: boolean;
   readonly retryErrors?: boolean;
   readonly retryFailed?: boolean;
@@ -85,10 +94,8 @@ export class Run {
   /** First call: finish units in flight (grace period) then stop. Second call: kill them now. */
   stop(): void {
     this.stopRequests++;
-    this.emitter.fire({
-      type: 'stopping',
-      reason: this.stopRequests === 1 ? 'interrupt: finishing units in flight' : 'second interrupt: killing units now',
-    });
+    const grace = this.exp?.config.graceSeconds;
+    this.emitter.fire(stoppingEvent(this.stopRequests, this.scheduler?.running ?? 0, grace && grace * 1000, this.clock.now()));
     if (!this.scheduler) return;
     if (this.stopRequests === 1) this.scheduler.stop();
     else {
@@ -127,8 +134,9 @@ export class Run {
   }
 
   async run(): Promise<RunSummary> {
-    const exp = typeof this.o.experiment === 'string' ? await loadExperiment(this.o.experiment) : this.o.experiment;
+    const exp = await resolveExperiment(this.o.experiment, { handler: this.o.handler !== undefined, baseDir: this.o.baseDir });
     this.exp = exp;
+    const subset = resolveSubset(exp.units, this.o);
     // Before anything runs or is written (dryRun checks the same).
     if (!this.o.handler && !this.o.dryRun) checkBeforeRun(exp, this.clock.now());
     if (this.o.dryRun) {
@@ -138,6 +146,7 @@ export class Run {
         retryErrors: this.o.retryErrors,
         retryFailed: this.o.retryFailed,
         fresh: this.o.fresh,
+        subset,
         note: (m) => this.note(m),
       });
       this.emitter.fire({ type: 'end', summary });
@@ -147,7 +156,7 @@ export class Run {
     this.opened = opened;
     for (const n of opened.notes) this.note(n);
     try {
-      return await this.execute(exp, opened);
+      return await this.execute(exp, opened, subset);
     } finally {
       for (const t of this.timers) t.dispose();
       // After a failure too: no worker outlives its runner.
@@ -159,7 +168,7 @@ export class Run {
     }
   }
 
-  private async execute(exp: LoadedExperiment, opened: OpenedRun): Promise<RunSummary> {
+  private async execute(exp: LoadedExperiment, opened: OpenedRun, subset: Subset | undefined): Promise<RunSummary> {
     const { paths, view, lock } = opened;
     this.journal = JournalWriter.open(paths.journal, () => lock!.verify());
     this.startedAt = this.clock.now();
@@ -177,18 +186,26 @@ export class Run {
       },
       (e) => this.fail(e),
     );
-    const plan = await beginSession(exp, opened, this.clock, this.o, {
-      record: (r) => this.record(r),
-      note: (m) => this.note(m),
-    });
+    const plan = await beginSession(
+      exp,
+      opened,
+      this.clock,
+      { ...this.o, subset },
+      {
+        record: (r) => this.record(r),
+        note: (m) => this.note(m),
+      },
+    );
     const todo = plan.todo;
     this.emitter.fire({
       type: 'start',
       runDir: paths.root,
       total: view.units.size,
       todo: todo.length,
-      done: view.units.size - todo.length,
+      done: view.units.size - todo.length - plan.leftOut,
       concurrency: this.concurrency(exp),
+      counts: { ...view.counts },
+      adopted: plan.adopted,
     });
     await this.writeSnapshot();
     this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => void this.writeSnapshot()));
@@ -242,11 +259,13 @@ export class Run {
             this.record({ t: 'pause', ts: this.clock.now(), until, src, why });
             void fleet.publish(true);
             this.emitter.fire({ type: 'pause', until, src, why });
+            this.progress();
             void this.writeSnapshot();
           },
           unpaused: () => {
             this.record({ t: 'unpause', ts: this.clock.now() });
             this.emitter.fire({ type: 'unpause' });
+            this.progress();
             void this.writeSnapshot();
           },
           adapted: () => this.adapted(throttle, fleet),
@@ -267,7 +286,7 @@ export class Run {
       await this.closeExecutor();
       await fleet.publish(false);
     }
-    return this.finish(exp, end);
+    return this.finish(exp, end, leftOutMessage(subset, plan.leftOut));
   }
 
   private concurrency(exp: LoadedExperiment): number {
@@ -298,19 +317,7 @@ export class Run {
 
   private progress(): void {
     // Per unit end: rate and ETA cost more than the unit's own bookkeeping when nobody listens.
-    if (!this.emitter.hasListeners) return;
-    const view = this.opened!.view;
-    const { rate, etaMs } = rateAndEta(view, this.clock.now(), view.units.size);
-    this.emitter.fire({
-      type: 'progress',
-      counts: { ...view.counts },
-      total: view.units.size,
-      rate,
-      etaMs: etaMs ?? null,
-      rateLimitedUntil: view.pause?.until ?? null,
-      concurrency: view.concurrency ?? null,
-      spend: view.spend.attempts > 0 ? { ...view.spend } : null,
-    });
+    if (this.emitter.hasListeners) this.emitter.fire(progressEvent(this.opened!.view, this.clock.now()));
   }
 
   /** Applies a record to the view and queues it for the journal in the same tick, so the two never disagree. */
@@ -360,7 +367,7 @@ export class Run {
     return this.failure ? Promise.resolve() : this.snapshots!.write();
   }
 
-  private async finish(exp: LoadedExperiment, end: SchedulerEnd): Promise<RunSummary> {
+  private async finish(exp: LoadedExperiment, end: SchedulerEnd, leftOut?: string): Promise<RunSummary> {
     const { view, paths } = this.opened!;
     const decided = endOfRun({
       failure: this.failure,
@@ -368,13 +375,14 @@ export class Run {
       end,
       stopRequests: this.stopRequests,
       maxWaitSeconds: exp.config.rateLimit.maxWaitSeconds,
+      leftOut,
     });
     this.status = decided.status;
     const { exitCode, message } = decided;
     if (!this.failure) {
       this.record({ t: 'runner_end', ts: this.clock.now(), status: this.status, why: message });
       await this.writeSnapshot();
-      if (this.failure) return this.finish(exp, end);
+      if (this.failure) return this.finish(exp, end, leftOut);
     }
     this.progress();
     const summary: RunSummary = {

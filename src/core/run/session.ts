@@ -4,6 +4,7 @@ import type { LoadedExperiment } from '../config/load';
 import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../store/events';
 import type { OpenedRun } from './openRun';
 import { planRun, type Plan } from './plan';
+import type { Subset } from './subset';
 import { adoptFromDisk, settleOrphans } from './recover';
 
 export interface SessionFlags {
@@ -11,13 +12,15 @@ export interface SessionFlags {
   readonly shardSource?: string;
   readonly retryErrors?: boolean;
   readonly retryFailed?: boolean;
+  /** `--limit`, `--only`, `--unit`, resolved (src/core/run/subset.ts). */
+  readonly subset?: Subset;
 }
 
 /**
  * A runner's first journal lines, in the order a resume depends on: the header (a new
  * journal), the previous runner's orphans settled (what they finish is adopted below), this
  * runner's start, the results on disk the journal missed, and the units requeued by the
- * flags. Returns what is left to run.
+ * flags. Returns what is left to run, and how many results on disk were adopted.
  */
 export async function beginSession(
   exp: LoadedExperiment,
@@ -25,7 +28,7 @@ export async function beginSession(
   clock: Clock,
   flags: SessionFlags,
   out: { record: (r: JournalRecord) => void; note: (m: string) => void },
-): Promise<Plan> {
+): Promise<Plan & { readonly adopted: number }> {
   const { paths, view } = opened;
   if (opened.journalLength === 0) {
     out.record({
@@ -53,7 +56,11 @@ export async function beginSession(
   const found = adoptFromDisk(exp, paths, view, clock.now());
   for (const a of found.adopted) out.record(a);
   for (const n of found.notes) out.note(n);
-  const plan = planRun(exp, view, { retryErrors: flags.retryErrors, retryFailed: flags.retryFailed });
+  const plan = planRun(exp, view, { retryErrors: flags.retryErrors, retryFailed: flags.retryFailed, subset: flags.subset });
+  if (flags.subset)
+    out.note(
+      `Subset (${flags.subset.flags}): ${plan.todo.length} of the ${plan.todo.length + plan.leftOut} unit(s) that would run; the other ${plan.leftOut} are left as they are.`,
+    );
   if (plan.requeue.length > 0) out.record({ t: 'requeue', ts: clock.now(), u: plan.requeue, why: plan.requeueWhy });
-  return plan;
+  return { ...plan, adopted: found.adopted.length };
 }

@@ -12,11 +12,12 @@ import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
 import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
 import { readSnapshot, type Snapshot, type WorkerCounts } from '../model/snapshot';
-import { doneCount, projectedSpend, rateAndEta, type ConcurrencyView, type Counts, type RunView, type Spend } from '../model/view';
+import { doneCount, projectedSpend, type ConcurrencyView, type Counts, type RunView, type Spend } from '../model/view';
 import { countGroups, groupUnits, type GroupCount, type Grouping } from './groupBy';
 import { reportStatus, type ReportStatus } from './runStatus';
 import { budgetOf, liveSnapshotConcurrency, spendOrNull, type Budget } from './spendAndConcurrency';
 import { JournalTail } from './tail';
+import { readerEta } from './liveEta';
 
 /** Where a run stands, read from its folder alone: what `status`, the tree and the status bar show. */
 export interface RunReport {
@@ -218,7 +219,7 @@ export class RunFollower {
       (i) => view.units.get(units[i]!.id)!.status,
       (i) => view.units.get(units[i]!.id),
     );
-    const { rate, etaMs } = rateAndEta(view, now, units.length);
+    const { rate, etaMs } = readerEta(view, snapshot, runner, now);
     const live = status === 'running' || status === 'paused_rate_limit';
     const paused = live && view.pause !== undefined && view.pause.until > now;
     return {
@@ -237,7 +238,7 @@ export class RunFollower {
       pauseCount: view.pauseCount,
       runner,
       rate: live ? rate : 0,
-      etaMs: live ? (etaMs ?? null) : null,
+      etaMs: live ? etaMs : null,
       lastActivity: view.lastTs ?? null,
       notes,
       shards: [],

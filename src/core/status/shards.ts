@@ -1,16 +1,8 @@
 import type { Unit } from '../config/units';
 import type { RunStatus } from '../store/events';
 import { LOCK_STALE_MS } from '../store/lock';
-import {
-  doneCount,
-  emptyCounts,
-  rateAndEta,
-  type ConcurrencyView,
-  type Counts,
-  type RunView,
-  type Spend,
-  type UnitView,
-} from '../model/view';
+import { doneCount, emptyCounts, type ConcurrencyView, type Counts, type RunView, type Spend, type UnitView } from '../model/view';
+import { etaOfView } from '../model/eta';
 import { addConcurrency, addSpend, noSpend, spendOrNull } from './spendAndConcurrency';
 
 /** Where one shard of a sharded run stands. */
@@ -113,7 +105,7 @@ export function aggregateShards(
     if (view) addSpend(spend, view.spend);
     const shardConcurrency = live && view?.concurrency ? { ...view.concurrency } : null;
     if (shardConcurrency) concurrency = addConcurrency(concurrency, shardConcurrency);
-    const shardRate = live && view ? rateAndEta(view, now, p.total).rate : 0;
+    const shardRate = live && view ? etaOfView(view, now).rate : 0;
     rate += shardRate;
     if (paused && (rateLimitedUntil === null || view.pause!.until > rateLimitedUntil)) rateLimitedUntil = view.pause!.until;
     return {
