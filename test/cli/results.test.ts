@@ -28,6 +28,7 @@ function experiment(dir: string, name = 'known', flip = false): string {
       items: { file: 'items.jsonl' },
       matrix: { model: ['small', 'large'] },
       run: { command: ['sh', `${name}.sh`] },
+      result: { metrics: ['score'] },
       retries: { maxAttempts: 1 },
     }),
   });
@@ -53,6 +54,7 @@ test('results --format csv: one row per unit, result fields flattened, parsed ba
     'why',
     'usd',
     'tokens',
+    'score',
     'result.score',
     'item.tier',
     'result.note',
@@ -60,6 +62,7 @@ test('results --format csv: one row per unit, result fields flattened, parsed ba
   const byId = Object.fromEntries(rows.map((x) => [x.id, x]));
   assert.equal(byId['q1/small']!.status, 'passed');
   assert.equal(byId['q1/small']!['result.score'], '0.9');
+  assert.equal(byId['q1/small']!.score, '0.9', 'the metric, from the journal');
   assert.equal(byId['q1/small']!['result.note'], 'a, "quoted" note', 'commas and quotes survive the round trip');
   assert.equal(byId['q2/large']!.status, 'failed');
   assert.equal(byId['q3/small']!.status, 'error');
@@ -87,7 +90,11 @@ test('results --status filters; jsonl and json carry the same rows; the table fi
   const table = cliSync(['results', file], dir);
   assert.equal(table.code, 0, table.stderr);
   const head = table.stdout.split('\n')[0]!;
-  assert.match(head, /^id\s+model\s+status\s+attempts\s+duration_s\s+why$/, 'columns no unit has a value in are left out of the table');
+  assert.match(
+    head,
+    /^id\s+model\s+status\s+attempts\s+duration_s\s+why\s+score$/,
+    'columns no unit has a value in are left out of the table',
+  );
   const bad = cliSync(['results', file, '--status', 'errored'], dir);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Expected --status to list statuses \(passed, failed, error/);
@@ -116,7 +123,8 @@ test('compare: regressions, fixes and the pass rate per group between two runs',
   assert.match(r.stdout, /Matched 6 units by unit id\./);
   assert.match(r.stdout, /Regressions, passed → failed or error \(1\):\n {2}q1\/large {2}passed → failed/);
   assert.match(r.stdout, /Fixes, failed or error → passed \(1\):\n {2}q2\/small {2}failed → passed/);
-  assert.match(r.stdout, /small\s+A 1\/3 33% \[6%–79%\]\s+B 2\/3 67% \[21%–94%\]\s+\+1 passed/);
+  // Over the units with a verdict (q3 errors in both): small had q1 passed, q2 failed; then both passed.
+  assert.match(r.stdout, /small\s+A 1\/2 50% \[9%–91%\]\s+B 2\/2 100% \[34%–100%\]\s+\+1 passed · score 0\.5 → 0\.85/);
   const j = JSON.parse(cliSync(['compare', a, b, '--json'], dir).stdout);
   assert.deepEqual(
     j.regressions.map((x: { key: string }) => x.key),

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { wilson } from '../../src/core/status/wilson';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -100,10 +101,26 @@ test('countGroups: totals and counts per group, in the grouping order', () => {
   const g = groupUnits(UNITS, 'tier');
   const status = (i: number) => (UNITS[i]!.item.id === 'q1' ? 'passed' : UNITS[i]!.item.id === 'q2' ? 'error' : 'pending');
   assert.deepEqual(countGroups(g, status), [
-    { group: 'T0', total: 8, counts: { ...emptyCounts(), passed: 4, pending: 4 } },
+    { group: 'T0', total: 8, counts: { ...emptyCounts(), passed: 4, pending: 4 }, passRate: wilson(4, 4) },
     { group: 'T1', total: 4, counts: { ...emptyCounts(), error: 4 } },
     { group: NO_VALUE, total: 4, counts: { ...emptyCounts(), pending: 4 } },
   ]);
+});
+
+test('countGroups: the pass rate is over units with a verdict (an error is not a failed answer), metrics summed and averaged', () => {
+  const g = groupUnits(UNITS, 'tier');
+  const status = (i: number) => (['passed', 'failed', 'error', 'pending'] as const)[i % 4]!;
+  const m = (i: number) => (i % 4 < 2 ? { m: { score: i % 4 === 0 ? 1 : 0.5, ...(i % 2 ? {} : { cost: 2 }) } } : undefined);
+  const [t0] = countGroups(g, status, m);
+  assert.equal(t0!.group, 'T0');
+  assert.deepEqual(t0!.counts, { ...emptyCounts(), passed: 2, failed: 2, error: 2, pending: 2 });
+  assert.deepEqual(t0!.passRate, wilson(2, 4));
+  assert.equal(t0!.passRate!.rate, 0.5);
+  assert.deepEqual(t0!.metrics, { score: { sum: 3, n: 4, mean: 0.75 }, cost: { sum: 4, n: 2, mean: 2 } });
+  assert.deepEqual(wilson(0, 3), { rate: 0, low: 0, high: wilson(0, 3)!.high });
+  assert.ok(Math.abs(wilson(0, 3)!.high - 0.5615) < 1e-4, 'the textbook value for 0 of 3');
+  assert.equal(wilson(5, 5)!.high, 1);
+  assert.equal(wilson(0, 0), null);
 });
 
 test('status agrees with the counts', () => {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { UserError } from '../../core/errors';
-import { compareRuns, CompareError, type Comparison, type UnitChange } from '../../core/status/compare';
+import { compareRuns, CompareError, type Comparison, type GroupDelta, type UnitChange } from '../../core/status/compare';
 import { RunFollower } from '../../core/status/report';
 import { wilson } from '../../core/status/wilson';
 import type { CompareArgs } from '../resultsArgs';
@@ -60,19 +60,27 @@ export function renderComparison(c: Comparison): string {
       `${c.otherChanges} other change${c.otherChanges === 1 ? '' : 's'} (an outcome in one, none yet in the other; failed ↔ error).`,
     );
   if (c.groups.length > 1 || (c.groups[0] && c.groups[0].group !== '')) {
-    lines.push('Pass rate per group (matched units; 95% interval):');
+    lines.push('Pass rate per group (matched units with a verdict; 95% interval):');
     const w = Math.max(...c.groups.map((g) => g.group.length), 5);
     for (const g of c.groups) {
       const d = g.passedB - g.passedA;
       lines.push(
-        `  ${(g.group || '(all)').padEnd(w)}  A ${rate(g.passedA, g.matched)}  B ${rate(g.passedB, g.matched)}  ${d > 0 ? '+' : ''}${d} passed`,
+        `  ${(g.group || '(all)').padEnd(w)}  A ${rate(g.passedA, g.verdictsA)}  B ${rate(g.passedB, g.verdictsB)}  ${d > 0 ? '+' : ''}${d} passed${metricText(g)}`,
       );
     }
   } else if (c.groups[0]) {
     const g = c.groups[0];
-    lines.push(`Pass rate: A ${rate(g.passedA, g.matched)}  B ${rate(g.passedB, g.matched)}`);
+    lines.push(`Pass rate: A ${rate(g.passedA, g.verdictsA)}  B ${rate(g.passedB, g.verdictsB)}${metricText(g)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** " · score 0.5 → 0.6": each metric's mean in A and in B. */
+function metricText(g: GroupDelta): string {
+  const show = (x: number | null) => (x === null ? '-' : String(Number(x.toPrecision(3))));
+  return Object.entries(g.metrics)
+    .map(([k, m]) => ` · ${k} ${show(m.a)} → ${show(m.b)}`)
+    .join('');
 }
 
 function rate(passed: number, total: number): string {

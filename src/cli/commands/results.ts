@@ -30,7 +30,7 @@ interface Column {
 export async function resultsCommand(c: ResultsCommand): Promise<number> {
   const runDir = await runFolderArg(c.target, 'results');
   const frozen = readFrozen(new RunPaths(runDir).experiment)!;
-  const columns = columnsOf(frozen.config.matrix, frozen.items, c.fields);
+  const columns = columnsOf(frozen.config.matrix, frozen.items, c.fields, metricNames(frozen.config.result.metrics));
   const rows = readResults(runDir, {
     status: c.status.length ? c.status : undefined,
     withResult: columns.some((k) => k.name.startsWith('result.')),
@@ -72,6 +72,7 @@ function columnsOf(
   matrix: Record<string, unknown>,
   items: readonly { fields: Record<string, unknown> }[],
   fields: readonly string[],
+  metrics: readonly string[],
 ): Column[] {
   const cols: Column[] = [{ name: 'id', get: (r) => r.id }];
   for (const k of Object.keys(matrix).filter((k) => k !== 'repeat')) cols.push({ name: k, get: (r) => r.matrix[k] });
@@ -84,6 +85,8 @@ function columnsOf(
     { name: 'usd', get: (r) => r.usd },
     { name: 'tokens', get: (r) => r.tokens },
   );
+  // The journal has each unit's metrics: no result file is read for them.
+  for (const k of metrics) cols.push({ name: k, get: (r) => r.metrics?.[k] });
   const itemHas = (p: string) => items.some((i) => at(i.fields, p) !== undefined);
   for (const f of fields) {
     const [scope, rest] = f.startsWith('item.')
@@ -99,6 +102,10 @@ function columnsOf(
     );
   }
   return cols;
+}
+
+function metricNames(m: string | readonly string[] | undefined): readonly string[] {
+  return m === undefined ? [] : typeof m === 'string' ? [m] : m;
 }
 
 function at(v: unknown, dotted: string): unknown {

@@ -10,7 +10,9 @@ import { whichRun, type RunFolder } from '../../core/run/whichRun';
 import { growthText } from '../../core/model/growth';
 import { listRunDirs, RunFollower, type RunReport } from '../../core/status/report';
 import { topReasons, type Reason } from '../../core/status/reasons';
-import { doneCount, newView } from '../../core/model/view';
+import type { GroupCount } from '../../core/status/groupBy';
+import { doneCount, emptyCounts, newView, type Counts } from '../../core/model/view';
+import { wilson } from '../../core/status/wilson';
 import { formatConcurrency, formatWorkers } from '../../core/model/spendText';
 import { spendLine } from '../../core/status/spendLines';
 import { formatClock, formatCounts, formatDuration, formatSpend } from '../format';
@@ -69,7 +71,7 @@ export function renderReport(r: RunReport): string {
   } else if (r.status === 'interrupted') status += ' (run the experiment again to resume)';
   else if (r.status === 'budget_exhausted') status += ' (budget reached: raise it in the experiment file and run again to continue)';
   rows.push(['status', status]);
-  rows.push(['progress', `${doneCount(r.counts)}/${r.total} · ${formatCounts(r.counts)}`]);
+  rows.push(['progress', `${doneCount(r.counts)}/${r.total} · ${formatCounts(r.counts)}${scoreText(overall(r.groups))}`]);
   if (r.rate > 0) rows.push(['rate', `${r.rate.toFixed(1)}/s${r.etaMs !== null ? ` · ETA ${formatDuration(r.etaMs)}` : ''}`]);
   // "concurrency 6/32, adapting · paced 240/min", its first word the row's name.
   const conc = formatConcurrency(r.concurrency);
@@ -111,7 +113,7 @@ export function renderReport(r: RunReport): string {
   if (r.groupBy !== undefined || r.groups.length > 1 || (r.groups[0] && r.groups[0].group !== '')) {
     for (const g of r.groups) {
       const spend = g.spend && (g.spend.usd > 0 || g.spend.tokens > 0) ? ` · ${formatSpend(g.spend)}` : '';
-      rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}${spend}`]);
+      rows.push([`  ${g.group}`, `${doneCount(g.counts)}/${g.total} · ${formatCounts(g.counts)}${scoreText(g)}${spend}`]);
     }
   }
   const reasons = (r as Partial<WithReasons>).reasons;
@@ -149,6 +151,38 @@ function notStarted(exp: LoadedExperiment, target: string, where: RunFolder | un
   const line = 'Not started yet: no run folder for this experiment.\n';
   if (found === 0) return line;
   return `${line}  ${found} of ${exp.units.length} unit(s) have a result on disk that \`resumable run ${target}\` would adopt, not run (see --dry-run).\n`;
+}
+
+/** " · pass 67% [21–94%] · score 0.72": the pass rate over units with a verdict, its 95% interval, the metrics' means. */
+export function scoreText(g: GroupCount): string {
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  const rate = g.passRate ? ` · pass ${pct(g.passRate.rate)} [${pct(g.passRate.low)}–${pct(g.passRate.high)}]` : '';
+  const metrics = Object.entries(g.metrics ?? {})
+    .map(([k, m]) => ` · ${k} ${formatMetric(m.mean)}`)
+    .join('');
+  return rate + metrics;
+}
+
+/** The groups as one: every unit's verdict and metrics. */
+function overall(groups: readonly GroupCount[]): GroupCount {
+  const counts = emptyCounts();
+  const metrics: Record<string, { sum: number; n: number; mean: number }> = {};
+  for (const g of groups) {
+    for (const k of Object.keys(counts) as (keyof Counts)[]) counts[k] += g.counts[k];
+    for (const [k, m] of Object.entries(g.metrics ?? {})) {
+      const acc = (metrics[k] ??= { sum: 0, n: 0, mean: 0 });
+      acc.sum += m.sum;
+      acc.n += m.n;
+      acc.mean = acc.sum / acc.n;
+    }
+  }
+  const rate = wilson(counts.passed, counts.passed + counts.failed);
+  return { group: '', total: 0, counts, ...(rate ? { passRate: rate } : {}), ...(Object.keys(metrics).length ? { metrics } : {}) };
+}
+
+function formatMetric(x: number): string {
+  const a = Math.abs(x);
+  return a !== 0 && (a < 0.01 || a >= 1e6) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
 }
 
 type WithReasons = RunReport & { readonly reasons: readonly Reason[] };

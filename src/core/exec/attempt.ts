@@ -14,6 +14,8 @@ export interface AttemptResult {
   readonly quota?: string;
   /** What the attempt spent (USD, tokens), when it said. */
   readonly usage?: { readonly usd?: number; readonly tok?: number };
+  /** Its `result.metrics` (numbers by field), when the result had them. */
+  readonly metrics?: Readonly<Record<string, number>>;
   /** A handler's returned value, kept in the journal. */
   readonly value?: unknown;
   /**

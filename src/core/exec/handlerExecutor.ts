@@ -4,7 +4,7 @@ import { unitSeed } from '../ids';
 import type { Experiment } from '../config/schema';
 import { findRateLimitHints } from '../ratelimit/hints';
 import type { AttemptExecutor, AttemptResult, StartedAttempt } from './attempt';
-import { usageIn } from './outcome';
+import { metricsIn, usageIn } from './outcome';
 
 /** What a library handler sees for one attempt. */
 export interface UnitContext {
@@ -47,7 +47,7 @@ export class HandlerExecutor implements AttemptExecutor {
     private readonly clock: Clock,
     private readonly timeoutMs?: number,
     /** `result.cost` / `result.tokens`: fields of the returned value that say what it spent, beside `usage`. */
-    private readonly spendRule: Pick<Experiment['result'], 'cost' | 'tokens'> = {},
+    private readonly spendRule: Pick<Experiment['result'], 'cost' | 'tokens' | 'metrics'> = {},
   ) {}
 
   start(unit: Unit, attempt: number): StartedAttempt {
@@ -86,7 +86,14 @@ export class HandlerExecutor implements AttemptExecutor {
         const unsavable = resultProblem(out);
         if (unsavable) return { status: 'error', why: unsavable, durationMs: this.clock.now() - started };
         const usage = usageOf(out, this.spendRule);
-        return { status: out.passed === true ? 'passed' : 'failed', value: out, durationMs: this.clock.now() - started, usage };
+        const metrics = metricsIn(out, this.spendRule.metrics);
+        return {
+          status: out.passed === true ? 'passed' : 'failed',
+          value: out,
+          durationMs: this.clock.now() - started,
+          usage,
+          ...(metrics ? { metrics } : {}),
+        };
       } catch (e) {
         const limited = rateLimitOf(e, this.clock.now());
         if (limited) return { ...limited, durationMs: this.clock.now() - started };

@@ -183,6 +183,21 @@ export function rateLimitIn(f: Pick<AttemptFacts, 'exitCode' | 'output'>, rule: 
   return hint?.quota !== undefined ? { ...verdict, quota: hint.quota } : verdict;
 }
 
+/**
+ * The `result.metrics` an attempt's result has, as numbers (a number written as a string
+ * counts; anything else is left out): summed and averaged per group by status and compare.
+ */
+export function metricsIn(value: unknown, fields: string | readonly string[] | undefined): Record<string, number> | undefined {
+  if (fields === undefined || value === undefined) return undefined;
+  let out: Record<string, number> | undefined;
+  for (const f of typeof fields === 'string' ? [fields] : fields) {
+    const v = dotted(value, f);
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (Number.isFinite(n)) (out ??= {})[f] = n;
+  }
+  return out;
+}
+
 /** What an attempt's result says it spent: `result.cost` and `result.tokens`, each a field or a sum of fields. */
 export function usageIn(value: unknown, rule: Pick<Experiment['result'], 'cost' | 'tokens'>): { usd?: number; tok?: number } | undefined {
   const usd = sumOf(value, rule.cost);

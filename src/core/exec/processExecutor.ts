@@ -12,7 +12,7 @@ import { fsyncDir } from '../store/atomicFile';
 import { kindOf, realDir } from '../store/safeRead';
 import { writeResultFile } from './unitFolder';
 import { DEFAULT_MAX_LOG_BYTES, LogCapper } from './logCap';
-import { judgeAttempt, lastJsonLine, parseResult, usageIn } from './outcome';
+import { judgeAttempt, lastJsonLine, metricsIn, parseResult, usageIn } from './outcome';
 import { ResultFiles } from './resultFiles';
 import { RUNNER_FAULT_CODES } from './spawnLimits';
 import { spawnUnit, type RunningUnit } from './spawnUnit';
@@ -88,6 +88,7 @@ export class ProcessExecutor implements AttemptExecutor {
         resetAt: v.resetAt,
         quota: v.quota,
         usage: spent ? usageIn(parseResult(read.resultText), config.result) : undefined,
+        metrics: config.result.metrics ? metricsIn(parseResult(read.resultText), config.result.metrics) : undefined,
         exitCode: r.exitCode,
         signal: r.signal,
         durationMs: r.durationMs,

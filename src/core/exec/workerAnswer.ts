@@ -2,7 +2,7 @@ import type { Experiment } from '../config/schema';
 import { findRateLimitHints } from '../ratelimit/hints';
 import { parseResetTime } from '../ratelimit/resetTime';
 import type { AttemptResult } from './attempt';
-import { judgeAttempt, parseResult, rateLimitIn, usageIn } from './outcome';
+import { judgeAttempt, metricsIn, parseResult, rateLimitIn, usageIn } from './outcome';
 import type { UnitAnswer } from './workerProtocol';
 
 type Rules = Pick<Experiment, 'result' | 'rateLimit'>;
@@ -34,7 +34,8 @@ export function judgeAnswer(a: UnitAnswer, f: AnswerFacts, config: Rules, now: n
       config,
       now,
     );
-    return withUsage({ status: v.status, why: v.why, resetAt: v.resetAt, quota: v.quota });
+    const metrics = config.result.metrics ? metricsIn(parseResult(f.resultText), config.result.metrics) : undefined;
+    return withUsage({ status: v.status, why: v.why, resetAt: v.resetAt, quota: v.quota, ...(metrics ? { metrics } : {}) });
   }
   const said = [a.message, a.traceback].filter((s): s is string => s !== undefined).join('\n');
   const why = capped(a.message?.trim() || (a.type === 'error' ? 'the worker reported an error' : 'rate limited'));

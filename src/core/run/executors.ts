@@ -38,5 +38,6 @@ export function endRecord(u: string, a: number, r: AttemptResult, ts: number): U
     reset: r.resetAt,
     usd: r.usage?.usd,
     tok: r.usage?.tok,
+    m: r.metrics,
   };
 }

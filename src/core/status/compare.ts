@@ -36,6 +36,11 @@ export interface GroupDelta {
   readonly matched: number;
   readonly passedA: number;
   readonly passedB: number;
+  /** Units with a verdict (passed or failed) in each: the pass rate's denominator. */
+  readonly verdictsA: number;
+  readonly verdictsB: number;
+  /** `result.metrics` means over the matched units that reported them, in A and in B. */
+  readonly metrics: Readonly<Record<string, { readonly a: number | null; readonly b: number | null }>>;
 }
 
 export interface Comparison {
@@ -79,7 +84,7 @@ export function compareRuns(a: CompareSide, b: CompareSide, matchBy: MatchBy = '
   const newErrors: UnitChange[] = [];
   let otherChanges = 0;
   let matched = 0;
-  const groups = new Map<string, { matched: number; passedA: number; passedB: number }>();
+  const groups = new Map<string, Acc>();
   const onlyB: string[] = [];
   for (const [k, ub] of kb) {
     const ua = ka.get(k);
@@ -93,10 +98,14 @@ export function compareRuns(a: CompareSide, b: CompareSide, matchBy: MatchBy = '
     const before = va?.status ?? 'pending';
     const after = vb?.status ?? 'pending';
     let g = groups.get(ub.group);
-    if (!g) groups.set(ub.group, (g = { matched: 0, passedA: 0, passedB: 0 }));
+    if (!g) groups.set(ub.group, (g = { matched: 0, passedA: 0, passedB: 0, verdictsA: 0, verdictsB: 0, m: new Map() }));
     g.matched++;
     if (before === 'passed') g.passedA++;
     if (after === 'passed') g.passedB++;
+    if (before === 'passed' || before === 'failed') g.verdictsA++;
+    if (after === 'passed' || after === 'failed') g.verdictsB++;
+    addMetrics(g.m, va?.m, 0);
+    addMetrics(g.m, vb?.m, 1);
     if (before === after) continue;
     const change: UnitChange = { key: k, a: ua.id, b: ub.id, before, after, ...(vb?.why ? { why: vb.why } : {}) };
     const bad = (s: Status) => s === 'failed' || s === 'error';
@@ -117,8 +126,37 @@ export function compareRuns(a: CompareSide, b: CompareSide, matchBy: MatchBy = '
     fixes,
     newErrors,
     otherChanges,
-    groups: [...groups].map(([group, g]) => ({ group, ...g })),
+    groups: [...groups].map(([group, { m, ...g }]) => ({
+      group,
+      ...g,
+      metrics: Object.fromEntries([...m].map(([k, [a, b]]) => [k, { a: a.n ? a.sum / a.n : null, b: b.n ? b.sum / b.n : null }])),
+    })),
   };
+}
+
+interface Acc {
+  matched: number;
+  passedA: number;
+  passedB: number;
+  verdictsA: number;
+  verdictsB: number;
+  m: Map<string, [{ sum: number; n: number }, { sum: number; n: number }]>;
+}
+
+function addMetrics(into: Acc['m'], m: Readonly<Record<string, number>> | undefined, side: 0 | 1): void {
+  for (const [k, v] of Object.entries(m ?? {})) {
+    let pair = into.get(k);
+    if (!pair)
+      into.set(
+        k,
+        (pair = [
+          { sum: 0, n: 0 },
+          { sum: 0, n: 0 },
+        ]),
+      );
+    pair[side].sum += v;
+    pair[side].n++;
+  }
 }
 
 function keyOf(u: Unit, by: MatchBy): string {

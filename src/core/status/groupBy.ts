@@ -1,6 +1,7 @@
 import type { Unit } from '../config/units';
 import { keySource, keyValue, NO_VALUE, unknownKeyError } from '../shard/unitKeys';
 import { emptyCounts, type Counts } from '../model/view';
+import { wilson } from './wilson';
 
 export { NO_VALUE, EMPTY_VALUE } from '../shard/unitKeys';
 
@@ -39,25 +40,44 @@ export interface GroupCount {
   readonly counts: Counts;
   /** What its units' attempts spent; absent on every group when no unit of the run reported spend. */
   readonly spend?: { readonly usd: number; readonly tokens: number };
+  /**
+   * Passed out of the units with a verdict (passed + failed: an error is the run's trouble,
+   * not the model's answer), with its 95% Wilson interval; absent while none has a verdict.
+   */
+  readonly passRate?: { readonly rate: number; readonly low: number; readonly high: number };
+  /** `result.metrics` over the units that reported each: sum, how many, mean. */
+  readonly metrics?: Readonly<Record<string, MetricSum>>;
 }
 
-/** What a unit's attempts spent, as the view keeps it (`UnitView.usd` / `tok`). */
+export interface MetricSum {
+  readonly sum: number;
+  readonly n: number;
+  readonly mean: number;
+}
+
+/** What a unit's attempts spent and its metrics, as the view keeps them (`UnitView.usd` / `tok` / `m`). */
 export interface UnitSpend {
   readonly usd?: number;
   readonly tok?: number;
+  readonly m?: Readonly<Record<string, number>>;
 }
 
 /**
  * Per-group totals and counts, groups in `g.names` order. `statusOf(i)` is units[i]'s status;
- * `spendOf(i)`, when given, what it spent: then every group has a `spend` as soon as one unit
- * of the run spent something.
+ * `spendOf(i)`, when given, what it spent and its metrics: then every group has a `spend` as
+ * soon as one unit of the run spent something.
  */
 export function countGroups(
   g: Grouping,
   statusOf: (i: number) => keyof Counts,
   spendOf?: (i: number) => UnitSpend | undefined,
 ): GroupCount[] {
-  const by = new Map(g.names.map((name) => [name, { group: name, total: 0, counts: emptyCounts(), usd: 0, tokens: 0 }]));
+  const by = new Map(
+    g.names.map((name) => [
+      name,
+      { group: name, total: 0, counts: emptyCounts(), usd: 0, tokens: 0, m: new Map<string, { sum: number; n: number }>() },
+    ]),
+  );
   let spent = false;
   for (let i = 0; i < g.of.length; i++) {
     const c = by.get(g.of[i]!)!;
@@ -69,8 +89,24 @@ export function countGroups(
       c.tokens += s.tok ?? 0;
       spent ||= c.usd !== 0 || c.tokens !== 0;
     }
+    if (s?.m)
+      for (const [k, v] of Object.entries(s.m)) {
+        const acc = c.m.get(k);
+        if (acc) {
+          acc.sum += v;
+          acc.n++;
+        } else c.m.set(k, { sum: v, n: 1 });
+      }
   }
-  return [...by.values()].map(({ group, total, counts, usd, tokens }) =>
-    spent ? { group, total, counts, spend: { usd, tokens } } : { group, total, counts },
-  );
+  return [...by.values()].map(({ group, total, counts, usd, tokens, m }) => {
+    const rate = wilson(counts.passed, counts.passed + counts.failed);
+    return {
+      group,
+      total,
+      counts,
+      ...(spent ? { spend: { usd, tokens } } : {}),
+      ...(rate ? { passRate: rate } : {}),
+      ...(m.size ? { metrics: Object.fromEntries([...m].map(([k, a]) => [k, { ...a, mean: a.sum / a.n }])) } : {}),
+    };
+  });
 }

@@ -25,6 +25,8 @@ export interface ResultRow {
   /** What all its attempts spent, when they reported it. */
   readonly usd: number | null;
   readonly tokens: number | null;
+  /** Its last outcome's `result.metrics`, as the journal has them. */
+  readonly metrics: Readonly<Record<string, number>> | null;
   /** Its result (parsed JSON) when `withResult` and the result file is there and is JSON; else undefined. */
   readonly result?: unknown;
 }
@@ -66,6 +68,7 @@ function rowOf(unit: Unit, v: UnitView, result: unknown): ResultRow {
     why: v.why ?? null,
     usd: v.usd ?? null,
     tokens: v.tok ?? null,
+    metrics: v.m ?? null,
     ...(result !== undefined ? { result } : {}),
   };
 }

@@ -10,5 +10,6 @@ export function wilson(passed: number, total: number, z = 1.959964): { rate: num
   const denom = 1 + z2 / total;
   const centre = (p + z2 / (2 * total)) / denom;
   const half = (z * Math.sqrt((p * (1 - p)) / total + z2 / (4 * total * total))) / denom;
-  return { rate: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  // At 0 or all passed the bound is exactly 0 or 1 (the sum rounds a hair short).
+  return { rate: p, low: passed === 0 ? 0 : Math.max(0, centre - half), high: passed === total ? 1 : Math.min(1, centre + half) };
 }

@@ -57,6 +57,8 @@ export interface UnitEndRecord {
   /** What the attempt spent (from `result.cost` / `result.tokens`, or a handler's `usage`): every attempt counts. */
   usd?: number;
   tok?: number;
+  /** Its `result.metrics`: numbers by field (the last outcome's count, not a sum over attempts). */
+  m?: Record<string, number>;
 }
 export interface AdoptRecord {
   t: 'adopt';
@@ -64,6 +66,7 @@ export interface AdoptRecord {
   u: string;
   s: Outcome;
   why: string;
+  m?: Record<string, number>;
 }
 export interface PauseRecord {
   t: 'pause';
