@@ -115,7 +115,7 @@ test('countGroups: the pass rate is over units with a verdict (an error is not a
   assert.equal(t0!.group, 'T0');
   assert.deepEqual(t0!.counts, { ...emptyCounts(), passed: 2, failed: 2, error: 2, pending: 2 });
   assert.deepEqual(t0!.passRate, wilson(2, 4));
-  assert.equal(t0!.passRate!.rate, 0.5);
+  assert.equal(t0!.passRate.rate, 0.5);
   assert.deepEqual(t0!.metrics, { score: { sum: 3, n: 4, mean: 0.75 }, cost: { sum: 4, n: 2, mean: 2 } });
   assert.deepEqual(wilson(0, 3), { rate: 0, low: 0, high: wilson(0, 3)!.high });
   assert.ok(Math.abs(wilson(0, 3)!.high - 0.5615) < 1e-4, 'the textbook value for 0 of 3');
