@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { RunSummary } from '../core/run/events';
+import { endedSubset } from '../core/run/endOfRun';
 import { formatClock, formatCounts, formatDuration, formatSpend } from './format';
 import { resumeLine } from './resumeLine';
 import { err } from './stdio';
@@ -13,7 +14,8 @@ export type FailOn = readonly ('error' | 'failed')[];
  * outcome" to those who did not ask.
  */
 export function exitCodeOf(s: RunSummary, failOn: FailOn): { exitCode: number; because?: string } {
-  if (s.status !== 'completed' || s.exitCode !== 0) return { exitCode: s.exitCode };
+  // A subset run (--limit, --only, --unit) that ran all it was asked to is judged the same way: a smoke test in CI.
+  if ((s.status !== 'completed' && !endedSubset(s)) || s.exitCode !== 0) return { exitCode: s.exitCode };
   const hit = failOn.filter((k) => s.counts[k] > 0);
   if (hit.length === 0) return { exitCode: 0 };
   const what = hit.map((k) => (k === 'error' ? plural(s.counts.error, 'error') : `${s.counts.failed} failed`)).join(' and ');
@@ -35,6 +37,10 @@ function headOf(s: RunSummary, g: Glyphs): { text: string; tone?: Tone } {
         ? { text: `${g.ok} Completed`, tone: 'passed' }
         : { text: `${g.warn} Completed with ${problems.join(' and ')}`, tone: s.counts.error > 0 ? 'error' : 'failed' };
     case 'interrupted':
+      if (endedSubset(s))
+        return problems.length === 0
+          ? { text: `${g.ok} Ran the units asked for`, tone: 'passed' }
+          : { text: `${g.warn} Ran the units asked for, with ${problems.join(' and ')}`, tone: s.counts.error > 0 ? 'error' : 'failed' };
       return { text: `${g.stop} Interrupted`, tone: 'stopping' };
     case 'paused_rate_limit':
       return { text: `${g.pause} Parked on a rate limit`, tone: 'paused' };
@@ -60,6 +66,12 @@ export function printSummary(
     `${paint(style, head.tone, head.text)}: ${name} ${done}/${s.total}${style.glyphs.sep}${formatCounts(s.counts).replaceAll(UNICODE.sep, style.glyphs.sep)}\n`,
   );
   if (s.message) err(`  ${s.message}\n`);
+  for (const r of s.reasons ?? [])
+    err(
+      `  ${r.status === 'error' ? plural(r.count, 'error') : `${r.count} failed`}: ${r.why} (${r.units.join(', ')}${r.count > r.units.length ? ', …' : ''})\n`,
+    );
+  if (s.reasons?.length)
+    err(`  Every unit and why: resumable results ${path.relative(process.cwd(), file) || file} --status error,failed\n`);
   if (s.spend) err(`  Spent ${formatSpend(s.spend)}.\n`);
   if (s.status === 'paused_rate_limit') {
     if (s.rateLimitedUntil)
@@ -67,10 +79,10 @@ export function printSummary(
     err(`  ${resumeLine(s, name, file)}\n`);
   }
   if (s.status === 'budget_exhausted') err('  Exit code 3.\n');
-  if (s.status === 'interrupted') err('  Nothing finished was lost. Run the same command again to resume.\n');
+  if (s.status === 'interrupted' && !endedSubset(s)) err('  Nothing finished was lost. Run the same command again to resume.\n');
   const { because } = exitCodeOf(s, failOn);
   if (because) err(`  ${because[0]!.toUpperCase()}${because.slice(1)}.\n`);
-  else if (s.status === 'completed' && s.counts.error > 0)
+  else if ((s.status === 'completed' || endedSubset(s)) && s.counts.error > 0)
     err(
       `  Every unit has an outcome (exit 0). Run again with --retry-errors to retry the errors; --fail-on error makes CI fail on them.\n`,
     );

@@ -137,3 +137,22 @@ test('compare: regressions, fixes and the pass rate per group between two runs',
   assert.match(one.stderr, /Expected two runs to compare/);
   assert.ok(fs.existsSync(runDirOf(path.join(dir, 'a'))));
 });
+
+test('the end of a run says what went wrong, with unit ids; a subset run with --fail-on fails CI on its errors', () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const again = cliSync(['run', file, '--fresh'], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /▲ Completed with 2 errors and 2 failed/);
+  assert.match(again.stderr, /\n {2}2 errors: exit code 1 — RuntimeError: model said no \(q3\/small, q3\/large\)\n/);
+  assert.match(again.stderr, /\n {2}2 failed: passed is false \(q2\/small, q2\/large\)\n/);
+  assert.match(again.stderr, /Every unit and why: resumable results known\.experiment\.json --status error,failed/);
+  const smoke = cliSync(['run', file, '--fresh', '--only', 'model=small', '--fail-on', 'error'], dir);
+  assert.equal(smoke.code, 1, smoke.stderr);
+  assert.match(smoke.stderr, /Ran the units asked for, with 1 error and 1 failed/);
+  assert.match(smoke.stderr, /Exit 1 because of --fail-on error \(1 error\)/);
+  assert.doesNotMatch(smoke.stderr, /Nothing finished was lost/);
+  const ok = cliSync(['run', file, '--fresh', '--unit', 'q1/small', '--fail-on', 'error,failed'], dir);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /✔ Ran the units asked for/);
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { RunFollower } from '../../src/core/status/report';
 import { readResults, type ResultRow } from '../../src/core/status/results';
-import { topReasons } from '../../src/core/status/reasons';
+import { topReasons } from '../../src/core/model/reasons';
 import { renderTable } from '../../src/cli/commands/results';
 import { tmpDir, writeFiles } from '../helpers/tmp';
 import { cliSync, runDirOf } from '../helpers/cli';

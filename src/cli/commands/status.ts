@@ -9,7 +9,7 @@ import { driftError } from '../../core/run/drift';
 import { whichRun, type RunFolder } from '../../core/run/whichRun';
 import { growthText } from '../../core/model/growth';
 import { listRunDirs, RunFollower, type RunReport } from '../../core/status/report';
-import { topReasons, type Reason } from '../../core/status/reasons';
+import { topReasons, type Reason } from '../../core/model/reasons';
 import type { GroupCount } from '../../core/status/groupBy';
 import { doneCount, emptyCounts, newView, type Counts } from '../../core/model/view';
 import { wilson } from '../../core/status/wilson';

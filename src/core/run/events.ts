@@ -1,3 +1,4 @@
+import type { Reason } from '../model/reasons';
 import type { Outcome, RunStatus } from '../store/events';
 import type { ConcurrencyView, Counts, Spend } from '../model/view';
 
@@ -78,4 +79,6 @@ export interface RunSummary {
   readonly plan?: DryRunPlan;
   /** What the run's attempts spent (this shard's), when they reported it. */
   readonly spend?: Spend | null;
+  /** The reasons its errors and failures share, most units first, with a few unit ids each. */
+  readonly reasons?: readonly Reason[];
 }

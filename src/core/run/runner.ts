@@ -11,6 +11,7 @@ import type { Shard } from '../store/paths';
 import { dryRun } from './dryRun';
 import { endOfRun } from './endOfRun';
 import type { RunEvent, RunSummary } from './events';
+import { summaryOf } from './summary';
 import { openRun, type OpenedRun } from './openRun';
 import { runPreflight } from './preflight';
 import { beginSession } from './session';
@@ -385,16 +386,7 @@ export class Run {
       if (this.failure) return this.finish(exp, end, leftOut);
     }
     this.progress();
-    const summary: RunSummary = {
-      status: this.status,
-      exitCode,
-      runDir: paths.root,
-      total: view.units.size,
-      counts: { ...view.counts },
-      rateLimitedUntil: this.status === 'paused_rate_limit' ? (end.rateLimitedUntil ?? null) : null,
-      message,
-      spend: view.spend.attempts > 0 ? { ...view.spend } : null,
-    };
+    const summary = summaryOf(this.status, exitCode, message, paths.root, view, exp.units, end);
     this.emitter.fire({ type: 'end', summary });
     return summary;
   }
