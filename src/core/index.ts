@@ -20,6 +20,10 @@ export {
 export { experimentSchema, experimentJsonSchema, type Experiment, type ExperimentInput } from './config/schema';
 export type { Unit } from './config/units';
 export { readRunReport, listRunDirs, RunFollower, type RunReport } from './status/report';
+export { readResults, type ResultRow, type ResultsOptions } from './status/results';
+export { compareRuns, type Comparison, type CompareSide, type MatchBy, type UnitChange, type GroupDelta } from './status/compare';
+export { topReasons, type Reason } from './model/reasons';
+export { wilson } from './status/wilson';
 export { JournalTail } from './status/tail';
 export { unitFolderName } from './ids';
 export { findResultFile } from './exec/resultFiles';
