@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tmpDir } from '../helpers/tmp';
-import { cliSync, journalRecords, makeExperiment, runDirOf, unitRuns } from '../helpers/cli';
+import { cliStart, cliSync, journalRecords, makeExperiment, runDirOf, unitRuns } from '../helpers/cli';
 
 function edit(file: string, change: (v: Record<string, unknown>) => void): void {
   const v = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -159,4 +159,20 @@ test('shards of a grown run: journals begun before it grew are still its own, an
   const st = statusJson(file, dir);
   assert.equal(st.total, 11);
   assert.equal(st.counts.passed, 11);
+});
+
+test('two shards that start at once with the grown file grow the run once; every unit runs once', async () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 8, sleep: '0', concurrency: 4 });
+  for (const k of [1, 2]) assert.equal(cliSync(['run', file, '--shard', `${k}/2`], dir).code, 0);
+  const runDir = runDirOf(dir);
+  addItems(dir, ['item-new-1', 'item-new-2', 'item-new-3', 'item-new-4']);
+  const both = await Promise.all([1, 2].map((k) => cliStart(['run', file, '--shard', `${k}/2`], dir).done));
+  for (const o of both) assert.equal(o.code, 0, o.stderr);
+  assert.equal(both.filter((o) => /The experiment grew/.test(o.stderr)).length, 1, 'one of them grew it, the other found it grown');
+  const frozen = JSON.parse(fs.readFileSync(path.join(runDir, 'experiment.json'), 'utf8'));
+  assert.equal(frozen.lineage.length, 1);
+  assert.ok(Object.values(starts(runDir)).every((n) => n === 1));
+  assert.equal(Object.keys(starts(runDir)).length, 12);
+  assert.equal(fs.existsSync(path.join(runDir, 'lock.grow')), false, 'the grow lock is released');
 });
