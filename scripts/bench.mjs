@@ -1,7 +1,7 @@
 // `npm run bench`: every benchmark beside its baseline, in one run, as ratios; writes
 // docs/performance.md. `--quick`: tiny sizes, one repetition, the report to a temp file
 // (what the test runs). `--only <name,...>`: some benchmarks (bookkeeping, resume, repair,
-// dispatch, tail, goodput, workers).
+// dispatch, tail, goodput, workers, results).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +14,7 @@ const only = onlyAt >= 0 ? args[onlyAt + 1].split(',') : undefined;
 const out = quick ? path.join(os.tmpdir(), `resumable-bench-${process.pid}.md`) : path.join(root, 'docs', 'performance.md');
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const names = ['bookkeeping', 'resume', 'repair', 'dispatch', 'tail', 'goodput', 'workers'].filter((n) => !only || only.includes(n));
+const names = ['bookkeeping', 'resume', 'repair', 'dispatch', 'tail', 'goodput', 'workers', 'results'].filter((n) => !only || only.includes(n));
 const started = Date.now();
 const sections = [];
 const results = {};

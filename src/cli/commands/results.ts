@@ -1,9 +1,8 @@
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../../core/errors';
-import { readFrozen } from '../../core/model/frozen';
 import type { UnitView } from '../../core/model/view';
-import { RunPaths } from '../../core/store/paths';
-import { readResults, type ResultRow } from '../../core/status/results';
+import { resultsOf, type ResultRow } from '../../core/status/results';
+import { RunFollower } from '../../core/status/report';
 import { isDead, out } from '../stdio';
 import { cutToWidth, displayWidth as stringWidth } from '../termStyle';
 import { runFolderArg } from '../runFolderArg';
@@ -29,15 +28,17 @@ interface Column {
  */
 export async function resultsCommand(c: ResultsCommand): Promise<number> {
   const runDir = await runFolderArg(c.target, 'results');
-  const frozen = readFrozen(new RunPaths(runDir).experiment)!;
+  const follower = RunFollower.open(runDir);
+  await follower.poll();
+  const frozen = follower.frozen;
   const columns = columnsOf(frozen.config.matrix, frozen.items, c.fields, metricNames(frozen.config.result.metrics));
-  const rows = readResults(runDir, {
+  const rows = resultsOf(follower, {
     status: c.status.length ? c.status : undefined,
     withResult: columns.some((k) => k.name.startsWith('result.')),
   });
   if (c.format === 'jsonl' || c.format === 'json') {
     const all: Record<string, unknown>[] = [];
-    for await (const r of rows) {
+    for (const r of rows) {
       const o = objectOf(r, columns);
       if (c.format === 'json') all.push(o);
       else out(JSON.stringify(o) + '\n');
@@ -48,14 +49,20 @@ export async function resultsCommand(c: ResultsCommand): Promise<number> {
   }
   if (c.format === 'csv') {
     out(stringify([columns.map((k) => k.name)]));
-    for await (const r of rows) {
-      out(stringify([columns.map((k) => cell(k.get(r)))]));
+    // Rows go out in batches: one stringifier per row made more garbage than the run's state.
+    let batch: string[][] = [];
+    for (const r of rows) {
+      batch.push(columns.map((k) => cell(k.get(r))));
+      if (batch.length < 1000) continue;
+      out(stringify(batch));
+      batch = [];
       if (isDead(process.stdout)) return 0;
     }
+    if (batch.length) out(stringify(batch));
     return 0;
   }
   const table: string[][] = [];
-  for await (const r of rows) table.push(columns.map((k) => cell(k.get(r))));
+  for (const r of rows) table.push(columns.map((k) => cell(k.get(r))));
   // On a terminal a column no unit has a value in (no spend reported, no reason) is noise.
   const keep = columns.map((k, i) => k.name === 'id' || k.name === 'status' || table.some((row) => row[i] !== ''));
   out(

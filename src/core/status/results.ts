@@ -46,8 +46,13 @@ export interface ResultsOptions {
 export async function* readResults(runDir: string, o: ResultsOptions = {}): AsyncGenerator<ResultRow> {
   const follower = RunFollower.open(runDir);
   await follower.poll();
+  yield* resultsOf(follower, o);
+}
+
+/** The rows of a run already read (its follower polled): the CLI reads the frozen config once, not twice. */
+export function* resultsOf(follower: RunFollower, o: ResultsOptions = {}): Generator<ResultRow> {
   const view = follower.view;
-  const files = o.withResult ? resultFilesOfRun(follower.frozen, new RunPaths(runDir)) : undefined;
+  const files = o.withResult ? resultFilesOfRun(follower.frozen, new RunPaths(follower.runDir)) : undefined;
   const wanted = o.status ? new Set(o.status) : undefined;
   for (const unit of follower.units) {
     const v = view.units.get(unit.id);
