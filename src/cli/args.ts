@@ -43,7 +43,7 @@ const FLAGS: Readonly<Record<string, readonly string[]>> = {
   merge: ['leave-out', 'allow-incomplete', 'dry-run'],
   slurm: ['shards', 'throttle', 'partition', 'time', 'submit', 'dry-run'],
   status: ['json', 'by', 'errors'],
-  results: ['format', 'status', 'fields'],
+  results: ['format', 'status', 'fields', 'only'],
   compare: ['match', 'json'],
   repair: ['dry-run'],
   list: ['json'],

@@ -72,6 +72,8 @@ Options:
   --fields F,...   more columns: result.<path> (read from each unit's result file),
                    item.<path>, or a bare name (an item field if the items have it, else
                    a result field), e.g. --fields result.score,tier
+  --only key=value only units whose matrix value or item field matches, as \`run --only\`
+                   takes it (repeatable: ANDed across keys, ORed within one)
   -h, --help       this help`;
 
 const COMPARE = `resumable compare <A> <B> [options]
@@ -181,7 +183,7 @@ export const SYNOPSIS = `resumable run <file.experiment.json> [--fresh] [--retry
               [--dry-run [--verbose]] [--fail-on error,failed] [--json]
 resumable status [<file.experiment.json | run folder>] [--by <key>] [--errors] [--json]
 resumable results <file.experiment.json | run folder> [--format table|csv|jsonl|json]
-                  [--status S,...] [--fields F,...]
+                  [--status S,...] [--fields F,...] [--only key=value]
 resumable compare <A> <B> [--match id|item] [--json]
 resumable repair <file.experiment.json | run folder> [--dry-run]
 resumable merge <file.experiment.json | run folder> [--leave-out k,...] [--allow-incomplete]

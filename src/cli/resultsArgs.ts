@@ -10,6 +10,8 @@ export interface ResultsArgs {
   readonly format: (typeof FORMATS)[number];
   readonly status: readonly UnitView['status'][];
   readonly fields: readonly string[];
+  /** `--only key=value` (repeatable), as `run` takes it. */
+  readonly only: readonly { readonly key: string; readonly value: string }[];
 }
 
 export interface CompareArgs {
@@ -20,7 +22,7 @@ export interface CompareArgs {
   readonly json: boolean;
 }
 
-type Values = { format?: string; status?: string; fields?: string; match?: string; json?: boolean };
+type Values = { format?: string; status?: string; fields?: string; match?: string; json?: boolean; only?: string[] };
 
 const list = (s: string | undefined) =>
   (s ?? '')
@@ -41,7 +43,13 @@ export function resultsArgs(target: string, v: Values): ResultsArgs {
     throw new UserError(`Expected --status to list statuses (${STATUSES.join(', ')}), got nothing`);
   if (v.fields !== undefined && list(v.fields).length === 0)
     throw new UserError('Expected --fields to list fields (like result.score,item.tier), got nothing');
-  return { cmd: 'results', target, format: format as ResultsArgs['format'], status, fields: list(v.fields) };
+  const only = (v.only ?? []).map((o) => {
+    const eq = o.indexOf('=');
+    if (eq <= 0)
+      throw new UserError(`Expected --only key=value (a matrix key or an item field, like model=small), got ${JSON.stringify(o)}`);
+    return { key: o.slice(0, eq).trim(), value: o.slice(eq + 1) };
+  });
+  return { cmd: 'results', target, format: format as ResultsArgs['format'], status, fields: list(v.fields), only };
 }
 
 export function compareArgs(pos: readonly string[], v: Values): CompareArgs {

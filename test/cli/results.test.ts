@@ -95,6 +95,18 @@ test('results --status filters; jsonl and json carry the same rows; the table fi
     /^id\s+model\s+status\s+attempts\s+duration_s\s+why\s+score$/,
     'columns no unit has a value in are left out of the table',
   );
+  const only = cliSync(['results', file, '--only', 'model=large', '--only', 'tier=hard', '--format', 'jsonl'], dir);
+  assert.equal(only.code, 0, only.stderr);
+  assert.deepEqual(
+    only.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id),
+    ['q2/large', 'q3/large'],
+  );
+  const typo = cliSync(['results', file, '--only', 'modle=large'], dir);
+  assert.equal(typo.code, 1);
+  assert.match(typo.stderr, /modle/);
   const bad = cliSync(['results', file, '--status', 'errored'], dir);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /Expected --status to list statuses \(passed, failed, error/);

@@ -3,6 +3,7 @@ import { UserError } from '../../core/errors';
 import type { UnitView } from '../../core/model/view';
 import { resultsOf, type ResultRow } from '../../core/status/results';
 import { RunFollower } from '../../core/status/report';
+import { resolveSubset } from '../../core/run/subset';
 import { isDead, out } from '../stdio';
 import { cutToWidth, displayWidth as stringWidth } from '../termStyle';
 import { runFolderArg } from '../runFolderArg';
@@ -15,6 +16,7 @@ export interface ResultsCommand {
   readonly status: readonly UnitView['status'][];
   /** Extra columns: `item.<path>`, `result.<path>`, or a bare name (an item field if the items have it, else a result field). */
   readonly fields: readonly string[];
+  readonly only: readonly { readonly key: string; readonly value: string }[];
 }
 
 interface Column {
@@ -32,9 +34,12 @@ export async function resultsCommand(c: ResultsCommand): Promise<number> {
   await follower.poll();
   const frozen = follower.frozen;
   const columns = columnsOf(frozen.config.matrix, frozen.items, c.fields, metricNames(frozen.config.result.metrics));
+  // `--only` as `run` resolves it: a key or value no unit has is refused with what there is.
+  const subset = c.only.length ? resolveSubset(follower.units, { only: c.only }) : undefined;
   const rows = resultsOf(follower, {
     status: c.status.length ? c.status : undefined,
     withResult: columns.some((k) => k.name.startsWith('result.')),
+    ids: subset?.ids,
   });
   if (c.format === 'jsonl' || c.format === 'json') {
     const all: Record<string, unknown>[] = [];

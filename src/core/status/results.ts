@@ -36,6 +36,8 @@ export interface ResultsOptions {
   readonly status?: readonly Status[];
   /** Read each unit's result file (one read per unit; off, only the journal is read). */
   readonly withResult?: boolean;
+  /** Only these unit ids. */
+  readonly ids?: ReadonlySet<string>;
 }
 
 /**
@@ -56,7 +58,7 @@ export function* resultsOf(follower: RunFollower, o: ResultsOptions = {}): Gener
   const wanted = o.status ? new Set(o.status) : undefined;
   for (const unit of follower.units) {
     const v = view.units.get(unit.id);
-    if (!v || (wanted && !wanted.has(v.status))) continue;
+    if (!v || (wanted && !wanted.has(v.status)) || (o.ids && !o.ids.has(unit.id))) continue;
     yield rowOf(unit, v, files ? readResult(files, unit) : undefined);
   }
 }
