@@ -121,7 +121,12 @@ test('status --errors names the reasons with unit ids; the run without it shows 
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /2 error\s+exit code 1 — RuntimeError: model said no {2}\(q3\/small, q3\/large\)/);
   assert.match(r.stdout, /2 failed\s+result\.json has .*\(q2\/small, q2\/large\)|2 failed\s+passed is false {2}\(q2\/small, q2\/large\)/);
+  // Each group: its pass rate over the units with a verdict (the error is left out) and the metric's mean.
+  assert.match(plain.stdout, /small\s+3\/3 · passed 1 · failed 1 · error 1 · pass 50% \[9%–91%\] · score 0\.5\n/);
   const j = JSON.parse(cliSync(['status', file, '--errors', '--json'], dir).stdout);
+  const small = j.groups.find((g: { group: string }) => g.group === 'small');
+  assert.deepEqual(small.metrics, { score: { sum: 1, n: 2, mean: 0.5 } });
+  assert.equal(small.passRate.rate, 0.5);
   assert.equal(j.reasons[0].count, 2);
   assert.deepEqual(j.reasons[0].units, ['q3/small', 'q3/large']);
 });
