@@ -426,7 +426,7 @@ test('result.notDone over the real fixture: a run whose judge hit a usage limit 
   const dry = cliSync(['run', file, '--dry-run'], dir);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(
-    dry.stderr,
+    dry.stdout + dry.stderr,
     /1 result\(s\) on disk are not finished or cut short, so not adopted: their units run again \(T3\/01\/run_01: run_result\.json is not finished: judges has "usage limit"\)/,
   );
   assert.match(dry.stdout + dry.stderr, /would run 1, skip 6, adopt 6/);

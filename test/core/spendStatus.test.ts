@@ -242,8 +242,8 @@ test('status text: spent, projected, of budget; per-group spend in the group tab
   const r = await reportOf(await runFolder({ 'journal.jsonl': SESSION }, { maxCostUSD: 5 }));
   const text = renderReport(r);
   assert.match(text, /\n {2}spent +\$1\.00 of budget \$5\.00 · 4000 tokens \(projected \$2\.00 at completion\)\n/);
-  assert.match(text, /\n {4}sonnet +3\/4 · passed 2 · failed 1 · error 0 · \$0\.750 · 3000 tokens\n/);
-  assert.match(text, /\n {4}haiku +1\/4 · passed 1 · failed 0 · error 0 · \$0\.250 · 1000 tokens\n/);
+  assert.match(text, /\n {4}sonnet +3\/4 · passed 2 · failed 1 · error 0 · pass 67% \[21%–94%\] · \$0\.750 · 3000 tokens\n/);
+  assert.match(text, /\n {4}haiku +1\/4 · passed 1 · failed 0 · error 0 · pass 100% \[21%–100%\] · \$0\.250 · 1000 tokens\n/);
   assert.doesNotMatch(text, /concurrency/, 'not live: no limit in force');
 });
 
