@@ -173,3 +173,28 @@ test('the end of a run says what went wrong, with unit ids; a subset run with --
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stderr, /✔ Ran the units asked for/);
 });
+
+test('a --fields no unit has is said on stderr with what the results have; the column stays', () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const r = cliSync(['results', file, '--fields', 'result.scroe'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout.split('\n')[0]!, /result\.scroe$/);
+  assert.match(r.stderr, /no unit has a value for result\.scroe \(--fields\); the first result has passed, score, note/);
+  const ok = cliSync(['results', file, '--fields', 'score', '--format', 'csv'], dir);
+  assert.equal(ok.stderr, '', 'a bare name that results have is quiet');
+});
+
+test('repair keeps what adopted results say: their metrics and why they failed', () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const runDir = runDirOf(dir);
+  fs.renameSync(path.join(runDir, 'journal.jsonl'), path.join(dir, 'journal.away'));
+  const r = cliSync(['repair', file], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = cliSync(['results', file, '--format', 'json'], dir);
+  const byId = Object.fromEntries((JSON.parse(rows.stdout) as { id: string; why: string; score: number }[]).map((x) => [x.id, x]));
+  assert.equal(byId['q1/small']!.score, 0.9);
+  assert.match(byId['q2/small']!.why, /^repair: result file on disk, not in the journal: passed is false$/);
+  assert.match(cliSync(['status', file], dir).stdout, /small\s+2\/3 · passed 1 · failed 1 · error 0 · pass 50% \[9%–91%\] · score 0\.5\n/);
+});

@@ -99,3 +99,23 @@ test('the terminal table pads by display width and cuts only the reason to the t
   assert.ok(lines[2]!.endsWith('…'));
   assert.ok(lines.every((l) => [...l].length <= 30 || l.includes('日本語')));
 });
+
+test('readResults of a library handler run gives what the handler returned (it is in the journal), and why a unit failed', async () => {
+  const { Run } = await import('../../src/core/run/runner');
+  const dir = tmpDir();
+  const run = new Run({
+    experiment: { name: 'lib', items: { values: ['a', 'b'] } },
+    baseDir: dir,
+    handler: async ({ unit }) => ({ passed: unit.item.id === 'a', answer: `answer ${unit.item.id}` }),
+  });
+  const summary = await run.run();
+  assert.equal(summary.exitCode, 0);
+  const rows = await all(readResults(summary.runDir, { withResult: true }));
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.status, (r.result as { answer?: string } | undefined)?.answer, r.why]),
+    [
+      ['a', 'passed', 'answer a', null],
+      ['b', 'failed', 'answer b', 'passed is false'],
+    ],
+  );
+});

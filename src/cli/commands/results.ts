@@ -1,10 +1,10 @@
 import { stringify } from 'csv-stringify/sync';
 import { UserError } from '../../core/errors';
 import type { UnitView } from '../../core/model/view';
-import { resultsOf, type ResultRow } from '../../core/status/results';
+import { handlerValues, resultsOf, type ResultRow } from '../../core/status/results';
 import { RunFollower } from '../../core/status/report';
 import { resolveSubset } from '../../core/run/subset';
-import { isDead, out } from '../stdio';
+import { err, isDead, out } from '../stdio';
 import { cutToWidth, displayWidth as stringWidth } from '../termStyle';
 import { runFolderArg } from '../runFolderArg';
 
@@ -22,6 +22,8 @@ export interface ResultsCommand {
 interface Column {
   readonly name: string;
   readonly get: (r: ResultRow) => unknown;
+  /** Asked for with --fields: kept in the table even when empty, and said when no unit has it. */
+  readonly asked?: boolean;
 }
 
 /**
@@ -36,11 +38,17 @@ export async function resultsCommand(c: ResultsCommand): Promise<number> {
   const columns = columnsOf(frozen.config.matrix, frozen.items, c.fields, metricNames(frozen.config.result.metrics));
   // `--only` as `run` resolves it: a key or value no unit has is refused with what there is.
   const subset = c.only.length ? resolveSubset(follower.units, { only: c.only }) : undefined;
-  const rows = resultsOf(follower, {
-    status: c.status.length ? c.status : undefined,
-    withResult: columns.some((k) => k.name.startsWith('result.')),
-    ids: subset?.ids,
-  });
+  const withResult = columns.some((k) => k.name.startsWith('result.'));
+  const seen = watchAsked(columns);
+  const rows = resultsOf(
+    follower,
+    {
+      status: c.status.length ? c.status : undefined,
+      withResult,
+      ids: subset?.ids,
+    },
+    withResult ? await handlerValues(follower) : undefined,
+  );
   if (c.format === 'jsonl' || c.format === 'json') {
     const all: Record<string, unknown>[] = [];
     for (const r of rows) {
@@ -50,7 +58,7 @@ export async function resultsCommand(c: ResultsCommand): Promise<number> {
       if (isDead(process.stdout)) return 0;
     }
     if (c.format === 'json') out(JSON.stringify(all, null, 2) + '\n');
-    return 0;
+    return seen.report();
   }
   if (c.format === 'csv') {
     out(stringify([columns.map((k) => k.name)]));
@@ -64,12 +72,12 @@ export async function resultsCommand(c: ResultsCommand): Promise<number> {
       if (isDead(process.stdout)) return 0;
     }
     if (batch.length) out(stringify(batch));
-    return 0;
+    return seen.report();
   }
   const table: string[][] = [];
   for (const r of rows) table.push(columns.map((k) => cell(k.get(r))));
   // On a terminal a column no unit has a value in (no spend reported, no reason) is noise.
-  const keep = columns.map((k, i) => k.name === 'id' || k.name === 'status' || table.some((row) => row[i] !== ''));
+  const keep = columns.map((k, i) => k.name === 'id' || k.name === 'status' || k.asked || table.some((row) => row[i] !== ''));
   out(
     renderTable(
       columns.filter((_, i) => keep[i]).map((k) => k.name),
@@ -77,7 +85,37 @@ export async function resultsCommand(c: ResultsCommand): Promise<number> {
       process.stdout.columns || 0,
     ),
   );
-  return 0;
+  return seen.report();
+}
+
+/**
+ * Wraps the --fields columns to note which ever had a value: a misspelt field is said on
+ * stderr (with the fields the first result has), not left as a silent empty column.
+ */
+function watchAsked(columns: Column[]): { report: () => number } {
+  const empty = new Set(columns.filter((k) => k.asked).map((k) => k.name));
+  let firstResult: string[] | undefined;
+  columns.forEach((k, i) => {
+    if (!k.asked) return;
+    columns[i] = {
+      ...k,
+      get: (r) => {
+        const v = k.get(r);
+        if (v !== undefined && v !== null) empty.delete(k.name);
+        if (!firstResult && r.result && typeof r.result === 'object') firstResult = Object.keys(r.result);
+        return v;
+      },
+    };
+  });
+  return {
+    report: () => {
+      for (const name of empty)
+        err(
+          `resumable: no unit has a value for ${name} (--fields)${name.startsWith('result.') && firstResult ? `; the first result has ${firstResult.join(', ')}` : ''}\n`,
+        );
+      return 0;
+    },
+  };
 }
 
 function columnsOf(
@@ -109,8 +147,8 @@ function columnsOf(
     if (rest === '') throw new UserError(`Expected --fields to name a field after "${scope}.", got ${JSON.stringify(f)}`);
     cols.push(
       scope === 'item'
-        ? { name: `item.${rest}`, get: (r) => at(r.item, rest) }
-        : { name: `result.${rest}`, get: (r) => at(r.result, rest) },
+        ? { name: `item.${rest}`, get: (r) => at(r.item, rest), asked: true }
+        : { name: `result.${rest}`, get: (r) => at(r.result, rest), asked: true },
     );
   }
   return cols;

@@ -82,13 +82,20 @@ export class HandlerExecutor implements AttemptExecutor {
     const done = (async (): Promise<AttemptResult> => {
       try {
         const out = await this.handler(ctx);
-        if (typeof out === 'boolean') return { status: out ? 'passed' : 'failed', durationMs: this.clock.now() - started };
+        if (typeof out === 'boolean')
+          return {
+            status: out ? 'passed' : 'failed',
+            ...(out ? {} : { why: 'the handler returned false' }),
+            durationMs: this.clock.now() - started,
+          };
         const unsavable = resultProblem(out);
         if (unsavable) return { status: 'error', why: unsavable, durationMs: this.clock.now() - started };
         const usage = usageOf(out, this.spendRule);
         const metrics = metricsIn(out, this.spendRule.metrics);
         return {
           status: out.passed === true ? 'passed' : 'failed',
+          // Said as a result file's failed check is, so `status --errors` and `results` agree.
+          ...(out.passed === true ? {} : { why: `passed is ${JSON.stringify(out.passed) ?? 'absent'}` }),
           value: out,
           durationMs: this.clock.now() - started,
           usage,

@@ -198,6 +198,20 @@ export function metricsIn(value: unknown, fields: string | readonly string[] | u
   return out;
 }
 
+/**
+ * What an adopted result keeps in its journal line beside its verdict: its metrics and what it
+ * says it spent (the attempt that wrote it spent it, though its end was never journaled).
+ */
+export function adoptedFacts(
+  text: string,
+  rule: Pick<Experiment['result'], 'cost' | 'tokens' | 'metrics'>,
+): { m?: Record<string, number>; usd?: number; tok?: number } {
+  if (rule.metrics === undefined && rule.cost === undefined && rule.tokens === undefined) return {};
+  const value = parseResult(text);
+  const m = metricsIn(value, rule.metrics);
+  return { ...(m ? { m } : {}), ...usageIn(value, rule) };
+}
+
 /** What an attempt's result says it spent: `result.cost` and `result.tokens`, each a field or a sum of fields. */
 export function usageIn(value: unknown, rule: Pick<Experiment['result'], 'cost' | 'tokens'>): { usd?: number; tok?: number } | undefined {
   const usd = sumOf(value, rule.cost);

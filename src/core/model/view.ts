@@ -147,6 +147,7 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       endUnit(view, u, r.s, r.ts, u.attempts + 1, false);
       u.why = r.why;
       if (r.m !== undefined || u.m !== undefined) u.m = r.m;
+      if (r.usd !== undefined || r.tok !== undefined) addSpend(view, u, r.usd, r.tok);
       return;
     }
     case 'requeue':

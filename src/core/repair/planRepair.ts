@@ -5,6 +5,8 @@ export interface FoundResult {
   readonly unitId: string;
   readonly status: Outcome | 'unreadable';
   readonly why?: string;
+  /** Its metrics and spend, as its result file says (kept in the adopt line). */
+  readonly facts?: { readonly m?: Record<string, number>; readonly usd?: number; readonly tok?: number };
 }
 
 export interface RepairPlan {
@@ -40,7 +42,14 @@ export function planRepair(
       unreadable.push(f.unitId);
       continue;
     }
-    records.push({ t: 'adopt', ts: now, u: f.unitId, s: f.status, why: 'repair: result file on disk, not in the journal' });
+    records.push({
+      t: 'adopt',
+      ts: now,
+      u: f.unitId,
+      s: f.status,
+      why: `repair: result file on disk, not in the journal${f.why ? `: ${f.why}` : ''}`,
+      ...f.facts,
+    });
     adopted.push(f.unitId);
   }
   const changed = adopted.length > 0 || damage.corruptLines.length > 0 || damage.tornTail;

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Clock } from '../clock';
 import { UserError } from '../errors';
-import { judgeResult } from '../exec/outcome';
+import { adoptedFacts, judgeResult } from '../exec/outcome';
 import { unitFolderName } from '../ids';
 import { fsyncDir, writeJsonAtomic } from '../store/atomicFile';
 import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../store/events';
@@ -141,7 +141,8 @@ function readResults(paths: RunPaths, units: readonly Unit[], frozen: FrozenExpe
       continue;
     }
     const v = judgeResult(read.text, frozen.config.result);
-    found.push({ unitId, status: v.status === 'rerun' ? 'unreadable' : v.status, why: v.why });
+    if (v.status === 'rerun') found.push({ unitId, status: 'unreadable', why: v.why });
+    else found.push({ unitId, status: v.status, why: v.why, facts: adoptedFacts(read.text, frozen.config.result) });
   }
   return found;
 }

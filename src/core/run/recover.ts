@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sleep, type Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
-import { judgeResult, metricsIn, parseResult } from '../exec/outcome';
+import { adoptedFacts, judgeResult } from '../exec/outcome';
 import { unitFolderName } from '../ids';
 import type { AdoptRecord } from '../store/events';
 import { UserError } from '../errors';
@@ -79,14 +79,13 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
     if (verdict.status === 'error') example ??= read.file;
     else withVerdict++;
     const where = results.ownLayout ? path.relative(exp.dir, read.file) : 'result file';
-    const m = exp.config.result.metrics ? metricsIn(parseResult(read.text), exp.config.result.metrics) : undefined;
     out.push({
       t: 'adopt',
       ts: now,
       u: unit.id,
       s: verdict.status,
       why: `${where} on disk, not in the journal${verdict.why ? `: ${verdict.why}` : ''}`,
-      ...(m ? { m } : {}),
+      ...adoptedFacts(read.text, exp.config.result),
     });
   }
   if (o.firstRun && example !== undefined && withVerdict === 0 && exp.config.result.missing === undefined)

@@ -1,8 +1,11 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Scalar } from '../config/schema';
 import type { Unit } from '../config/units';
 import { resultFilesOfRun } from '../exec/resultFiles';
 import type { UnitView } from '../model/view';
 import { RunPaths } from '../store/paths';
+import { readJournal } from '../store/journalReader';
 import { RunFollower } from './report';
 
 type Status = UnitView['status'];
@@ -48,19 +51,41 @@ export interface ResultsOptions {
 export async function* readResults(runDir: string, o: ResultsOptions = {}): AsyncGenerator<ResultRow> {
   const follower = RunFollower.open(runDir);
   await follower.poll();
-  yield* resultsOf(follower, o);
+  const returned = o.withResult ? await handlerValues(follower) : undefined;
+  yield* resultsOf(follower, o, returned);
 }
 
-/** The rows of a run already read (its follower polled): the CLI reads the frozen config once, not twice. */
-export function* resultsOf(follower: RunFollower, o: ResultsOptions = {}): Generator<ResultRow> {
+/**
+ * The rows of a run already read (its follower polled): the CLI reads the frozen config once,
+ * not twice. `returned`: a library handler's returned values (they are in the journal, not in
+ * result files), from `handlerValues`.
+ */
+export function* resultsOf(follower: RunFollower, o: ResultsOptions = {}, returned?: ReadonlyMap<string, unknown>): Generator<ResultRow> {
   const view = follower.view;
-  const files = o.withResult ? resultFilesOfRun(follower.frozen, new RunPaths(follower.runDir)) : undefined;
+  const files = o.withResult && !returned ? resultFilesOfRun(follower.frozen, new RunPaths(follower.runDir)) : undefined;
   const wanted = o.status ? new Set(o.status) : undefined;
   for (const unit of follower.units) {
     const v = view.units.get(unit.id);
     if (!v || (wanted && !wanted.has(v.status)) || (o.ids && !o.ids.has(unit.id))) continue;
-    yield rowOf(unit, v, files ? readResult(files, unit) : undefined);
+    yield rowOf(unit, v, returned ? returned.get(unit.id) : files ? readResult(files, unit) : undefined);
   }
+}
+
+/**
+ * A run without a command or worker ran a library handler: what each unit's handler returned
+ * last (every journal of the run folder, one pass each); undefined for other runs, whose
+ * results are files.
+ */
+export async function handlerValues(follower: RunFollower): Promise<ReadonlyMap<string, unknown> | undefined> {
+  const run = follower.frozen.config.run as { command?: unknown; worker?: unknown } | undefined;
+  if (run?.command !== undefined || run?.worker !== undefined) return undefined;
+  const values = new Map<string, unknown>();
+  const names = fs.readdirSync(follower.runDir).filter((n) => /^journal(\.\d+of\d+)?\.jsonl$/.test(n));
+  for (const name of names.sort())
+    await readJournal(path.join(follower.runDir, name), (r) => {
+      if (r.t === 'end' && r.s !== 'rate_limited' && r.r !== undefined) values.set(r.u, r.r);
+    });
+  return values;
 }
 
 function rowOf(unit: Unit, v: UnitView, result: unknown): ResultRow {

@@ -67,6 +67,9 @@ export interface AdoptRecord {
   s: Outcome;
   why: string;
   m?: Record<string, number>;
+  /** What the result says its attempt spent. */
+  usd?: number;
+  tok?: number;
 }
 export interface PauseRecord {
   t: 'pause';
