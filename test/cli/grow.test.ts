@@ -134,7 +134,7 @@ test('a changed row is still refused, naming the item and its field; nothing is 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /changed in what its units do/);
   assert.match(r.stderr, /items changed \(1\): "item-00000" \(tier\)/);
-  assert.match(r.stderr, /Adding or removing items, matrix values or repeats continues the same run/);
+  assert.match(r.stderr, /Adding or removing items or matrix values, or raising or lowering "repeat", continues the same run/);
   assert.equal(fs.readFileSync(path.join(runDir, 'experiment.json'), 'utf8'), before);
 
   // status of the file says why it has no run under this config, and where the earlier run is.
@@ -175,4 +175,17 @@ test('two shards that start at once with the grown file grow the run once; every
   assert.ok(Object.values(starts(runDir)).every((n) => n === 1));
   assert.equal(Object.keys(starts(runDir)).length, 12);
   assert.equal(fs.existsSync(path.join(runDir, 'lock.grow')), false, 'the grow lock is released');
+});
+
+test('a repeat added to a run started without one is refused, saying why and what to start with next time', () => {
+  const dir = tmpDir();
+  const file = makeExperiment(dir, { n: 2, sleep: '0' });
+  assert.equal(cliSync(['run', file], dir).code, 0);
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), matrix: { repeat: 2 } }));
+  const r = cliSync(['run', file], dir);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /\$\.matrix\.repeat: \(absent\) → 2\n {6}A run started without "repeat" cannot gain one: every unit id would change \(q1 → q1\/r1\)\. Start runs you may repeat later with "repeat": 1\./,
+  );
 });

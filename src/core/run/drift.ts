@@ -32,7 +32,16 @@ export function driftError(exp: LoadedExperiment, other: OtherRun): UserError {
   if (frozen) {
     const g = growthOf(frozen, exp);
     if (g.kind === 'drift') {
-      for (const c of g.fields) lines.push(`  ${inFile(c.path)}: ${c.before} → ${c.after}`);
+      for (const c of g.fields) {
+        lines.push(`  ${inFile(c.path)}: ${c.before} → ${c.after}`);
+        // Unit ids name their repeat only when the matrix has one: a run can raise it, not gain it.
+        if (c.path === '$.matrix.repeat' && c.before === '(absent)')
+          lines.push(
+            '    A run started without "repeat" cannot gain one: every unit id would change (q1 → q1/r1). Start runs you may repeat later with "repeat": 1.',
+          );
+        if (c.path === '$.matrix.repeat' && c.after === '(absent)')
+          lines.push('    Removing "repeat" changes every unit id (q1/r1 → q1): keep "repeat": 1 to keep the run.');
+      }
       if (g.items.length)
         lines.push(
           `  items changed (${g.items.length}): ${g.items
@@ -51,7 +60,7 @@ export function driftError(exp: LoadedExperiment, other: OtherRun): UserError {
       'Ways forward:',
       `  resumable run ${shown} --fresh   (archives the old run into the new one's archive/, nothing is deleted)`,
       '  or give the experiment a new "name" to keep both runs side by side.',
-      'Adding or removing items, matrix values or repeats continues the same run; a change to what existing units do does not.',
+      'Adding or removing items or matrix values, or raising or lowering "repeat", continues the same run; a change to what existing units do does not.',
       'Runtime knobs (concurrency, timeouts, retries, rate-limit waits) may change without this.',
     ],
   );
