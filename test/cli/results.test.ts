@@ -141,7 +141,7 @@ test('compare: regressions, fixes and the pass rate per group between two runs',
   assert.match(r.stdout, /Regressions, passed → failed or error \(1\):\n {2}q1\/large {2}passed → failed/);
   assert.match(r.stdout, /Fixes, failed or error → passed \(1\):\n {2}q2\/small {2}failed → passed/);
   // Over the units with a verdict (q3 errors in both): small had q1 passed, q2 failed; then both passed.
-  assert.match(r.stdout, /small\s+A 1\/2 50% \[9%–91%\]\s+B 2\/2 100% \[34%–100%\]\s+\+1 passed · score 0\.5 → 0\.85/);
+  assert.match(r.stdout, /small\s+A 1\/2 50% \[9%–91%\]\s+B 2\/2 100% \[34%–100%\] {2}\+50 pts · score 0\.5 → 0\.85/);
   const j = JSON.parse(cliSync(['compare', a, b, '--json'], dir).stdout);
   assert.deepEqual(
     j.regressions.map((x: { key: string }) => x.key),
@@ -197,4 +197,43 @@ test('repair keeps what adopted results say: their metrics and why they failed',
   assert.equal(byId['q1/small']!.score, 0.9);
   assert.match(byId['q2/small']!.why, /^repair: result file on disk, not in the journal: passed is false$/);
   assert.match(cliSync(['status', file], dir).stdout, /small\s+2\/3 · passed 1 · failed 1 · error 0 · pass 50% \[9%–91%\] · score 0\.5\n/);
+});
+
+test('compare --match item pairs two experiments over the same items across matrix cells, and names both cells', () => {
+  const dir = tmpDir();
+  writeFiles(dir, {
+    'items.jsonl': '{"id":"q1"}\n{"id":"q2"}\n',
+    'u.sh':
+      'case "$MODEL/$RESUMABLE_UNIT_ID" in large/q2/*|*/q1/*) echo \'{"passed": true}\' ;; *) echo \'{"passed": false}\' ;; esac > "$RESUMABLE_UNIT_DIR/result.json"',
+  });
+  const files = ['small', 'large'].map((m) => {
+    const f = path.join(dir, `${m}.experiment.json`);
+    fs.writeFileSync(
+      f,
+      JSON.stringify({
+        name: m,
+        items: { file: 'items.jsonl' },
+        matrix: { model: [m] },
+        run: { command: ['sh', 'u.sh'], env: { MODEL: '${model}' } },
+      }),
+    );
+    assert.equal(cliSync(['run', f], dir).code, 0);
+    return f;
+  });
+  const byId = cliSync(['compare', ...files], dir);
+  assert.equal(byId.code, 0, byId.stderr);
+  assert.match(
+    byId.stdout,
+    /Matched 0 units by unit id; 2 only in A; 2 only in B\.\n {2}No unit id in common: two experiments over the same items\? Try --match item\./,
+  );
+  const r = cliSync(['compare', ...files, '--match', 'item'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Matched 2 units by item \(and repeat\)\./);
+  assert.match(r.stdout, /Fixes, failed or error → passed \(1\):\n {2}q2\/small → q2\/large {2}failed → passed/);
+  assert.match(r.stdout, /\n {2}small → large {2}A 1\/2 50% \[9%–91%\] {2}B 2\/2 100% \[34%–100%\] {2}\+50 pts\n/);
+  // A run with two cells per item cannot be paired by item.
+  const two = experiment(path.join(dir, 'two'));
+  const refused = cliSync(['compare', files[0]!, two, '--match', 'item'], dir);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /has more than one unit for item "q1" \(its matrix has several cells\)/);
 });

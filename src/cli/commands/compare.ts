@@ -63,9 +63,8 @@ export function renderComparison(c: Comparison): string {
     lines.push('Pass rate per group (matched units with a verdict; 95% interval):');
     const w = Math.max(...c.groups.map((g) => g.group.length), 5);
     for (const g of c.groups) {
-      const d = g.passedB - g.passedA;
       lines.push(
-        `  ${(g.group || '(all)').padEnd(w)}  A ${rate(g.passedA, g.verdictsA)}  B ${rate(g.passedB, g.verdictsB)}  ${d > 0 ? '+' : ''}${d} passed${metricText(g)}`,
+        `  ${(g.group || '(all)').padEnd(w)}  A ${rate(g.passedA, g.verdictsA)}  B ${rate(g.passedB, g.verdictsB)}${points(g)}${metricText(g)}`,
       );
     }
   } else if (c.groups[0]) {
@@ -73,6 +72,13 @@ export function renderComparison(c: Comparison): string {
     lines.push(`Pass rate: A ${rate(g.passedA, g.verdictsA)}  B ${rate(g.passedB, g.verdictsB)}${metricText(g)}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** "  +18 pts": the change of the pass rate (not of the count: the two may have verdicts for different numbers of units). */
+function points(g: GroupDelta): string {
+  if (g.verdictsA === 0 || g.verdictsB === 0) return '';
+  const d = Math.round((g.passedB / g.verdictsB - g.passedA / g.verdictsA) * 100);
+  return `  ${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d)} pts`;
 }
 
 /** " · score 0.5 → 0.6": each metric's mean in A and in B. */

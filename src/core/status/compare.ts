@@ -31,7 +31,7 @@ export interface UnitChange {
 }
 
 export interface GroupDelta {
-  /** B's group (matrix cell) of the matched units. */
+  /** The matched units' group (matrix cell): B's, or "A's → B's" when paired by item across cells. */
   readonly group: string;
   readonly matched: number;
   readonly passedA: number;
@@ -97,8 +97,10 @@ export function compareRuns(a: CompareSide, b: CompareSide, matchBy: MatchBy = '
     const vb = b.view.units.get(ub.id);
     const before = va?.status ?? 'pending';
     const after = vb?.status ?? 'pending';
-    let g = groups.get(ub.group);
-    if (!g) groups.set(ub.group, (g = { matched: 0, passedA: 0, passedB: 0, verdictsA: 0, verdictsB: 0, m: new Map() }));
+    // Paired by item, the two sides' cells differ (small → large): the group names both.
+    const label = matchBy === 'item' && ua.group !== ub.group ? `${ua.group} → ${ub.group}` : ub.group;
+    let g = groups.get(label);
+    if (!g) groups.set(label, (g = { matched: 0, passedA: 0, passedB: 0, verdictsA: 0, verdictsB: 0, m: new Map() }));
     g.matched++;
     if (before === 'passed') g.passedA++;
     if (after === 'passed') g.passedB++;
