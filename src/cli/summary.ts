@@ -84,7 +84,7 @@ export function printSummary(
   if (because) err(`  ${because[0]!.toUpperCase()}${because.slice(1)}.\n`);
   else if ((s.status === 'completed' || endedSubset(s)) && s.counts.error > 0)
     err(
-      `  Every unit has an outcome (exit 0). Run again with --retry-errors to retry the errors; --fail-on error makes CI fail on them.\n`,
+      `  ${endedSubset(s) ? 'Every unit asked for' : 'Every unit'} has an outcome (exit 0). Run again with --retry-errors to retry the errors; --fail-on error makes CI fail on them.\n`,
     );
   err(`  Run folder: ${path.relative(process.cwd(), s.runDir) || s.runDir}\n`);
 }

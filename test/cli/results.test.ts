@@ -172,6 +172,14 @@ test('the end of a run says what went wrong, with unit ids; a subset run with --
   const ok = cliSync(['run', file, '--fresh', '--unit', 'q1/small', '--fail-on', 'error,failed'], dir);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stderr, /✔ Ran the units asked for/);
+  // One asked for by name has its outcome already: said, not silently skipped.
+  const named = cliSync(['run', file, '--unit', 'q1/small', '--unit', 'q2/small'], dir);
+  assert.equal(named.code, 0, named.stderr);
+  assert.match(
+    named.stderr,
+    /1 asked for has an outcome already, not run again \(q1\/small; --retry-errors or --retry-failed runs it again\)/,
+  );
+  assert.match(named.stderr, /Ran the units asked for, with 1 failed/);
 });
 
 test('a --fields no unit has is said on stderr with what the results have; the column stays', () => {

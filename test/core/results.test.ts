@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { RunFollower } from '../../src/core/status/report';
+import { Run } from '../../src/core/run/runner';
 import { readResults, type ResultRow } from '../../src/core/status/results';
 import { topReasons } from '../../src/core/model/reasons';
 import { renderTable } from '../../src/cli/commands/results';
@@ -101,7 +102,6 @@ test('the terminal table pads by display width and cuts only the reason to the t
 });
 
 test('readResults of a library handler run gives what the handler returned (it is in the journal), and why a unit failed', async () => {
-  const { Run } = await import('../../src/core/run/runner');
   const dir = tmpDir();
   const run = new Run({
     experiment: { name: 'lib', items: { values: ['a', 'b'] } },

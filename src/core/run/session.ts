@@ -57,10 +57,17 @@ export async function beginSession(
   for (const a of found.adopted) out.record(a);
   for (const n of found.notes) out.note(n);
   const plan = planRun(exp, view, { retryErrors: flags.retryErrors, retryFailed: flags.retryFailed, subset: flags.subset });
-  if (flags.subset)
+  if (flags.subset) {
+    // Units asked for by name that have their outcome already are said: silence looked like a typo.
+    const todo = new Set(plan.todo.map((u) => u.id));
+    const done = flags.subset.ids ? [...flags.subset.ids].filter((id) => !todo.has(id) && view.units.has(id)) : [];
+    const already = done.length
+      ? ` ${done.length} asked for ${done.length === 1 ? 'has' : 'have'} an outcome already, not run again (${done.slice(0, 3).join(', ')}${done.length > 3 ? ', …' : ''}; --retry-errors or --retry-failed runs it again).`
+      : '';
     out.note(
-      `Subset (${flags.subset.flags}): ${plan.todo.length} of the ${plan.todo.length + plan.leftOut} unit(s) that would run; the other ${plan.leftOut} are left as they are.`,
+      `Subset (${flags.subset.flags}): ${plan.todo.length} of the ${plan.todo.length + plan.leftOut} unit(s) that would run; the other ${plan.leftOut} are left as they are.${already}`,
     );
+  }
   if (plan.requeue.length > 0) out.record({ t: 'requeue', ts: clock.now(), u: plan.requeue, why: plan.requeueWhy });
   return { ...plan, adopted: found.adopted.length };
 }
