@@ -58,7 +58,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const [cmd, ...rest] = argv;
   if (!cmd || HELP_FLAGS.includes(cmd)) return { cmd: 'help' };
   if (cmd === 'help') return { cmd: 'help', topic: helpTopic(rest) };
-  if (VERSION_FLAGS.includes(cmd)) return { cmd: 'version' };
+  if (VERSION_FLAGS.includes(cmd)) return rest.some((a) => HELP_FLAGS.includes(a)) ? { cmd: 'help', topic: 'version' } : { cmd: 'version' };
   // Own keys only: `resumable constructor` is not a command.
   if (!Object.hasOwn(FLAGS, cmd)) throw unknownCommand(cmd);
   // Asked for help, a command shows its page whatever else is on the line (a flag being
@@ -231,6 +231,12 @@ function unknownCommand(cmd: string): UserError {
 
 /** parseArgs' own words, without its advice on positionals that start with "-", plus the flag that was meant. */
 function badOption(e: Error & { code?: string }, cmd: string): UserError {
+  // `--unit --dry-run`: parseArgs' three lines about dashes, said as what was expected.
+  const ambiguous = /^Option '([^']+)' argument is ambiguous/.exec(e.message)?.[1];
+  if (ambiguous !== undefined)
+    return new UserError(
+      `Expected a value after ${ambiguous}, got the next option instead (write ${ambiguous}=<value> for a value that starts with "-"); see \`resumable ${cmd} --help\``,
+    );
   const message = e.message.replace(/\. To specify.*$/s, '');
   const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /^Unknown option '([^']+)'/.exec(message)?.[1] : undefined;
   if (unknown !== undefined) {

@@ -34,7 +34,11 @@ const cases: [string, Record<string, string>, RegExp][] = [
     /items\.jsonl:2: Item id "\.\.\/\.\.\/\.\.\/etc\/passwd" has a "\.\." path segment/,
   ],
   ['id with NUL', { 'items.jsonl': '{"id":"a\\u0000b"}\n' }, /items\.jsonl:1: Item id "a\\u0000b" contains a control character/],
-  ['not an experiment', { 'e.experiment.json': '{"name": "e", ' }, /e\.experiment\.json:1: Expected valid JSON with comments/],
+  [
+    'not an experiment',
+    { 'e.experiment.json': '{"name": "e", ' },
+    /e\.experiment\.json:1: Expected valid JSON \(comments and trailing commas are fine\): a key in double quotes expected at column 15 \(the end of the file\)/,
+  ],
 ];
 
 for (const [label, files, expected] of cases) {

@@ -106,3 +106,12 @@ test("the README's CLI block is the help's synopsis", () => {
   assert.ok(block, 'README has a CLI block');
   assert.equal(block[1], SYNOPSIS);
 });
+
+test('a flag that needs a value, followed by another flag, says so in one line', () => {
+  const r = cliSync(['run', 'x.experiment.json', '--unit', '--dry-run'], process.cwd());
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr,
+    'resumable: Expected a value after --unit, got the next option instead (write --unit=<value> for a value that starts with "-"); see `resumable run --help`\n',
+  );
+});

@@ -101,7 +101,10 @@ for (const [label, id] of [
 
 test('broken JSONC points at the line', async () => {
   const e = await loadError({ 'e.experiment.json': '{\n  "name": "e",\n  "items": { "file": "x.jsonl" }\n  "run": {}\n}' });
-  assert.match(e.message, /e\.experiment\.json:4: Expected valid JSON with comments/);
+  assert.match(
+    e.message,
+    /e\.experiment\.json:4: Expected valid JSON \(comments and trailing commas are fine\): a "," expected between entries at column 3, before "\\"run\\": {}"/,
+  );
 });
 
 test('CSV with quotes, commas and newlines inside fields', async () => {

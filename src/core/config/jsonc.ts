@@ -13,10 +13,15 @@ export function parseJsonc(text: string, file: string): JsoncDocument {
   const value: unknown = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
   if (first) {
-    throw new UserError(`Expected valid JSON with comments, found ${describeParseError(first.error)}`, {
-      file,
-      line: lineAt(text, first.offset),
-    });
+    const line = lineAt(text, first.offset);
+    const column = first.offset - text.lastIndexOf('\n', first.offset - 1);
+    const near = JSON.stringify(text.slice(first.offset, first.offset + 12).split('\n')[0]);
+    throw new UserError(
+      `Expected valid JSON (comments and trailing commas are fine): ${describeParseError(first.error)} at column ${column}${
+        first.offset >= text.length ? ' (the end of the file)' : `, before ${near}`
+      }`,
+      { file, line },
+    );
   }
   const root = parseTree(text, [], { allowTrailingComma: true });
   return {
@@ -33,11 +38,29 @@ export function parseJsonc(text: string, file: string): JsoncDocument {
   };
 }
 
+/** jsonc-parser's codes ("CloseBraceExpected") as a person says them. */
+const PARSE_ERRORS: Readonly<Record<string, string>> = {
+  InvalidSymbol: 'a character that is not JSON',
+  InvalidNumberFormat: 'a number that is not JSON',
+  PropertyNameExpected: 'a key in double quotes expected',
+  ValueExpected: 'a value expected',
+  ColonExpected: 'a ":" expected after the key',
+  CommaExpected: 'a "," expected between entries',
+  CloseBraceExpected: 'a "}" expected to close the object',
+  CloseBracketExpected: 'a "]" expected to close the list',
+  EndOfFileExpected: 'nothing more expected after the value',
+  InvalidCommentToken: 'a comment that is not closed',
+  UnexpectedEndOfComment: 'a comment that is not closed',
+  UnexpectedEndOfString: 'a string that is not closed',
+  UnexpectedEndOfNumber: 'a number cut short',
+  InvalidUnicode: 'an invalid \\u escape',
+  InvalidEscapeCharacter: 'an invalid escape in a string',
+  InvalidCharacter: 'a control character in a string',
+};
+
 function describeParseError(code: number): string {
-  // printParseErrorCode gives e.g. "PropertyNameExpected"; make it read as words.
-  return printParseErrorCode(code)
-    .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .toLowerCase();
+  const name = printParseErrorCode(code);
+  return PARSE_ERRORS[name] ?? name.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
 }
 
 export function lineAt(text: string, offset: number): number {
