@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { RunEvent } from '../core/run/events';
 import type { ConcurrencyView, Counts, Spend } from '../core/model/view';
 import { doneCount, emptyCounts } from '../core/model/view';
@@ -62,7 +63,7 @@ export class ProgressRenderer {
         this.ticker.unref();
         const adopted = e.adopted > 0 ? ` (${e.adopted} adopted from results on disk)` : '';
         this.say(
-          `Run folder ${e.runDir}\n${e.done} of ${e.total} units already done${adopted}; ${e.todo} to run, ${e.concurrency} at a time.`,
+          `Run folder: ${shownDir(e.runDir)}\n${e.done} of ${e.total} units already done${adopted}; ${e.todo} to run, ${e.concurrency} at a time.`,
         );
         // The first plain line says where the run starts from, not 0/N: later ones come every few seconds.
         if (this.mode === 'plain') this.plainLine();
@@ -154,4 +155,10 @@ export class ProgressRenderer {
     write(this.out, text + '\n');
     if (this.mode === 'tty' && this.started) this.draw(true);
   }
+}
+
+/** The run folder as the summary names it: relative to here when it is below here. */
+function shownDir(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? dir : rel;
 }

@@ -204,7 +204,7 @@ test('plain mode starts from the true count and says what was adopted', () => {
   r.stopTicker();
   assert.equal(
     plain.written(),
-    'Run folder /r\n9 of 100 units already done (3 adopted from results on disk); 91 to run, 4 at a time.\nexp 9/100 · passed 8 · error 1\n',
+    'Run folder: /r\n9 of 100 units already done (3 adopted from results on disk); 91 to run, 4 at a time.\nexp 9/100 · passed 8 · error 1\n',
   );
 });
 
