@@ -164,3 +164,11 @@ test('the hash covers results, not runtime knobs', async () => {
   writeFiles(dir, { 'data.jsonl': rows + '{"id":"c","q":3}\n', 'e.experiment.json': exp({ concurrency: 2, seed: 1 }) });
   assert.notEqual(a.hash, (await loadExperiment(path.join(dir, 'e.experiment.json'))).hash);
 });
+
+test('an id field no item has lists the fields the item has', async () => {
+  const e = await loadError({ 'data.jsonl': '{"uid":"a","q":1}\n', 'e.experiment.json': exp({}, { file: 'data.jsonl', id: 'id' }) });
+  assert.match(
+    e.message,
+    /data\.jsonl:1: Expected a string or number id in field "id", got nothing \(this item's fields: "uid", "q"; "items\.id" names the id field\)/,
+  );
+});

@@ -46,7 +46,16 @@ function toItems(rows: { fields: unknown; where: UserErrorLocation }[], idField:
     if (!isPlainObject(fields)) throw new UserError(`Expected an object per item, got ${typeName(fields)}`, where);
     const raw = fields[idField];
     if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) {
-      throw new UserError(`Expected a string or number id in field "${idField}", got ${typeName(raw)}`, where);
+      // A misspelt `items.id` is the usual cause: the row's own fields say which one was meant.
+      const has =
+        raw === undefined
+          ? ` (this item's fields: ${
+              Object.keys(fields)
+                .map((k) => JSON.stringify(k))
+                .join(', ') || 'none'
+            }; "items.id" names the id field)`
+          : '';
+      throw new UserError(`Expected a string or number id in field "${idField}", got ${typeName(raw)}${has}`, where);
     }
     const id = String(raw);
     const problem = idProblem(id);
