@@ -18,7 +18,11 @@ export async function child(kind, { n, dir }) {
   if (kind === 'parse') {
     const t0 = performance.now();
     let lines = 0;
-    for (const line of fs.readFileSync(path.join(dir, 'journal.jsonl'), 'utf8').split('\n')) if (line) (JSON.parse(line), lines++);
+    for (const line of fs.readFileSync(path.join(dir, 'journal.jsonl'), 'utf8').split('\n')) {
+      if (!line) continue;
+      JSON.parse(line);
+      lines++;
+    }
     return { ms: performance.now() - t0, lines };
   }
   // The CLI itself, in this process (its peak memory is this process's): `results` or `status`.
@@ -47,7 +51,9 @@ export function run({ quick, log }) {
       const parse = inChild('results', 'parse', { dir: f.runDir });
       const rows = exp.bytes;
       r.push({ n, exportMs: exp.ms, exportMB: exp.peakRssMB, statusMs: st.ms, statusMB: st.peakRssMB, parseMs: parse.ms, csvBytes: rows });
-      log(`results: ${n} units: export ${fmt.ms(exp.ms)} ${fmt.mb(exp.peakRssMB)}, status ${fmt.ms(st.ms)} ${fmt.mb(st.peakRssMB)}, parse ${fmt.ms(parse.ms)}`);
+      log(
+        `results: ${n} units: export ${fmt.ms(exp.ms)} ${fmt.mb(exp.peakRssMB)}, status ${fmt.ms(st.ms)} ${fmt.mb(st.peakRssMB)}, parse ${fmt.ms(parse.ms)}`,
+      );
     } finally {
       fs.rmSync(f.dir, { recursive: true, force: true });
     }
