@@ -14,7 +14,9 @@ const only = onlyAt >= 0 ? args[onlyAt + 1].split(',') : undefined;
 const out = quick ? path.join(os.tmpdir(), `resumable-bench-${process.pid}.md`) : path.join(root, 'docs', 'performance.md');
 const log = (s) => process.stderr.write(`${s}\n`);
 
-const names = ['bookkeeping', 'resume', 'repair', 'dispatch', 'tail', 'goodput', 'workers', 'results'].filter((n) => !only || only.includes(n));
+const names = ['bookkeeping', 'resume', 'repair', 'dispatch', 'tail', 'goodput', 'workers', 'results'].filter(
+  (n) => !only || only.includes(n),
+);
 const started = Date.now();
 const sections = [];
 const results = {};
