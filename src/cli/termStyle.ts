@@ -2,7 +2,11 @@ import { styleText } from 'node:util';
 // @ts-expect-error TS1479: string-width is ESM-only. esbuild bundles it into the CJS build, and Node ≥ 20.19 (the tests, under tsx) require()s ESM.
 import stringWidth from 'string-width';
 
-/** The symbols of the CLI's lines, in Unicode and for terminals that lack it. */
+/**
+ * The symbols of the CLI's lines, in Unicode and for terminals that lack it. Each Unicode one is
+ * in DejaVu Sans Mono, the usual Linux terminal font: ⏸ (U+23F8) is in none of the monospace
+ * fonts here and showed as a box in VS Code's terminal, so a pause is ‖.
+ */
 export interface Glyphs {
   readonly sep: string;
   readonly note: string;
@@ -15,7 +19,7 @@ export interface Glyphs {
   readonly fail: string;
 }
 
-export const UNICODE: Glyphs = { sep: ' · ', note: '·', ellipsis: '…', pause: '⏸', play: '▶', stop: '■', ok: '✔', warn: '▲', fail: '✖' };
+export const UNICODE: Glyphs = { sep: ' · ', note: '·', ellipsis: '…', pause: '‖', play: '▶', stop: '■', ok: '✔', warn: '▲', fail: '✖' };
 export const ASCII: Glyphs = { sep: ' | ', note: '-', ellipsis: '...', pause: '||', play: '>', stop: '#', ok: '+', warn: '!', fail: 'x' };
 
 /** What a piece of text is, for its colour. */

@@ -86,7 +86,7 @@ test('formatCounts shows rate-limited and running only when there are some', () 
 
 test('progressLine during a pause puts the countdown first; the ETA (which counts the pause) stays, the rate goes', () => {
   const line = progressLine(facts({ pausedUntil: NOW + 14_000, etaMs: 38_000 }));
-  assert.equal(line, 'exp 40/100 · ⏸ rate limited, resumes 12:00:14 (in 14s) · passed 30 · failed 6 · error 4 · running 2 · ETA 38s');
+  assert.equal(line, 'exp 40/100 · ‖ rate limited, resumes 12:00:14 (in 14s) · passed 30 · failed 6 · error 4 · running 2 · ETA 38s');
   assert.ok(!line.includes('/s'));
   assert.match(progressLine(facts({ pausedUntil: NOW + 3_725_000 })), /resumes 13:02:05 \(in 1h02m\)/);
   // A pause that has run out is no longer shown.

@@ -51,12 +51,12 @@ test('the live line never takes more columns than the terminal has, at any width
 test('a pause keeps its countdown at 120, 100 and 80 columns, right after done/total; least important parts go first', () => {
   const f = facts({ pausedUntil: NOW + 14 * 60_000 + 5000 });
   const full = progressLine(f);
-  assert.match(full, /^gsm8k-sonnet-4-5 412\/1000 · ⏸ rate limited, resumes 12:14:05 \(in 14m05s\) · passed 380/);
+  assert.match(full, /^gsm8k-sonnet-4-5 412\/1000 · ‖ rate limited, resumes 12:14:05 \(in 14m05s\) · passed 380/);
   for (const width of [120, 100, 80]) {
     const line = progressLine(f, { width });
     assert.match(
       line,
-      /^gsm8k-sonnet-4-5 412\/1000 · ⏸ rate limited, (resumes 12:14:05 \(in 14m05s\)|resumes in 14m05s|14m05s left)/,
+      /^gsm8k-sonnet-4-5 412\/1000 · ‖ rate limited, (resumes 12:14:05 \(in 14m05s\)|resumes in 14m05s|14m05s left)/,
       `${width}: ${line}`,
     );
     assert.match(line, /failed 22 · error 10/, `${width}: problems stay`);
@@ -65,8 +65,8 @@ test('a pause keeps its countdown at 120, 100 and 80 columns, right after done/t
   const at100 = progressLine(f, { width: 100 });
   assert.ok(!at100.includes('concurrency'), at100);
   // Narrower still: the countdown stays when the counts have gone.
-  assert.equal(progressLine(f, { width: 80 }), 'gsm8k-sonnet-4-5 412/1000 · ⏸ rate limited, 14m05s left · failed 22 · error 10');
-  assert.match(progressLine(f, { width: 40 }), /⏸ 14m05s/);
+  assert.equal(progressLine(f, { width: 80 }), 'gsm8k-sonnet-4-5 412/1000 · ‖ rate limited, 14m05s left · failed 22 · error 10');
+  assert.match(progressLine(f, { width: 40 }), /‖ 14m05s/);
   assert.match(progressLine(f, { width: 40 }), /^gsm8k-sonnet-4-5 412\/1000/);
   // Wide enough for all of it: nothing is left out.
   assert.equal(progressLine(f, { width: 400 }), full);

@@ -45,14 +45,14 @@ for (const cols of [80, 120]) {
     const p = ptyStart([process.execPath, CLI, 'run', file], dir, TERMINAL, { cols });
     const countdown = await waitFor('a live line with the pause countdown', () =>
       liveDraws(p.output()).find((d) =>
-        /⏸ rate limited, (resumes \d\d:\d\d:\d\d \(in \ds\)|resumes in \ds|\ds left)/.test(stripVTControlCharacters(d)),
+        /‖ rate limited, (resumes \d\d:\d\d:\d\d \(in \ds\)|resumes in \ds|\ds left)/.test(stripVTControlCharacters(d)),
       ),
     );
     const r = await p.done;
     assert.equal(r.code, 0, r.output);
     const draws = liveDraws(r.output);
     const plain = stripVTControlCharacters(countdown);
-    assert.match(plain, /^gsm8k-sonnet-4-5-with-a-long-name \d\/8 · ⏸ /, 'the pause comes right after done/total');
+    assert.match(plain, /^gsm8k-sonnet-4-5-with-a-long-name \d\/8 · ‖ /, 'the pause comes right after done/total');
     assert.ok(!/failed 0|error 0/.test(plain), `no zero counts: ${plain}`);
     for (const d of draws) {
       const w = displayWidth(stripVTControlCharacters(d));
@@ -63,7 +63,7 @@ for (const cols of [80, 120]) {
       'passed is green on a terminal',
     );
     assert.ok(
-      draws.some((d) => d.includes('\x1b[36m⏸')),
+      draws.some((d) => d.includes('\x1b[36m‖')),
       'the pause is coloured',
     );
     assert.match(r.output, /\x1b\[32m✔ Completed\x1b\[39m: gsm8k-sonnet-4-5-with-a-long-name 8\/8/, 'a green check: every unit passed');
