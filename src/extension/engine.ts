@@ -6,9 +6,19 @@ import * as path from 'node:path';
  */
 type Core = typeof import('../core/index');
 let core: Core | undefined;
+let loadMs: number | undefined;
 
 export function engine(): Core {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  core ??= require(path.join(__dirname, 'core.js')) as Core;
+  if (!core) {
+    const t = performance.now();
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    core = require(path.join(__dirname, 'core.js')) as Core;
+    loadMs = performance.now() - t;
+  }
   return core;
+}
+
+/** How long loading the engine took (undefined: not loaded yet); for the startup figure. */
+export function engineLoadMs(): number | undefined {
+  return loadMs;
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { Commands, Settings } from './constants';
 import { hhmm } from './model/statusBarState';
 import { noticesFor, type Notice } from './model/notices';
+import { finishedMessage } from './model/wording';
 import type { RunsChange } from './runs';
 
 /** Shows what model/notices.ts decides is worth a notification; never from inside a view. */
@@ -25,10 +26,7 @@ export class RunNotifications {
     const file = vscode.Uri.file(r.experimentFile);
     switch (n.kind) {
       case 'finished': {
-        const pick = await vscode.window.showInformationMessage(
-          `Resumable: ${r.name} finished — ${r.done}/${r.total} · ${r.counts.passed} passed · ${r.counts.failed} failed · ${r.counts.error} errors`,
-          'Open Run Folder',
-        );
+        const pick = await vscode.window.showInformationMessage(finishedMessage(r), 'Open Run Folder');
         if (pick) await vscode.commands.executeCommand(Commands.openRunFolder, vscode.Uri.file(r.runDir));
         return;
       }

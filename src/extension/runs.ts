@@ -4,9 +4,11 @@ import * as vscode from 'vscode';
 import type { RunFollower, RunReport } from '../core/index';
 import { engine } from './engine';
 import type { Log } from './log';
+import type { SearchMark } from './startup';
 import type { ExperimentEntry } from './model/treeModel';
 import { unitRows } from './model/unitRows';
 import { unreadable, type Unreadable } from './model/unreadable';
+import { SCAN_EXCLUDE, SCAN_INCLUDE, splitFound, type Found } from './model/workspaceScan';
 
 export interface RunsChange {
   readonly entries: readonly ExperimentEntry[];
@@ -14,9 +16,8 @@ export interface RunsChange {
   readonly changed: readonly { readonly prev: RunReport | undefined; readonly next: RunReport }[];
 }
 
-const EXPERIMENTS = '**/*.experiment.json';
-const RUN_FOLDERS = '**/.resumable/*/experiment.json';
-const EXCLUDE = '{**/node_modules/**,**/archive/**}';
+/** workspaceState: the experiment files and run folders of the last scan (model/workspaceScan.ts). */
+const KNOWN_KEY = 'resumable.knownRuns';
 
 /**
  * Every experiment of the workspace and the run folder that belongs to it. Follows each run
@@ -31,11 +32,15 @@ export class RunRegistry implements vscode.Disposable {
   private entries: ExperimentEntry[] = [];
   /** Run folders that failed to read, with the experiment.json they failed on (not re-parsed until it changes). */
   private readonly unreadableDirs = new Map<string, { run: Unreadable; stamp: string | undefined }>();
+  /** The first workspace search: how long it took, and when it ended (performance.now()); for the startup figure. */
+  firstSearch: SearchMark | undefined;
 
   /** `groupBy()`: the tree's grouping key (`resumable.tree.groupBy`; "" = matrix cell), read on every re-read. */
+  /** `state`: the workspace's memento, where the last scan's result is kept for the next start. */
   constructor(
     private readonly log: Log,
     private readonly groupBy: () => string = () => '',
+    private readonly state?: vscode.Memento,
   ) {}
 
   get current(): readonly ExperimentEntry[] {
@@ -51,14 +56,30 @@ export class RunRegistry implements vscode.Disposable {
     return [...this.reports.values()].filter((r) => !this.unreadableDirs.has(r.runDir));
   }
 
+  /**
+   * The first scan: the experiments and run folders this workspace had last time are read at
+   * once (no workspace search on the way to the view's first rows), then the search finds
+   * what changed since.
+   */
+  async start(): Promise<void> {
+    const known = this.state?.get<Found>(KNOWN_KEY);
+    if (known && Array.isArray(known.experiments) && Array.isArray(known.runDirs)) {
+      this.experimentFiles = known.experiments.filter((f) => fs.existsSync(f));
+      const dirs = known.runDirs.filter((d) => fs.existsSync(path.join(d, 'experiment.json')));
+      this.log.info(
+        `shown before the workspace search: ${this.experimentFiles.length} experiment file(s), ${dirs.length} run folder(s) of the last scan`,
+      );
+      await this.refresh(dirs);
+    }
+    await this.rescan();
+  }
+
   /** Finds experiment files and run folders anew (new files, deleted folders), then reads every run. */
   async rescan(): Promise<void> {
-    const [files, runs] = await Promise.all([
-      vscode.workspace.findFiles(EXPERIMENTS, '{**/node_modules/**,**/.resumable/**}'),
-      vscode.workspace.findFiles(RUN_FOLDERS, EXCLUDE),
-    ]);
-    this.experimentFiles = files.map((f) => f.fsPath).sort();
-    const dirs = new Set(runs.map((r) => path.dirname(r.fsPath)));
+    const t0 = performance.now();
+    const found = splitFound((await vscode.workspace.findFiles(SCAN_INCLUDE, SCAN_EXCLUDE)).map((f) => f.fsPath));
+    this.experimentFiles = found.experiments;
+    const dirs = new Set(found.runDirs);
     for (const d of new Set([...this.followers.keys(), ...this.reports.keys(), ...this.unreadableDirs.keys()])) {
       if (!dirs.has(d)) {
         this.followers.delete(d);
@@ -67,6 +88,9 @@ export class RunRegistry implements vscode.Disposable {
       }
     }
     this.log.trace(`rescan: ${this.experimentFiles.length} experiment file(s), ${dirs.size} run folder(s)`);
+    void this.state?.update(KNOWN_KEY, found);
+    const t1 = performance.now();
+    this.firstSearch ??= { findFilesMs: t1 - t0, endedAt: t1, runs: dirs.size };
     await this.refresh(dirs);
   }
 
@@ -129,6 +153,13 @@ export class RunRegistry implements vscode.Disposable {
   /** Run folders whose runner is alive: re-read on a timer too, in case a watcher event is missed. */
   liveRunDirs(): string[] {
     return [...this.reports.values()].filter((r) => r.status === 'running' || r.status === 'paused_rate_limit').map((r) => r.runDir);
+  }
+
+  /** A run folder's follower (its units and view as last read) and report, for the dashboard. */
+  runOf(runDir: string): { follower: RunFollower; report: RunReport } | undefined {
+    const follower = this.followers.get(runDir);
+    const report = this.reports.get(runDir);
+    return follower && report && !this.unreadableDirs.has(runDir) ? { follower, report } : undefined;
   }
 
   reportFor(experimentFile: string): RunReport | undefined {

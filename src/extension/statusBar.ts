@@ -9,6 +9,10 @@ export class RunStatusBar implements vscode.Disposable {
   private state: StatusBarState = { kind: 'hidden' };
   private ticker: NodeJS.Timeout | undefined;
   private readonly sub: vscode.Disposable;
+  private readonly rendered = new vscode.EventEmitter<string>();
+  /** Fires with the text each time it changes ("" when hidden): what tests wait for. */
+  readonly onDidRender = this.rendered.event;
+  private shown = '';
 
   constructor(private readonly registry: RunRegistry) {
     this.item.name = 'Resumable';
@@ -31,10 +35,22 @@ export class RunStatusBar implements vscode.Disposable {
     else this.render();
   }
 
+  /** The text shown now ("" when hidden). */
+  get text(): string {
+    return this.shown;
+  }
+
+  private show(text: string): void {
+    if (text === this.shown) return;
+    this.shown = text;
+    this.rendered.fire(text);
+  }
+
   private render(): void {
     const s = this.state;
     if (s.kind === 'hidden') {
       this.item.hide();
+      this.show('');
       return;
     }
     this.item.text = statusBarText(s, Date.now());
@@ -54,11 +70,13 @@ export class RunStatusBar implements vscode.Disposable {
     this.item.tooltip = md;
     this.item.command = { command: Commands.openRunFolder, title: 'Open Run Folder', arguments: [vscode.Uri.file(s.runDir)] };
     this.item.show();
+    this.show(this.item.text);
   }
 
   dispose(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.sub.dispose();
+    this.rendered.dispose();
     this.item.dispose();
   }
 }

@@ -6,23 +6,28 @@ import {
   BUCKET_LABELS,
   childrenOf,
   experimentDescription,
+  experimentTooltip,
   groupDescription,
   groupTooltip,
+  headWord,
+  isLive,
   shardDescription,
   shardsDescription,
-  statusText,
-  type Bucket,
+  type BucketShown,
   type ExperimentEntry,
   type TreeNode,
 } from './model/treeModel';
+import { countOf } from './model/wording';
 import type { ReportStatus } from '../core/status/runStatus';
 import type { ShardReport } from '../core/status/shards';
 import { formatConcurrency, formatSpend } from '../core/model/spendText';
-import { spendAndConcurrencyLines } from '../core/status/spendLines';
 import type { RunRegistry } from './runs';
+import type { StartupTiming } from './startup';
 
-const BUCKET_ICONS: Record<Bucket, [string, string | undefined]> = {
+const BUCKET_ICONS: Record<BucketShown, [string, string | undefined]> = {
   running: ['sync~spin', undefined],
+  // Left "running" by a runner that is gone: nothing works on them, so nothing spins.
+  interrupted: ['debug-pause', 'list.warningForeground'],
   rate_limited: ['watch', 'list.warningForeground'],
   error: ['error', 'list.errorForeground'],
   failed: ['close', 'testing.iconFailed'],
@@ -52,19 +57,55 @@ const STATUS_ICONS: Record<ReportStatus, [string, string | undefined]> = {
 
 /**
  * The Experiments view. `getChildren` only reads the registry's in-memory state: no I/O, no
- * notifications. A change event fires once per batch of file events.
+ * notifications. A change event fires once per batch of file events, and, during a pause,
+ * when a row's countdown would read differently.
  */
 export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<TreeNode | undefined>();
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly pages = new Map<string, number>();
   private readonly sub: vscode.Disposable;
+  private ticker: NodeJS.Timeout | undefined;
+  /** The pause rows' head words as last rendered: a tick re-renders only when one changed. */
+  private heads = '';
 
+  /** `startup`: told when rows are first ready and first returned (the startup figure). */
   constructor(
     private readonly registry: RunRegistry,
     private readonly pageSize: () => number,
+    private readonly startup?: Pick<StartupTiming, 'rowsReady' | 'firstRows'>,
   ) {
-    this.sub = registry.onDidChange(() => this.emitter.fire(undefined));
+    this.sub = registry.onDidChange((change) => {
+      const rows = change.entries.length + registry.unreadable.length;
+      if (rows > 0) startup?.rowsReady(rows);
+      this.emitter.fire(undefined);
+      this.heads = this.pauseHeads();
+      this.followCountdowns();
+    });
+  }
+
+  private pauseHeads(): string {
+    const now = Date.now();
+    return this.registry.current
+      .filter((e) => e.report?.status === 'paused_rate_limit')
+      .map((e) => headWord(e.report, now))
+      .join('\n');
+  }
+
+  /** Ticks once a second while a live run is paused, so its row counts down with the status bar. */
+  private followCountdowns(): void {
+    const paused = this.registry.current.some((e) => e.report?.status === 'paused_rate_limit' && isLive(e.report));
+    if (paused && !this.ticker) {
+      this.ticker = setInterval(() => {
+        const heads = this.pauseHeads();
+        if (heads === this.heads) return;
+        this.heads = heads;
+        this.emitter.fire(undefined);
+      }, 1000);
+    } else if (!paused && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   showMore(node: TreeNode): void {
@@ -74,7 +115,9 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
-    return childrenOf(node, this.registry.current, this.pages, this.pageSize(), this.registry.unreadable);
+    const rows = childrenOf(node, this.registry.current, this.pages, this.pageSize(), this.registry.unreadable);
+    if (!node && rows.length > 0) this.startup?.firstRows(rows.length);
+    return rows;
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
@@ -90,9 +133,11 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         return item;
       }
       case 'bucket': {
-        const item = new vscode.TreeItem(BUCKET_LABELS[node.bucket], vscode.TreeItemCollapsibleState.Collapsed);
+        const item = new vscode.TreeItem(BUCKET_LABELS[node.shown], vscode.TreeItemCollapsibleState.Collapsed);
         item.description = String(node.count);
-        item.iconPath = icon(BUCKET_ICONS[node.bucket]);
+        item.iconPath = icon(BUCKET_ICONS[node.shown]);
+        if (node.shown === 'interrupted')
+          item.tooltip = `${countOf(node.count, 'unit')} in flight when the runner stopped: no result yet; Resume runs them again.`;
         item.id = node.id;
         item.contextValue = `bucket.${node.bucket}`;
         return item;
@@ -100,8 +145,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
       case 'unit': {
         const item = new vscode.TreeItem(node.unitId, vscode.TreeItemCollapsibleState.None);
         item.description = [node.attempts > 1 ? `${node.attempts} attempts` : '', node.why ?? ''].filter(Boolean).join(' · ');
-        item.tooltip = `${node.unitId}\n${BUCKET_LABELS[node.bucket]}${node.why ? `: ${node.why}` : ''}`;
-        item.iconPath = icon(BUCKET_ICONS[node.bucket]);
+        item.tooltip = `${node.unitId}\n${BUCKET_LABELS[node.shown]}${node.why ? `: ${node.why}` : ''}`;
+        item.iconPath = icon(BUCKET_ICONS[node.shown]);
         item.id = node.id;
         item.contextValue = 'unit';
         item.command = { command: Commands.showUnitLog, title: 'Show Unit Log', arguments: [node] };
@@ -121,7 +166,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
         item.iconPath = icon(s.stale ? ['warning', 'list.warningForeground'] : SHARD_ICONS[s.state]);
         item.tooltip = [
           `Shard ${s.k} of ${s.n}: ${s.state}${s.stale ? ' (heartbeat stale: its node may be gone)' : ''}`,
-          `${s.done}/${s.total} done · ${s.counts.passed} passed · ${s.counts.failed} failed · ${s.counts.error} errors`,
+          `${s.done}/${s.total} done · ${s.counts.passed} passed · ${s.counts.failed} failed · ${countOf(s.counts.error, 'error')}`,
           s.host ? `${s.pid !== null ? `pid ${s.pid} on ` : ''}${s.host}` : 'not started',
           s.heartbeatAgeMs !== null ? `heartbeat ${formatDuration(s.heartbeatAgeMs)} ago` : '',
           s.rateLimitedUntil ? `rate limited until ${new Date(s.rateLimitedUntil).toLocaleTimeString()}` : '',
@@ -156,6 +201,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
   }
 
   dispose(): void {
+    if (this.ticker) clearInterval(this.ticker);
     this.sub.dispose();
     this.emitter.dispose();
   }
@@ -164,22 +210,15 @@ export class ExperimentsTree implements vscode.TreeDataProvider<TreeNode>, vscod
 function experimentItem(entry: ExperimentEntry, id: string): vscode.TreeItem {
   const r = entry.report;
   const item = new vscode.TreeItem(entry.label, r ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-  item.id = id;
-  item.description = experimentDescription(r, formatDuration);
+  // Another id once it has a run: VS Code keeps a row's expansion by id, and a row first seen
+  // without children would stay collapsed when its run starts.
+  item.id = r ? id : `${id}|not-started`;
+  const now = Date.now();
+  item.description = experimentDescription(r, now);
   item.iconPath = icon(STATUS_ICONS[r?.status ?? 'not_started'] ?? STATUS_ICONS.not_started);
   item.resourceUri = vscode.Uri.file(entry.file);
-  const live = r && (r.status === 'running' || r.status === 'paused_rate_limit');
-  item.contextValue = `experiment.${live ? 'live' : r ? 'idle' : 'new'}`;
-  const md = new vscode.MarkdownString(undefined, true);
-  md.appendMarkdown(`**${entry.label}** — ${statusText(r?.status ?? 'not_started')}\n\n`);
-  md.appendMarkdown(`\`${path.basename(entry.file)}\`\n\n`);
-  if (r) {
-    md.appendMarkdown(`${r.done}/${r.total} done · ${r.counts.passed} passed · ${r.counts.failed} failed · ${r.counts.error} errors\n\n`);
-    if (r.runner) md.appendMarkdown(`Runner: pid ${r.runner.pid} on ${r.runner.host}${r.runner.alive ? '' : ' (gone)'}\n\n`);
-    for (const line of spendAndConcurrencyLines(r)) md.appendText(line).appendMarkdown('\n\n');
-    for (const n of r.notes) md.appendMarkdown(`⚠ ${n}\n\n`);
-  }
-  item.tooltip = md;
+  item.contextValue = `experiment.${isLive(r) ? 'live' : r ? 'idle' : 'new'}`;
+  item.tooltip = new vscode.MarkdownString(experimentTooltip(entry, r, now, (p) => vscode.workspace.asRelativePath(p)));
   return item;
 }
 

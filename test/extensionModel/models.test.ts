@@ -85,18 +85,20 @@ test('tree: matrix groups come between the experiment and the buckets', () => {
 });
 
 test('experiment description: progress, failures, ETA or state', () => {
-  const fmt = (ms: number) => `${Math.round(ms / 1000)}s`;
-  assert.equal(experimentDescription(report(), fmt), '412/1000 · 10 failed · 2 errors · ETA 62s');
-  assert.equal(experimentDescription(report({ status: 'interrupted' }), fmt), '412/1000 · 10 failed · 2 errors · interrupted');
-  assert.equal(experimentDescription(undefined, fmt), 'not started');
+  assert.equal(experimentDescription(report(), NOW), 'running · 412/1000 · 400 passed · 10 failed · 2 errors · ETA 1m02s');
+  assert.equal(
+    experimentDescription(report({ status: 'interrupted', etaMs: null }), NOW),
+    'interrupted · 412/1000 · 400 passed · 10 failed · 2 errors',
+  );
+  assert.equal(experimentDescription(undefined, NOW), 'not started');
   // A worker run's workers while it goes: how many, and how many were replaced.
   assert.equal(
-    experimentDescription(report({ workers: { live: 4, started: 6, restarts: 2 } }), fmt),
-    '412/1000 · 10 failed · 2 errors · ETA 62s · 4 workers · 2 restarts',
+    experimentDescription(report({ workers: { live: 4, started: 6, restarts: 2 } }), NOW),
+    'running · 412/1000 · 400 passed · 10 failed · 2 errors · ETA 1m02s · 4 workers · 2 restarts',
   );
   assert.equal(
-    experimentDescription(report({ workers: { live: 1, started: 1, restarts: 0 } }), fmt),
-    '412/1000 · 10 failed · 2 errors · ETA 62s · 1 worker',
+    experimentDescription(report({ workers: { live: 1, started: 1, restarts: 0 } }), NOW),
+    'running · 412/1000 · 400 passed · 10 failed · 2 errors · ETA 1m02s · 1 worker',
   );
 });
 
@@ -114,8 +116,8 @@ test('status bar: hidden when idle, progress while running, countdown when pause
   const paused = report({ name: 'other', status: 'paused_rate_limit', rateLimitedUntil: until, pauseSource: 'q-7/sonnet', pauseCount: 3 });
   const s = statusBarState([report(), paused], until - 14 * 60_000);
   assert.equal(s.kind, 'paused');
-  assert.equal(statusBarText(s, until - 14 * 60_000), '$(watch) Rate limited · resumes 06:00 (14m)');
-  assert.equal(statusBarText(s, until - 30_000), '$(watch) Rate limited · resumes 06:00 (30s)');
+  assert.equal(statusBarText(s, until - 14 * 60_000), '$(watch) other: rate limited · resumes 06:00 (14m)');
+  assert.equal(statusBarText(s, until - 30_000), '$(watch) other: rate limited · resumes 06:00 (30s)');
   assert.equal(
     statusBarText(statusBarState([paused], until + 1), until + 1),
     '$(sync~spin) other 412/1000',

@@ -61,7 +61,7 @@ export function statusBarState(reports: readonly RunReport[], now: number): Stat
   return { kind: 'hidden' };
 }
 
-/** `$(sync~spin) gsm8k 412/1000` or `$(watch) Rate limited · resumes 06:00 (14m)`. */
+/** `$(sync~spin) gsm8k 412/1000` or `$(watch) gsm8k: rate limited · resumes 06:00 (14m)` (named: several runs may be going). */
 export function statusBarText(s: StatusBarState, now: number): string {
   switch (s.kind) {
     case 'hidden':
@@ -69,6 +69,6 @@ export function statusBarText(s: StatusBarState, now: number): string {
     case 'running':
       return `$(sync~spin) ${s.name} ${s.done}/${s.total}`;
     case 'paused':
-      return `$(watch) Rate limited · resumes ${hhmm(s.until)} (${countdown(s.until - now)})`;
+      return `$(watch) ${s.name}: rate limited · resumes ${hhmm(s.until)} (${countdown(s.until - now)})`;
   }
 }

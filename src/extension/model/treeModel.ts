@@ -3,9 +3,11 @@ import type { ReportStatus } from '../../core/status/runStatus';
 import type { ShardReport } from '../../core/status/shards';
 import type { GroupCount } from '../../core/status/groupBy';
 import { formatSpend, formatWorkers } from '../../core/model/spendText';
-import { concurrencyShort, spendShort } from '../../core/status/spendLines';
+import { concurrencyShort, spendAndConcurrencyLines, spendShort } from '../../core/status/spendLines';
 import type { Counts } from '../../core/model/view';
+import { formatCountdown, formatDuration, formatHhmm } from '../../core/time';
 import type { Unreadable } from './unreadable';
+import { countOf } from './wording';
 
 /**
  * The Experiments tree as plain data: experiment → matrix groups → status buckets → units.
@@ -13,6 +15,21 @@ import type { Unreadable } from './unreadable';
  */
 export type Bucket = 'running' | 'rate_limited' | 'error' | 'failed' | 'passed' | 'pending';
 export const BUCKETS: readonly Bucket[] = ['running', 'rate_limited', 'error', 'failed', 'passed', 'pending'];
+/**
+ * How a bucket is shown: the journal's `running` units of a run whose runner is gone are not
+ * running (nothing works on them; a resume runs them again), so they show as `interrupted`.
+ */
+export type BucketShown = Bucket | 'interrupted';
+
+/** A runner works on the run now (a parked run and a dead runner's run do not count). */
+export function isLive(r: RunReport | undefined): boolean {
+  if (!r || (r.status !== 'running' && r.status !== 'paused_rate_limit')) return false;
+  return r.runner?.alive === true || r.shards.some((s) => s.state === 'running' || s.state === 'paused');
+}
+
+export function shownAs(bucket: Bucket, r: RunReport | undefined): BucketShown {
+  return bucket === 'running' && !isLive(r) ? 'interrupted' : bucket;
+}
 
 export interface ExperimentEntry {
   /** Absolute path of the experiment file (or of the frozen config when the file is gone). */
@@ -32,8 +49,17 @@ export interface ExperimentEntry {
 export type TreeNode =
   | { kind: 'experiment'; id: string; entry: ExperimentEntry }
   | { kind: 'group'; id: string; entry: ExperimentEntry; group: string; total: number; counts: Counts; spend?: GroupCount['spend'] }
-  | { kind: 'bucket'; id: string; entry: ExperimentEntry; group: string | undefined; bucket: Bucket; count: number }
-  | { kind: 'unit'; id: string; entry: ExperimentEntry; unitId: string; bucket: Bucket; why?: string; attempts: number }
+  | { kind: 'bucket'; id: string; entry: ExperimentEntry; group: string | undefined; bucket: Bucket; shown: BucketShown; count: number }
+  | {
+      kind: 'unit';
+      id: string;
+      entry: ExperimentEntry;
+      unitId: string;
+      bucket: Bucket;
+      shown: BucketShown;
+      why?: string;
+      attempts: number;
+    }
   | { kind: 'more'; id: string; bucketId: string; shown: number; left: number; pageSize: number }
   | { kind: 'shards'; id: string; entry: ExperimentEntry; shards: readonly ShardReport[] }
   | { kind: 'shard'; id: string; entry: ExperimentEntry; shard: ShardReport }
@@ -89,6 +115,7 @@ export function childrenOf(
         entry: node.entry,
         unitId: u.id,
         bucket: u.status,
+        shown: shownAs(u.status, node.entry.report),
         why: u.why,
         attempts: u.attempts,
       }));
@@ -108,12 +135,14 @@ function buckets(parentId: string, entry: ExperimentEntry, group: string | undef
     entry,
     group,
     bucket,
+    shown: shownAs(bucket, entry.report),
     count: counts[bucket],
   }));
 }
 
-export const BUCKET_LABELS: Record<Bucket, string> = {
+export const BUCKET_LABELS: Record<BucketShown, string> = {
   running: 'Running',
+  interrupted: 'Interrupted',
   rate_limited: 'Rate limited',
   error: 'Errors',
   failed: 'Failed',
@@ -165,14 +194,30 @@ export function statusText(status: ReportStatus): string {
   }
 }
 
-/** "412/1000 · 3 errors · ETA 2m05s · $0.42 · concurrency 6/32" for the experiment row. */
-export function experimentDescription(r: RunReport | undefined, formatDuration: (ms: number) => string): string {
+/**
+ * The experiment row's first words: what the run is doing, or a pause's countdown. A live
+ * pause past its end reads "resuming" until the runner's unpause is read (moments later).
+ */
+export function headWord(r: RunReport | undefined, now: number): string {
   if (!r) return 'not started';
-  const parts = [`${r.done}/${r.total}`];
+  if (r.status !== 'paused_rate_limit') return statusText(r.status);
+  const until = r.rateLimitedUntil;
+  if (isLive(r)) return until !== null && until > now ? `rate limited (${formatCountdown(until - now)})` : 'resuming';
+  return until !== null && until > now ? `parked until ${formatHhmm(until)}` : 'parked on a rate limit';
+}
+
+/**
+ * "running · 412/1000 · 400 passed · 10 failed · 2 errors · ETA 1m02s · $0.42 · concurrency 6/32":
+ * what matters first, since a narrow side bar cuts the end off (the tooltip has it all).
+ */
+export function experimentDescription(r: RunReport | undefined, now: number): string {
+  if (!r) return 'not started';
+  const parts = [headWord(r, now), `${r.done}/${r.total}`];
+  if (r.done > 0) parts.push(`${r.counts.passed} passed`);
   if (r.counts.failed) parts.push(`${r.counts.failed} failed`);
-  if (r.counts.error) parts.push(`${r.counts.error} errors`);
-  if (r.status === 'running' && r.etaMs !== null) parts.push(`ETA ${formatDuration(r.etaMs)}`);
-  else if (r.status !== 'running') parts.push(statusText(r.status));
+  if (r.counts.error) parts.push(countOf(r.counts.error, 'error'));
+  // The report's ETA is the runner's own (one figure for the CLI and the tree); none during a pause.
+  if (r.status === 'running' && isLive(r) && r.etaMs !== null && r.done < r.total) parts.push(`ETA ${formatDuration(r.etaMs)}`);
   const spent = spendShort(r);
   if (spent !== undefined) parts.push(spent);
   // Only a live run has a concurrency (the report says null otherwise).
@@ -181,6 +226,71 @@ export function experimentDescription(r: RunReport | undefined, formatDuration: 
   const workers = formatWorkers(r.workers);
   if (workers !== undefined) parts.push(workers);
   return parts.join(' · ');
+}
+
+/** Markdown-escapes text shown as is (a run's name). */
+function md(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, '\\$&');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+/** Every count, in the buckets' order: outcomes always, the rest when there are some. */
+export function countsLine(r: RunReport): string {
+  const c = r.counts;
+  const parts = [`${r.done}/${r.total} done`, `${c.passed} passed`, `${c.failed} failed`, countOf(c.error, 'error')];
+  if (c.running) parts.push(`${c.running} ${shownAs('running', r) === 'interrupted' ? 'interrupted' : 'running'}`);
+  if (c.rate_limited) parts.push(`${c.rate_limited} rate limited`);
+  if (c.pending) parts.push(`${c.pending} pending`);
+  return parts.join(' · ');
+}
+
+/**
+ * The experiment row's tooltip (Markdown): everything the row has no room for. `rel` makes a
+ * path workspace-relative. Pure.
+ */
+export function experimentTooltip(
+  entry: Pick<ExperimentEntry, 'label' | 'file'>,
+  r: RunReport | undefined,
+  now: number,
+  rel: (p: string) => string,
+): string {
+  const base = entry.file.replace(/^.*[\\/]/, '');
+  const lines = [`**${md(entry.label)}** — ${headWord(r, now)}`, code(base)];
+  if (!r) return [...lines, 'Not run yet: Resume Experiment starts it.'].join('\n\n');
+  lines.push(countsLine(r));
+  const live = isLive(r);
+  const pace: string[] = [];
+  if (live && r.rate > 0) pace.push(`${r.rate >= 10 ? r.rate.toFixed(0) : r.rate.toFixed(1)} units/s`);
+  if (r.status === 'running' && live && r.etaMs !== null && r.done < r.total) pace.push(`ETA ${formatDuration(r.etaMs)}`);
+  if (pace.length) lines.push(pace.join(' · '));
+  if (r.status === 'paused_rate_limit') lines.push(pauseLine(r, now, live));
+  else if (r.pauseCount > 0) lines.push(`${countOf(r.pauseCount, 'rate-limit pause')} so far`);
+  if (r.runner) {
+    const beat = r.runner.heartbeatAgeMs !== null ? `, heartbeat ${formatDuration(r.runner.heartbeatAgeMs)} ago` : '';
+    lines.push(`Runner: pid ${r.runner.pid} on ${md(r.runner.host)}${r.runner.alive ? beat : ' (gone)'}`);
+  }
+  const workers = formatWorkers(r.workers);
+  if (workers !== undefined) lines.push(`Workers: ${workers}`);
+  for (const line of spendAndConcurrencyLines(r)) lines.push(md(line));
+  lines.push(`Run folder: ${code(rel(r.runDir))}`);
+  for (const n of r.notes) lines.push(`⚠ ${md(n)}`);
+  return lines.join('\n\n');
+}
+
+function pauseLine(r: RunReport, now: number, live: boolean): string {
+  const until = r.rateLimitedUntil;
+  const by = r.pauseSource ? ` (by ${code(r.pauseSource)})` : '';
+  const count = ` · ${countOf(r.pauseCount, 'pause')} so far`;
+  if (!live)
+    return until !== null && until > now
+      ? `Parked on a rate limit${by} until ${formatHhmm(until)}: resume it then${count}`
+      : `Parked on a rate limit${by}: resume it to go on${count}`;
+  return until !== null && until > now
+    ? `Rate limited${by} until ${formatHhmm(until)} (${formatCountdown(until - now)}), then it resumes by itself${count}`
+    : `The rate-limit pause${by} is over: resuming${count}`;
 }
 
 /** "3/4 · 75% passed · $0.21" for a group row. */
