@@ -103,4 +103,14 @@ await Promise.all([
   // The extension loads dist/core.js lazily (see src/extension/engine.ts); only its thin layer is here.
   build({ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] }),
   buildTypes(),
+  // The dashboard's webview script: a browser bundle, everything in it (nothing fetched at run time).
+  build({
+    ...common,
+    entryPoints: ['media/dashboard/src/main.ts'],
+    outfile: 'dist/dashboard.js',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: true,
+  }),
 ]);

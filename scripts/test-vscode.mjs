@@ -10,6 +10,8 @@ import { startCodeServer } from './vscode-test/codeServer.mjs';
 import { launchBrowser, closeBrowser } from './vscode-test/browser.mjs';
 import { runExtensionHostTests } from './vscode-test/runHostTests.mjs';
 import { resumeFromPalette } from '../test/ui/resume.ui.mjs';
+import { walkThrough } from '../test/ui/walkthrough.ui.mjs';
+import { dashboardMidRunAndEnd } from '../test/ui/dashboard.ui.mjs';
 import { settleTempDirs, tempDir } from './vscode-test/tmp.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -119,18 +121,59 @@ await step('extension-host suite, multi-root workspace', async () => {
   }
 });
 
-await step('UI: resume from the palette in the installed .vsix', async () => {
+/** Packages the .vsix (as `npm run package` does, without the build) and installs it into a fresh extensions folder. */
+function installVsix() {
   const vsix = path.join(root, 'resumable.vsix');
-  execFileSync('npx', ['vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', vsix], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    'npx',
+    [
+      'vsce',
+      'package',
+      '--no-dependencies',
+      '--readme-path',
+      'MARKETPLACE.md',
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+      '-o',
+      vsix,
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
   const extensionsDir = tempDir('resumable-ext-');
   execFileSync(env.node24, [env.codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { stdio: 'inherit' });
+  return extensionsDir;
+}
+
+await step('UI: resume from the palette in the installed .vsix', async () => {
+  const extensionsDir = installVsix();
   const server = await startCodeServer({ ...env, log, extensionsDir, smokeTestDriver: false });
   const browser = await launchBrowser();
   try {
     await resumeFromPalette({ browser, server, workspace: workspaceCopy('ui'), log });
+  } finally {
+    await closeBrowser(browser);
+    await server.stop();
+  }
+});
+
+await step('UI: the Get Started walkthrough, from the quickstart to the end', async () => {
+  const extensionsDir = installVsix();
+  const server = await startCodeServer({ ...env, log, extensionsDir, smokeTestDriver: false });
+  const browser = await launchBrowser();
+  try {
+    await walkThrough({ browser, server, workspace: workspaceCopy('walkthrough'), log });
+  } finally {
+    await closeBrowser(browser);
+    await server.stop();
+  }
+});
+
+await step('UI: the dashboard of the quickstart, mid-run and at the end', async () => {
+  const extensionsDir = installVsix();
+  const server = await startCodeServer({ ...env, log, extensionsDir, smokeTestDriver: false });
+  const browser = await launchBrowser();
+  try {
+    await dashboardMidRunAndEnd({ browser, server, workspace: workspaceCopy('dashboard'), log });
   } finally {
     await closeBrowser(browser);
     await server.stop();

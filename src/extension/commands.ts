@@ -6,10 +6,13 @@ import { Commands, TaskType } from './constants';
 import { engine } from './engine';
 import type { Log } from './log';
 import { stopPlan } from './model/stopPlan';
-import type { ExperimentEntry, TreeNode } from './model/treeModel';
+import { followStop } from './stopNotice';
+import { headWord, isLive, type ExperimentEntry, type TreeNode } from './model/treeModel';
+import { countOf, nothingToRepairMessage, PICK_TITLES, repairSummary, runPickTitle } from './model/wording';
 import type { RunRegistry } from './runs';
 import { registerSafeCommand } from './safeCommand';
 import { executionFor, type ResumableTaskProvider } from './tasks';
+import { newExperiment } from './newExperiment';
 import type { ExperimentsTree } from './tree';
 import type { RunWatcher } from './watcher';
 
@@ -26,13 +29,17 @@ type Arg = TreeNode | vscode.Uri | undefined;
 export function registerCommands(d: Deps): vscode.Disposable[] {
   const run = (flags: string[]) => async (arg: Arg) => {
     if (!trusted(d.log, flags[0] ?? 'resume')) return;
-    const entry = await pickExperiment(
-      d.registry,
-      arg,
-      flags.length ? `Experiment to ${flags[0]!.slice(2).replace('-', ' ')}` : 'Experiment to resume',
-    );
+    const entry = await pickExperiment(d.registry, arg, runPickTitle(flags));
     if (!entry) return;
-    if (flags[0] === '--fresh' && !(await confirmFresh(entry))) return;
+    if (flags[0] === '--fresh' && !entry.report) {
+      // Never run: nothing to archive, so no modal (a question with one answer); it starts as
+      // Resume does. Without --fresh, a run folder the view has not seen yet is resumed, never
+      // archived without asking.
+      d.log.info(`start fresh: ${entry.label} has not run yet, so nothing is archived; starting it`);
+      vscode.window.setStatusBarMessage(`Resumable: ${entry.label} has not run yet — nothing to archive; starting it.`, 5000);
+      return startRun(d, entry, []);
+    }
+    if (flags[0] === '--fresh' && entry.report && !(await confirmFresh(entry.label, entry.report))) return;
     return startRun(d, entry, flags);
   };
   const register = (id: string, fn: (...args: never[]) => unknown) => registerSafeCommand(d.log, id, fn);
@@ -47,7 +54,9 @@ export function registerCommands(d: Deps): vscode.Disposable[] {
     register(Commands.showUnitLog, (arg: Arg) => showUnitLog(d, arg)),
     register(Commands.showMore, (node: TreeNode) => d.tree.showMore(node)),
     register(Commands.refresh, () => d.registry.rescan()),
-    register(Commands.newExperiment, () => newExperiment()),
+    register(Commands.newExperiment, (arg: unknown, name: unknown) => newExperiment(d.log, arg, name)),
+    register(Commands.run, run([])),
+    register(Commands.dryRun, run(['--dry-run'])),
   ];
 }
 
@@ -61,7 +70,7 @@ function trusted(log: Log, what: string): boolean {
 }
 
 async function startRun(d: Deps, entry: ExperimentEntry, flags: string[]): Promise<vscode.TaskExecution | undefined> {
-  if (executionFor(entry.file) || (entry.report?.status === 'running' && entry.report.runner?.alive)) {
+  if (executionFor(entry.file) || isLive(entry.report)) {
     void vscode.window.showInformationMessage(`Resumable: ${entry.label} is already running.`);
     return undefined;
   }
@@ -69,15 +78,13 @@ async function startRun(d: Deps, entry: ExperimentEntry, flags: string[]): Promi
   return vscode.tasks.executeTask(task);
 }
 
-async function confirmFresh(entry: ExperimentEntry): Promise<boolean> {
-  const r = entry.report;
-  if (!r) return true;
+async function confirmFresh(label: string, r: NonNullable<ExperimentEntry['report']>): Promise<boolean> {
   const rel = vscode.workspace.asRelativePath(r.runDir);
   const pick = await vscode.window.showWarningMessage(
-    `Start ${entry.label} from scratch?`,
+    `Start ${label} from scratch?`,
     {
       modal: true,
-      detail: `The current state of ${rel} — ${r.done} finished unit(s), the journal, state.json and the unit folders — moves to ${rel}/archive/<time>/. Nothing is deleted.`,
+      detail: `The current state of ${rel} — ${countOf(r.done, 'finished unit')}, the journal, state.json and the unit folders — moves to ${rel}/archive/<time>/. Nothing is deleted.`,
     },
     'Start Fresh',
   );
@@ -86,7 +93,7 @@ async function confirmFresh(entry: ExperimentEntry): Promise<boolean> {
 
 async function repair(d: Deps, arg: Arg): Promise<void> {
   if (!trusted(d.log, 'repair')) return;
-  const entry = await pickExperiment(d.registry, arg, 'Experiment whose checkpoint to repair', true);
+  const entry = await pickExperiment(d.registry, arg, PICK_TITLES.repair, true);
   const dir = entry?.report?.runDir;
   if (!dir) return;
   const core = engine();
@@ -94,19 +101,21 @@ async function repair(d: Deps, arg: Arg): Promise<void> {
   try {
     const preview = await core.repairRun(dir, { dryRun: true, clock: core.systemClock });
     if (!preview.plan.changed) {
-      void vscode.window.showInformationMessage(`Resumable: ${entry.label}: nothing to repair (${preview.summary}).`);
+      void vscode.window.showInformationMessage(nothingToRepairMessage(entry.label, entry.report));
       return;
     }
     const lines = [
       preview.plan.adopted.length
-        ? `Adopt ${preview.plan.adopted.length} result(s) the journal missed: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', …' : ''}`
+        ? `Adopt ${countOf(preview.plan.adopted.length, 'result')} the journal missed: ${preview.plan.adopted.slice(0, 5).join(', ')}${preview.plan.adopted.length > 5 ? ', …' : ''}`
         : '',
-      preview.plan.dropped.length ? `Leave out damaged journal line(s) ${preview.plan.dropped.slice(0, 10).join(', ')}` : '',
+      preview.plan.dropped.length
+        ? `Leave out ${preview.plan.dropped.length === 1 ? 'damaged journal line' : 'damaged journal lines'} ${preview.plan.dropped.slice(0, 10).join(', ')}`
+        : '',
       preview.plan.droppedTornTail ? 'Leave out a torn last line' : '',
       'The current journal and state are backed up into archive/ first.',
     ].filter(Boolean);
     const pick = await vscode.window.showWarningMessage(
-      `Repair ${entry.label}: ${preview.summary}`,
+      `Repair the checkpoint of ${entry.label}? The repair ${repairSummary(preview.plan)}.`,
       { modal: true, detail: lines.join('\n') },
       'Repair',
     );
@@ -115,7 +124,7 @@ async function repair(d: Deps, arg: Arg): Promise<void> {
     d.watcher.queue(dir);
     d.log.info(`repaired ${dir}: ${done.summary}; backup in ${done.backup ?? '(none)'}`);
     void vscode.window.showInformationMessage(
-      `Resumable: repaired ${entry.label} (${done.summary}). Backup: ${vscode.workspace.asRelativePath(done.backup ?? dir)}`,
+      `Resumable: repaired ${entry.label}: ${repairSummary(done.plan, 'did')}. The journal before it is in ${vscode.workspace.asRelativePath(done.backup ?? dir)}.`,
     );
   } catch (e) {
     throw withContext(`could not repair ${label}`, e);
@@ -133,16 +142,15 @@ function withContext(context: string, e: unknown): Error {
 }
 
 async function stop(d: Deps, arg: Arg): Promise<void> {
-  const live = d.registry.current.filter(
-    (e) => executionFor(e.file) || e.report?.status === 'running' || e.report?.status === 'paused_rate_limit',
-  );
-  const entry = await pickExperiment(d.registry, arg, 'Experiment to stop', true, live);
+  const live = d.registry.current.filter((e) => executionFor(e.file) || isLive(e.report));
+  const entry = await pickExperiment(d.registry, arg, PICK_TITLES.stop, true, live);
   if (!entry) return;
   const exec = executionFor(entry.file);
   if (exec) {
     // The task's process gets a signal: the CLI's clean interrupt path (units in flight finish).
     exec.terminate();
     d.log.info(`stop: ended the task of ${entry.file}`);
+    void followStop(d.registry, entry.label, entry.file);
     return;
   }
   const plan = stopPlan(entry.label, entry.report?.runner ?? null, os.hostname());
@@ -158,7 +166,7 @@ async function stop(d: Deps, arg: Arg): Promise<void> {
         throw withContext(`could not stop ${entry.label} (pid ${plan.pid} on this machine)`, e);
       }
       d.log.info(`stop: sent SIGINT to pid ${plan.pid}, the runner of ${entry.report?.runDir}`);
-      void vscode.window.showInformationMessage(`Resumable: asked ${entry.label} (pid ${plan.pid}) to stop; units in flight finish first.`);
+      void followStop(d.registry, entry.label, entry.file);
       return;
     case 'notRunning':
       void vscode.window.showInformationMessage(`Resumable: ${entry.label} is not running.`);
@@ -169,7 +177,7 @@ async function openRunFolder(d: Deps, arg: Arg): Promise<void> {
   let dir: string | undefined;
   if (arg instanceof vscode.Uri && fs.existsSync(path.join(arg.fsPath, 'experiment.json'))) dir = arg.fsPath;
   else if (arg && !(arg instanceof vscode.Uri) && arg.kind === 'unreadable') dir = arg.run.runDir;
-  else dir = (await pickExperiment(d.registry, arg, 'Experiment whose run folder to open', true))?.report?.runDir;
+  else dir = (await pickExperiment(d.registry, arg, PICK_TITLES.openRunFolder, true))?.report?.runDir;
   if (!dir) return;
   await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(dir));
 }
@@ -181,12 +189,17 @@ async function showUnitLog(d: Deps, arg: Arg): Promise<void> {
     entry = arg.entry;
     unitId = arg.unitId;
   } else {
-    entry = await pickExperiment(d.registry, arg, 'Experiment', true);
+    entry = await pickExperiment(d.registry, arg, PICK_TITLES.showUnitLog, true);
     const units = entry?.units;
     if (!units) return;
     const order = ['error', 'failed', 'rate_limited', 'running', 'passed', 'pending'];
     const sorted = [...units].sort((a, b) => order.indexOf(a.status) - order.indexOf(b.status));
-    unitId = (await vscode.window.showQuickPick(sorted.map((u) => ({ label: u.id, description: u.status, detail: u.why }))))?.label;
+    unitId = (
+      await vscode.window.showQuickPick(
+        sorted.map((u) => ({ label: u.id, description: u.status.replace(/_/g, ' '), detail: u.why })),
+        { title: PICK_TITLES.unit, placeHolder: 'Pick a unit' },
+      )
+    )?.label;
   }
   const dir = entry?.report?.runDir;
   if (!dir || !unitId) return;
@@ -219,6 +232,9 @@ async function pickExperiment(
   if (arg instanceof vscode.Uri) {
     const found = registry.current.find((e) => e.file === arg.fsPath || e.report?.runDir === arg.fsPath);
     if (found) return found;
+    // An experiment file the registry has not seen yet (just written): itself, not a pick.
+    if (arg.fsPath.endsWith('.experiment.json') && fs.existsSync(arg.fsPath))
+      return { file: arg.fsPath, label: path.basename(arg.fsPath, '.experiment.json') };
   }
   const candidates = (among ?? registry.current).filter((e) => !needsRun || e.report);
   if (candidates.length === 0) {
@@ -231,7 +247,7 @@ async function pickExperiment(
   const pick = await vscode.window.showQuickPick(
     candidates.map((e) => ({
       label: e.label,
-      description: e.report ? `${e.report.status.replace(/_/g, ' ')} · ${e.report.done}/${e.report.total}` : 'not started',
+      description: e.report ? `${headWord(e.report, Date.now())} · ${e.report.done}/${e.report.total}` : 'not started',
       detail: vscode.workspace.asRelativePath(e.file),
       entry: e,
     })),
@@ -239,33 +255,3 @@ async function pickExperiment(
   );
   return pick?.entry;
 }
-
-async function newExperiment(): Promise<void> {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) return;
-  const file = vscode.Uri.joinPath(folder.uri, 'my-eval.experiment.json');
-  const data = vscode.Uri.joinPath(folder.uri, 'data', 'items.jsonl');
-  if (!fs.existsSync(data.fsPath)) {
-    await vscode.workspace.fs.writeFile(data, Buffer.from('{"id": "q-001", "question": "2 + 2"}\n{"id": "q-002", "question": "3 + 5"}\n'));
-  }
-  if (!fs.existsSync(file.fsPath)) await vscode.workspace.fs.writeFile(file, Buffer.from(TEMPLATE));
-  await vscode.window.showTextDocument(file);
-}
-
-const TEMPLATE = `{
-  // One unit per item × matrix cell. See the Resumable README for every key.
-  "name": "my-eval",
-  "items": { "file": "data/items.jsonl", "id": "id" },
-  "matrix": { "model": ["model-a", "model-b"] },
-  "run": {
-    // argv array, no shell; the command writes \${unitDir}/result.json with {"passed": true|false}
-    "command": ["python", "eval.py", "--question", "\${item.question}", "--model", "\${model}", "--out", "\${unitDir}"],
-    "timeoutSeconds": 600
-  },
-  "result": { "file": "result.json", "passed": "passed" },
-  "concurrency": 4,
-  "retries": { "maxAttempts": 3, "backoffSeconds": [5, 300] },
-  "rateLimit": { "exitCodes": [75], "patterns": ["429", "retry-after: (?<reset>\\\\d+)"] },
-  "seed": 1
-}
-`;

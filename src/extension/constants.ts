@@ -11,7 +11,30 @@ export const Commands = {
   showMore: 'resumable.showMore',
   refresh: 'resumable.refresh',
   newExperiment: 'resumable.newExperiment',
+  run: 'resumable.run',
+  dryRun: 'resumable.dryRun',
+  openQuickstart: 'resumable.openQuickstart',
+  getStarted: 'resumable.getStarted',
+  openDashboard: 'resumable.openDashboard',
+  openResult: 'resumable.openResult',
+  retryUnit: 'resumable.retryUnit',
+  /** Test hook (not in package.json): the dashboard webview's own state, optionally after setting its filter. */
+  dashboardTestState: 'resumable.test.dashboardState',
 } as const;
+
+/** The dashboard's webview panel type. */
+export const DashboardViewType = 'resumable.dashboard';
+
+/** The Get Started walkthrough (`<publisher>.<name>#<id>`) and the context keys its steps wait for. */
+export const Walkthrough = {
+  id: 'resumable.resumable#resumable.getStarted',
+  ranKey: 'resumable.walkthrough.ranExperiment',
+  sawPauseKey: 'resumable.walkthrough.sawRateLimitPause',
+  finishedKey: 'resumable.walkthrough.resumedToTheEnd',
+} as const;
+
+/** The loader's errors in the Problems view. */
+export const DiagnosticSource = 'resumable';
 
 export const ViewIds = { experiments: 'resumable.experiments' } as const;
 export const TaskType = 'resumable';
@@ -27,4 +50,9 @@ export const Settings = {
   groupBy: 'tree.groupBy',
 } as const;
 
-export const ContextKeys = { hasExperiments: 'resumable.hasExperiments', anyRunning: 'resumable.anyRunning' } as const;
+export const ContextKeys = {
+  hasExperiments: 'resumable.hasExperiments',
+  anyRunning: 'resumable.anyRunning',
+  /** The first scan is done: before it, "no experiment yet" would be a guess (the view's welcome waits for it). */
+  scanned: 'resumable.scanned',
+} as const;

@@ -1,13 +1,18 @@
 import * as vscode from 'vscode';
+import { registerAuthoring, type Authoring } from './authoring';
 import { registerCommands } from './commands';
+import { Dashboards, registerDashboardCommands } from './dashboard/dashboards';
 import { ContextKeys, Settings, TaskType, ViewIds } from './constants';
+import { LivePoll } from './livePoll';
 import { createLog, errorText, LOG_NAME } from './log';
 import { RunNotifications } from './notifications';
 import { DisposableOwner } from './owner';
 import { RunRegistry } from './runs';
 import { RunStatusBar } from './statusBar';
 import { ResumableTaskProvider } from './tasks';
+import { StartupTiming } from './startup';
 import { ExperimentsTree } from './tree';
+import { registerUnitCommands } from './unitCommands';
 import { RunWatcher } from './watcher';
 
 /** What the extension hands to its tests (and to other extensions). */
@@ -19,10 +24,11 @@ export interface ResumableApi {
   readonly logFile: vscode.Uri;
   /** Resolves after the first scan of the workspace. */
   readonly ready: Promise<void>;
+  /** CodeLens, the loader's diagnostics, the walkthrough (authoring.ts). */
+  readonly authoring: Authoring;
+  /** The status bar item's text as shown, and when it changes. */
+  readonly statusBar: RunStatusBar;
 }
-
-const LIVE_POLL_MS = 2000;
-const SLOW_RESCAN_TICKS = 8;
 
 export function activate(context: vscode.ExtensionContext): ResumableApi {
   const owner = new DisposableOwner();
@@ -34,11 +40,12 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
     const v = cfg().get<unknown>(Settings.groupBy, '');
     return typeof v === 'string' ? v.trim() : '';
   };
-  const registry = owner.add(new RunRegistry(log, groupBy));
+  const registry = owner.add(new RunRegistry(log, groupBy, context.workspaceState));
   const watcher = owner.add(new RunWatcher(registry, () => cfg().get<number>(Settings.refreshDebounceMs, 250), log));
-  const tree = owner.add(new ExperimentsTree(registry, () => cfg().get<number>(Settings.pageSize, 500)));
+  const startup = new StartupTiming(log, () => registry.firstSearch);
+  const tree = owner.add(new ExperimentsTree(registry, () => cfg().get<number>(Settings.pageSize, 500), startup));
   owner.add(vscode.window.createTreeView(ViewIds.experiments, { treeDataProvider: tree, showCollapseAll: true }));
-  owner.add(new RunStatusBar(registry));
+  const statusBar = owner.add(new RunStatusBar(registry));
   const notifications = new RunNotifications();
   owner.add(
     registry.onDidChange((change) => {
@@ -50,21 +57,14 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
   const tasks = new ResumableTaskProvider(context.asAbsolutePath('dist/cli.js'), () => registry.current.map((e) => e.file));
   owner.add(vscode.tasks.registerTaskProvider(TaskType, tasks));
   for (const c of registerCommands({ registry, tasks, tree, watcher, log })) owner.add(c);
+  const dashboards = owner.add(new Dashboards(registry, context.extensionUri, groupBy, log));
+  for (const c of [...registerDashboardCommands(registry, dashboards, log), ...registerUnitCommands(tasks, log)]) owner.add(c);
+  const authoring = registerAuthoring(log, registry);
+  for (const d of authoring.disposables) owner.add(d);
 
-  // Watcher events can be missed (a run folder created after the watcher started was seen to
-  // go unnoticed in code-server), so the watcher is not the only source: live runs are
-  // re-read every few seconds (only their new journal bytes); while one of our tasks runs
-  // the workspace is rescanned for new run folders; otherwise a slow rescan finds runs
-  // started from a terminal. The poll reads at once: through the debounce it would only
-  // push back the batch it joined.
-  let ticks = 0;
-  const poll = setInterval(() => {
-    ticks++;
-    const ourTaskRuns = vscode.tasks.taskExecutions.some((e) => e.task.definition.type === TaskType);
-    if (ourTaskRuns || ticks % SLOW_RESCAN_TICKS === 0) watcher.readNow([], true);
-    else watcher.readNow(registry.liveRunDirs());
-  }, LIVE_POLL_MS);
-  owner.add({ dispose: () => clearInterval(poll) });
+  // File events can be late or missing (in code-server here none arrived for a run folder), so
+  // live runs are also read on a timer and a pause is read as it ends (livePoll.ts).
+  owner.add(new LivePoll(registry, watcher));
   const onTask = (e: vscode.TaskProcessStartEvent | vscode.TaskProcessEndEvent) => {
     if (e.execution.task.definition.type === TaskType) watcher.queue(undefined, true);
   };
@@ -78,13 +78,14 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
     }),
   );
 
-  // The first scan (which loads the engine) runs after activation returns.
+  // The first scan (the last scan's runs at once, then the workspace search) runs after activation returns.
   const ready = new Promise<void>((resolve) => setTimeout(resolve, 0))
-    .then(() => registry.rescan())
-    .catch((e: unknown) => log.error(`first scan of the workspace failed: ${errorText(e)}`));
+    .then(() => registry.start())
+    .catch((e: unknown) => log.error(`first scan of the workspace failed: ${errorText(e)}`))
+    .finally(() => void vscode.commands.executeCommand('setContext', ContextKeys.scanned, true));
   log.info(`activated (VS Code ${vscode.version}, workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted'})`);
   // The log channel writes here (ExtHostOutputService: <logUri>/<channel name>.log).
-  return { registry, tasks, tree, ready, logFile: vscode.Uri.joinPath(context.logUri, `${LOG_NAME}.log`) };
+  return { registry, tasks, tree, ready, authoring, statusBar, logFile: vscode.Uri.joinPath(context.logUri, `${LOG_NAME}.log`) };
 }
 
 export function deactivate(): void {

@@ -16,6 +16,7 @@ export const FLAG_LABELS: Record<string, string> = {
   '--fresh': 'Start Fresh',
   '--retry-errors': 'Retry Errors',
   '--retry-failed': 'Retry Failed',
+  '--dry-run': 'Dry Run',
 };
 
 /**
@@ -52,7 +53,10 @@ export class ResumableTaskProvider implements vscode.TaskProvider {
       cwd: folder?.uri.fsPath ?? path.dirname(abs),
       env: { ELECTRON_RUN_AS_NODE: '1' },
     });
-    const verb = FLAG_LABELS[(def.flags ?? []).join(' ')] ?? `Run ${(def.flags ?? []).join(' ')}`;
+    const flags = def.flags ?? [];
+    // `--unit <id>` (Retry This Unit): the task is named by the unit, not by a row of flags.
+    const units = flags.flatMap((f, i) => (f === '--unit' && flags[i + 1] !== undefined ? [flags[i + 1]!] : []));
+    const verb = FLAG_LABELS[flags.join(' ')] ?? (units.length ? `Retry ${units.join(', ')}` : `Run ${flags.join(' ')}`);
     const task = new vscode.Task(
       def,
       scope ?? folder ?? vscode.TaskScope.Workspace,

@@ -2,7 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { authoringSuite } from './authoring';
+import { dashboardSuite } from './dashboard';
 import { diagnosticsSuite } from './diagnostics';
+import { freshnessSuite } from './freshness';
 import { answerNextPrompt, api, cli, runDirOf, until, waitForTaskEnd, workspaceDir, writeExperiment } from './helpers';
 
 const EVALS = () => path.join(workspaceDir(), 'evals.experiment.json');
@@ -49,7 +52,7 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
       return node && node.kind === 'experiment' && node.entry.report?.done === 40 && node;
     });
     const item = a.tree.getTreeItem(exp);
-    assert.match(String(item.description), /^40\/40 · 8 failed · completed$/);
+    assert.match(String(item.description), /^completed · 40\/40 · 32 passed · 8 failed$/);
     const groups = a.tree.getChildren(exp);
     assert.deepEqual(
       groups.map((g) => g.kind === 'group' && g.group),
@@ -151,7 +154,7 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     );
     const cancel = answerNextPrompt('showWarningMessage', undefined);
     await vscode.commands.executeCommand('resumable.repair', vscode.Uri.file(EVALS()));
-    assert.match((await cancel.asked).message, /Repair evals: \+40 adopted, 0 dropped/);
+    assert.equal((await cancel.asked).message, 'Repair the checkpoint of evals? The repair adopts 40 results the journal missed.');
     assert.ok(!fs.readFileSync(journal, 'utf8').includes('"t":"adopt"'), 'cancelled: nothing written');
     const confirm = answerNextPrompt('showWarningMessage', 'Repair');
     await vscode.commands.executeCommand('resumable.repair', vscode.Uri.file(EVALS()));
@@ -180,7 +183,7 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
     await vscode.commands.executeCommand('resumable.startFresh', vscode.Uri.file(EVALS()));
     const asked = await confirm.asked;
     assert.match(asked.message, /Start evals from scratch\?/);
-    assert.match(asked.detail ?? '', /40 finished unit\(s\).*moves to .*archive/);
+    assert.match(asked.detail ?? '', /40 finished units.*moves to .*archive/);
     assert.equal(await ended, 0);
     const archived = fs.readdirSync(path.join(dir, 'archive')).filter((d) => !d.endsWith('-before-repair'));
     assert.equal(archived.length, 1);
@@ -264,4 +267,7 @@ describe('Resumable in a real VS Code (trusted workspace)', () => {
   });
 
   describe('log, errors, other hosts', diagnosticsSuite);
+  describe('startup figure, freshness after a pause', freshnessSuite);
+  describe('writing experiments: CodeLens, the loader in the Problems view, New Experiment File', authoringSuite);
+  describe('the dashboard, Open Result, Retry This Unit', dashboardSuite);
 });

@@ -19,7 +19,19 @@ describe('Resumable in an untrusted workspace', () => {
       ),
       undefined,
     );
-    for (const cmd of ['resumable.resume', 'resumable.startFresh', 'resumable.retryErrors', 'resumable.repair']) {
+    // No Resume · Dry Run · Start Fresh lenses where nothing may run.
+    assert.deepEqual(
+      a.authoring.codeLens.provideCodeLenses(await vscode.workspace.openTextDocument(path.join(workspaceDir(), 'paced.experiment.json'))),
+      [],
+    );
+    for (const cmd of [
+      'resumable.resume',
+      'resumable.startFresh',
+      'resumable.retryErrors',
+      'resumable.repair',
+      'resumable.run',
+      'resumable.dryRun',
+    ]) {
       await vscode.commands.executeCommand(cmd, vscode.Uri.file(path.join(workspaceDir(), 'paced.experiment.json')));
     }
     await new Promise((r) => setTimeout(r, 2000));
