@@ -113,4 +113,14 @@ await Promise.all([
     format: 'iife',
     minify: true,
   }),
+  // The compare view's webview script (two runs side by side): small, it shares the dashboard's helpers.
+  build({
+    ...common,
+    entryPoints: ['media/dashboard/src/compare.ts'],
+    outfile: 'dist/compare.js',
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: true,
+  }),
 ]);

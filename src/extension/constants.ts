@@ -20,10 +20,17 @@ export const Commands = {
   retryUnit: 'resumable.retryUnit',
   /** Test hook (not in package.json): the dashboard webview's own state, optionally after setting its filter. */
   dashboardTestState: 'resumable.test.dashboardState',
+  compareRuns: 'resumable.compareRuns',
+  /** The same command, titled "Compare With…" on an experiment's row (hidden from the palette). */
+  compareWith: 'resumable.compareWith',
+  /** Test hook (not in package.json): the compare webview's own state. */
+  compareTestState: 'resumable.test.compareState',
 } as const;
 
 /** The dashboard's webview panel type. */
 export const DashboardViewType = 'resumable.dashboard';
+/** The compare view's webview panel type. */
+export const CompareViewType = 'resumable.compare';
 
 /** The Get Started walkthrough (`<publisher>.<name>#<id>`) and the context keys its steps wait for. */
 export const Walkthrough = {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { registerAuthoring, type Authoring } from './authoring';
 import { registerCommands } from './commands';
+import { ComparePanels, registerCompareCommands } from './dashboard/compare';
 import { Dashboards, registerDashboardCommands } from './dashboard/dashboards';
 import { ContextKeys, Settings, TaskType, ViewIds } from './constants';
 import { LivePoll } from './livePoll';
@@ -59,6 +60,8 @@ export function activate(context: vscode.ExtensionContext): ResumableApi {
   for (const c of registerCommands({ registry, tasks, tree, watcher, log })) owner.add(c);
   const dashboards = owner.add(new Dashboards(registry, context.extensionUri, groupBy, log));
   for (const c of [...registerDashboardCommands(registry, dashboards, log), ...registerUnitCommands(tasks, log)]) owner.add(c);
+  const compares = owner.add(new ComparePanels(registry, context.extensionUri, log));
+  for (const c of registerCompareCommands(registry, compares, log)) owner.add(c);
   const authoring = registerAuthoring(log, registry);
   for (const d of authoring.disposables) owner.add(d);
 

@@ -2,9 +2,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { CompareTestState } from '../../src/extension/dashboard/compareProtocol';
 import type { TestState } from '../../src/extension/dashboard/protocol';
 import type { TreeNode } from '../../src/extension/model/treeModel';
-import { api, cli, recordShown, runDirOf, until, waitForTaskEnd, writeExperiment } from './helpers';
+import { api, cli, recordShown, runDirOf, until, waitForTaskEnd, workspaceDir, writeExperiment } from './helpers';
 
 /** The dashboard webview's own state (the test hook), after setting its filter when given. */
 async function shown(runDir: string, filter?: string): Promise<TestState | undefined> {
@@ -142,5 +143,46 @@ export function dashboardSuite(): void {
       ['q-05/beta'],
       'only that unit was requeued and ran',
     );
+  });
+
+  it('the compare view of two runs shows the unit that regressed and both pass rates', async () => {
+    const a = await api();
+    // A unit that passes unless its item is BREAK (and, as the fixture's, every fifth item fails).
+    fs.writeFileSync(
+      path.join(workspaceDir(), 'cmpunit.js'),
+      `const fs = require('node:fs'); const path = require('node:path'); const item = process.env.RESUMABLE_ITEM_ID;
+fs.writeFileSync(path.join(process.env.RESUMABLE_UNIT_DIR, 'result.json'), JSON.stringify({ passed: Number(item.slice(2)) % 5 !== 0 && item !== process.env.BREAK }));`,
+    );
+    writeExperiment('cmpa', { run: { command: ['node', 'cmpunit.js'] } });
+    writeExperiment('cmpb', { run: { command: ['node', 'cmpunit.js'], env: { BREAK: 'q-03' } } });
+    for (const name of ['cmpa', 'cmpb']) {
+      const r = await cli(['run', `${name}.experiment.json`]);
+      assert.equal(r.code, 0, r.out);
+    }
+    const [dirA, dirB] = [runDirOf('cmpa')!, runDirOf('cmpb')!];
+    await until(
+      'both runs in the registry',
+      () => a.registry.runOf(dirA)?.report.done === 20 && a.registry.runOf(dirB)?.report.done === 20,
+    );
+    await vscode.commands.executeCommand('resumable.compareRuns', dirA, dirB);
+    const st = await until(
+      'the comparison in the webview',
+      async () => {
+        const s = await vscode.commands.executeCommand<CompareTestState | undefined>('resumable.test.compareState', dirA, dirB);
+        return s && s.renders > 0 ? s : undefined;
+      },
+      60_000,
+    );
+    assert.equal(st.error, '');
+    assert.equal(st.matched, 20);
+    assert.deepEqual(st.regressions, ['q-03']);
+    assert.deepEqual(st.fixes, []);
+    assert.equal(st.groups.length, 1, JSON.stringify(st.groups));
+    assert.match(st.groups[0]!.a, /^16\/20 80% \[\d+%–\d+%\]$/);
+    assert.match(st.groups[0]!.b, /^15\/20 75% \[\d+%–\d+%\]$/);
+    assert.equal(st.groups[0]!.points, '−5 pts');
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === 'Resumable: cmpa ↔ cmpb');
+    assert.equal(tabs.length, 1);
+    for (const t of tabs) await vscode.window.tabGroups.close(t);
   });
 }
