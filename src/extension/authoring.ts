@@ -38,6 +38,14 @@ export function registerAuthoring(log: Log, registry: RunRegistry): Authoring {
     // however the run was started (CodeLens, ▶, the tree, the palette).
     registry.onDidChange((change) => {
       if (change.changed.some((c) => c.next.status === 'paused_rate_limit')) setContext(Walkthrough.sawPauseKey);
+      // A run seen going from live to completed is a resume to the end too: in code-server a task's
+      // end event came without its exit code now and then, and the step stayed unchecked.
+      if (
+        change.changed.some(
+          (c) => c.next.status === 'completed' && (c.prev?.status === 'running' || c.prev?.status === 'paused_rate_limit'),
+        )
+      )
+        setContext(Walkthrough.finishedKey);
     }),
     vscode.tasks.onDidStartTaskProcess((e) => {
       const def = e.execution.task.definition as { type?: string; flags?: readonly string[] };

@@ -149,7 +149,11 @@ export async function walkThrough({ browser, server, workspace, log }) {
     assert.equal(done.counts.passed + done.counts.failed, 200);
     // The last step is checked when the run's task ends; the walkthrough re-renders then (and
     // takes the focus, which would close a palette opened meanwhile): wait for it first.
-    await checked('Resume it to the end').waitFor({ timeout: 30_000 });
+    // In CI the walkthrough's page was once left blank (the tab open, nothing drawn): then it is
+    // opened again below, where the step must be checked all the same.
+    await checked('Resume it to the end')
+      .waitFor({ timeout: 30_000 })
+      .catch(() => log('ui: the walkthrough page was not drawn after the run; opening it again'));
     // The whole walkthrough in view for the last picture: no panel, no toasts.
     await palette('View: Hide Panel');
     await page.locator('#workbench\\.parts\\.panel').waitFor({ state: 'hidden' });
