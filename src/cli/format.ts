@@ -164,3 +164,15 @@ function cutName(f: ProgressFacts, g: Glyphs, width: number): string {
   const room = width - displayWidth(numbers) - displayWidth(g.ellipsis);
   return room > 0 ? `${cutToWidth(f.name, room)}${g.ellipsis}${numbers}` : numbers.trimStart();
 }
+
+/** A pass rate and its interval as `status` and `compare` print them: "67% [21%–94%]". */
+export function formatRate(w: { readonly rate: number; readonly low: number; readonly high: number }): string {
+  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
+  return `${pct(w.rate)} [${pct(w.low)}–${pct(w.high)}]`;
+}
+
+/** A metric's mean: three significant digits, in exponent form when tiny or huge. */
+export function formatMetric(x: number): string {
+  const a = Math.abs(x);
+  return a !== 0 && (a < 0.01 || a >= 1e6) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
+}

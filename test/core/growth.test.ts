@@ -1,7 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadExperimentText, type LoadedExperiment } from '../../src/core/config/load';
-import { freeze } from '../../src/core/model/frozen';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freeze, peekFrozenHash, writeFrozen } from '../../src/core/model/frozen';
+import { tmpDir } from '../helpers/tmp';
 import { growthOf, growthText, type Growth } from '../../src/core/model/growth';
 
 /** An experiment from inline rows and a config patch: what a user's edit makes of it. */
@@ -79,4 +83,18 @@ test('a runtime knob alone is not even a new config', async () => {
   const a = await experiment(rows);
   const b = await experiment(rows, { concurrency: 3, retries: { maxAttempts: 5 } });
   assert.deepEqual(await growth(a, b), { kind: 'same' });
+});
+
+test('the frozen config names its hash in its first bytes, read without parsing the rest; a FIFO or a link is not read', async () => {
+  const dir = tmpDir();
+  const a = await experiment(rows);
+  const file = path.join(dir, 'experiment.json');
+  await writeFrozen(file, freeze(a, 0));
+  assert.equal(peekFrozenHash(file), a.hash);
+  fs.symlinkSync(file, path.join(dir, 'link.json'));
+  assert.equal(peekFrozenHash(path.join(dir, 'link.json')), undefined);
+  execFileSync('mkfifo', [path.join(dir, 'fifo.json')]);
+  assert.equal(peekFrozenHash(path.join(dir, 'fifo.json')), undefined);
+  fs.writeFileSync(path.join(dir, 'other.json'), JSON.stringify({ hash: a.hash }));
+  assert.equal(peekFrozenHash(path.join(dir, 'other.json')), undefined, 'another layout: read it whole');
 });

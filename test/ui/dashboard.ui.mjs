@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { palette as openCommand } from './workbench.mjs';
 
 const shots = path.resolve('test-artifacts');
 
@@ -24,14 +25,7 @@ export async function dashboardMidRunAndEnd({ browser, server, workspace, log })
   const page = await browser.newPage();
   await page.setViewportSize({ width: 1500, height: 1000 });
   const shot = (name) => page.screenshot({ path: path.join(shots, `dashboard-${name}.png`) });
-  const palette = async (title) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
+  const palette = (title) => openCommand(page, title);
   let runner;
   try {
     await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);

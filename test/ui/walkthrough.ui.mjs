@@ -5,32 +5,15 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { palette as openCommand, until } from './workbench.mjs';
 
 const shots = path.resolve('test-artifacts');
-
-/** Polls `fn` (every 200 ms) until it returns something truthy: waiting for what the run writes, never a fixed sleep. */
-async function until(what, fn, timeoutMs = 60_000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 export async function walkThrough({ browser, server, workspace, log }) {
   fs.mkdirSync(shots, { recursive: true });
   const page = await browser.newPage();
   const shot = (name) => page.screenshot({ path: path.join(shots, `walkthrough-${name}.png`) });
-  const palette = async (title) => {
-    await page.keyboard.press('F1');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-    await page.keyboard.press('Enter');
-  };
+  const palette = (title) => openCommand(page, title);
   const walkthrough = page.locator('.gettingStartedContainer');
   const IDS = {
     'Open the quickstart': 'openQuickstart',

@@ -5,6 +5,7 @@ import { RunFollower } from '../../core/status/report';
 import { wilson } from '../../core/status/wilson';
 import type { CompareArgs } from '../resultsArgs';
 import { runFolderArg } from '../runFolderArg';
+import { formatMetric, formatRate } from '../format';
 import { out } from '../stdio';
 
 const LIST = 10;
@@ -83,7 +84,7 @@ function points(g: GroupDelta): string {
 
 /** " · score 0.5 → 0.6": each metric's mean in A and in B. */
 function metricText(g: GroupDelta): string {
-  const show = (x: number | null) => (x === null ? '-' : String(Number(x.toPrecision(3))));
+  const show = (x: number | null) => (x === null ? '-' : formatMetric(x));
   return Object.entries(g.metrics)
     .map(([k, m]) => ` · ${k} ${show(m.a)} → ${show(m.b)}`)
     .join('');
@@ -92,8 +93,7 @@ function metricText(g: GroupDelta): string {
 function rate(passed: number, total: number): string {
   const w = wilson(passed, total);
   if (!w) return '-';
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-  return `${passed}/${total} ${pct(w.rate)} [${pct(w.low)}–${pct(w.high)}]`;
+  return `${passed}/${total} ${formatRate(w)}`;
 }
 
 function firstLine(s: string): string {

@@ -15,7 +15,7 @@ import { doneCount, emptyCounts, newView, type Counts } from '../../core/model/v
 import { wilson } from '../../core/status/wilson';
 import { formatConcurrency, formatWorkers } from '../../core/model/spendText';
 import { spendLine } from '../../core/status/spendLines';
-import { formatClock, formatCounts, formatDuration, formatSpend } from '../format';
+import { formatClock, formatCounts, formatDuration, formatMetric, formatRate, formatSpend } from '../format';
 import { readReports } from '../reports';
 import { out } from '../stdio';
 
@@ -155,8 +155,7 @@ function notStarted(exp: LoadedExperiment, target: string, where: RunFolder | un
 
 /** " · pass 67% [21–94%] · score 0.72": the pass rate over units with a verdict, its 95% interval, the metrics' means. */
 export function scoreText(g: GroupCount): string {
-  const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
-  const rate = g.passRate ? ` · pass ${pct(g.passRate.rate)} [${pct(g.passRate.low)}–${pct(g.passRate.high)}]` : '';
+  const rate = g.passRate ? ` · pass ${formatRate(g.passRate)}` : '';
   const metrics = Object.entries(g.metrics ?? {})
     .map(([k, m]) => ` · ${k} ${formatMetric(m.mean)}`)
     .join('');
@@ -178,11 +177,6 @@ function overall(groups: readonly GroupCount[]): GroupCount {
   }
   const rate = wilson(counts.passed, counts.passed + counts.failed);
   return { group: '', total: 0, counts, ...(rate ? { passRate: rate } : {}), ...(Object.keys(metrics).length ? { metrics } : {}) };
-}
-
-function formatMetric(x: number): string {
-  const a = Math.abs(x);
-  return a !== 0 && (a < 0.01 || a >= 1e6) ? x.toExponential(2) : String(Number(x.toPrecision(3)));
 }
 
 type WithReasons = RunReport & { readonly reasons: readonly Reason[] };

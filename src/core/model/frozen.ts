@@ -154,6 +154,34 @@ export function readFrozen(file: string): FrozenExperiment | undefined {
   return v as FrozenExperiment;
 }
 
+/**
+ * The config hash a frozen config names, from its first bytes only (the writer puts it third,
+ * after schemaVersion and name): deciding which run folder a file continues should not parse a
+ * million frozen items that `openRun` reads again under the lock. Undefined for anything else
+ * (not a regular file, another layout, damage): then the caller reads it whole.
+ */
+export function peekFrozenHash(file: string): string | undefined {
+  let fd: number;
+  try {
+    // Non-blocking and not through a link: a FIFO here must not hang the lookup.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(4096);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return /^\{\s*"schemaVersion":\s*\d+,\s*"name":\s*"(?:[^"\\]|\\.)*",\s*"hash":\s*"([0-9a-f]{8,})"/.exec(
+      buf.toString('utf8', 0, n),
+    )?.[1];
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export async function writeFrozen(file: string, frozen: FrozenExperiment): Promise<void> {
   if (fs.existsSync(file)) return;
   await writeJsonAtomic(file, frozen);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Clock } from '../clock';
+import { sleep, type Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
 import { isUserError } from '../errors';
 import { freeze, readFrozen, unitsOfFrozen } from '../model/frozen';
@@ -58,7 +58,7 @@ async function takeTurn(file: string, clock: Clock): Promise<HeldLock> {
       return (await HeldLock.acquire(file, clock)).lock;
     } catch (e) {
       if (!isUserError(e) || i >= 200) throw e;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(clock, 50);
     }
   }
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { LoadedExperiment } from '../config/load';
-import { DamagedFrozenError, readFrozen, type FrozenExperiment } from '../model/frozen';
+import { DamagedFrozenError, peekFrozenHash, readFrozen, type FrozenExperiment } from '../model/frozen';
 import { growthOf, type Growth } from '../model/growth';
 import { runFolderFor } from '../store/paths';
 import { otherRuns, type OtherRun } from './drift';
@@ -28,7 +28,10 @@ export type RunFolder =
 export function whichRun(exp: LoadedExperiment): RunFolder {
   const own = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
   const others = otherRuns(exp, own);
-  const ownFrozen = frozenOrDamaged(path.join(own, 'experiment.json'));
+  const ownFile = path.join(own, 'experiment.json');
+  // The usual case, a resume of the run this config started: known from the file's first bytes.
+  if (others.length === 0 && peekFrozenHash(ownFile) === exp.hash) return { kind: 'own', root: own };
+  const ownFrozen = frozenOrDamaged(ownFile);
   if (others.length === 0) {
     // A run that grew and was then cut back to the config it was started with: it grows again.
     if (ownFrozen && ownFrozen !== 'damaged' && ownFrozen.hash !== exp.hash) {

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { createPanel, pageHtml, PageQueries } from './webviewPage';
 import type { CompareSide, Comparison, MatchBy, UnitChange } from '../../core/index';
 import { CompareViewType, Commands } from '../constants';
 import { engine } from '../engine';
@@ -77,8 +77,7 @@ export function shownComparison(c: Comparison): ShownComparison {
 export class ComparePanel implements vscode.Disposable {
   readonly panel: vscode.WebviewPanel;
   private readonly subs: vscode.Disposable[] = [];
-  private readonly answers = new Map<number, (s: CompareTestState) => void>();
-  private seq = 0;
+  private readonly queries = new PageQueries<CompareTestState>();
   private disposed = false;
   /** The unit ids of each side: the only ones the webview may ask to open. */
   private ids: { a: Set<string>; b: Set<string> } = { a: new Set(), b: new Set() };
@@ -92,11 +91,7 @@ export class ComparePanel implements vscode.Disposable {
     onDispose: () => void,
   ) {
     const [la, lb] = labelsOf(registry, runDirA, runDirB);
-    this.panel = vscode.window.createWebviewPanel(CompareViewType, `Resumable: ${la} ↔ ${lb}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media', 'dashboard')],
-    });
-    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'resumable.svg');
+    this.panel = createPanel(CompareViewType, `Resumable: ${la} ↔ ${lb}`, extensionUri);
     this.panel.webview.html = this.html();
     this.subs.push(
       this.panel.webview.onDidReceiveMessage((m: FromCompareWebview) => this.onMessage(m)),
@@ -113,18 +108,7 @@ export class ComparePanel implements vscode.Disposable {
 
   /** Test hook: what the webview shows (undefined while its page is still loading). */
   testState(): Promise<CompareTestState | undefined> {
-    const seq = ++this.seq;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.answers.delete(seq);
-        resolve(undefined);
-      }, 2000);
-      this.answers.set(seq, (st) => {
-        clearTimeout(timer);
-        resolve(st);
-      });
-      void this.post({ type: 'testQuery', seq });
-    });
+    return this.queries.ask((seq) => void this.post({ type: 'testQuery', seq }));
   }
 
   private onMessage(m: FromCompareWebview): void {
@@ -144,8 +128,7 @@ export class ComparePanel implements vscode.Disposable {
       }
       case 'testState': {
         const { type: _t, ...state } = m;
-        this.answers.get(m.seq)?.(state);
-        this.answers.delete(m.seq);
+        this.queries.answer(m.seq, state);
         return;
       }
     }
@@ -168,32 +151,12 @@ export class ComparePanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const w = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const script = w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'compare.js'));
-    const css = (name: string) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard', name)).toString();
-    const csp = [
-      "default-src 'none'",
-      `img-src ${w.cspSource} data:`,
-      `style-src ${w.cspSource}`,
-      `font-src ${w.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css('dashboard.css')}">
-<link rel="stylesheet" href="${css('compare.css')}">
-<title>Resumable compare</title>
-</head>
-<body>
-<main id="app" aria-busy="true"><p class="muted">Comparing the runs…</p></main>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return pageHtml(this.panel.webview, this.extensionUri, {
+      script: 'compare.js',
+      styles: ['dashboard.css', 'compare.css'],
+      title: 'Resumable compare',
+      loading: 'Comparing the runs…',
+    });
   }
 
   dispose(): void {

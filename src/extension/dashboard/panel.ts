@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { createPanel, pageHtml, PageQueries } from './webviewPage';
 import { runHistory } from '../../core/status/history';
 import { DashboardViewType } from '../constants';
 import { errorText, type Log } from '../log';
@@ -28,8 +28,7 @@ export class DashboardPanel implements vscode.Disposable {
   private ready = false;
   private dirty = false;
   private chain: Promise<void> = Promise.resolve();
-  private seq = 0;
-  private readonly answers = new Map<number, (s: TestState) => void>();
+  private readonly queries = new PageQueries<TestState>();
   private disposed = false;
   /** Whether this load of the page has had its full rows. */
   private sentInit = false;
@@ -46,11 +45,7 @@ export class DashboardPanel implements vscode.Disposable {
   ) {
     const run = registry.runOf(runDir);
     const name = run?.report.name ?? path.basename(runDir);
-    this.panel = vscode.window.createWebviewPanel(DashboardViewType, `Resumable: ${name}`, vscode.ViewColumn.Active, {
-      enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media', 'dashboard')],
-    });
-    this.panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'resumable.svg');
+    this.panel = createPanel(DashboardViewType, `Resumable: ${name}`, extensionUri);
     this.panel.webview.html = this.html();
     this.subs.push(
       this.panel.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m)),
@@ -75,19 +70,7 @@ export class DashboardPanel implements vscode.Disposable {
 
   /** Test hook: the webview's own state (what it shows), after setting its filter when given. */
   testState(filter?: string): Promise<TestState | undefined> {
-    const seq = ++this.seq;
-    return new Promise<TestState | undefined>((resolve) => {
-      // A page still loading has no listener yet: no answer, and the test asks again.
-      const timer = setTimeout(() => {
-        this.answers.delete(seq);
-        resolve(undefined);
-      }, 2000);
-      this.answers.set(seq, (st) => {
-        clearTimeout(timer);
-        resolve(st);
-      });
-      void this.post({ type: 'testQuery', seq, ...(filter !== undefined ? { filter } : {}) });
-    });
+    return this.queries.ask((seq) => void this.post({ type: 'testQuery', seq, ...(filter !== undefined ? { filter } : {}) }));
   }
 
   private onMessage(m: FromWebview): void {
@@ -113,8 +96,7 @@ export class DashboardPanel implements vscode.Disposable {
         return;
       case 'testState': {
         const { type: _t, ...state } = m;
-        this.answers.get(m.seq)?.(state);
-        this.answers.delete(m.seq);
+        this.queries.answer(m.seq, state);
         return;
       }
     }
@@ -170,32 +152,12 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const w = this.panel.webview;
-    const nonce = randomBytes(16).toString('base64');
-    const script = w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'dashboard.js'));
-    const css = (name: string) => w.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'dashboard', name)).toString();
-    const csp = [
-      "default-src 'none'",
-      `img-src ${w.cspSource} data:`,
-      `style-src ${w.cspSource}`,
-      `font-src ${w.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css('dashboard.css')}">
-<link rel="stylesheet" href="${css('results.css')}">
-<title>Resumable dashboard</title>
-</head>
-<body>
-<main id="app" aria-busy="true"><p class="muted">Reading the run…</p></main>
-<script nonce="${nonce}" src="${script.toString()}"></script>
-</body>
-</html>`;
+    return pageHtml(this.panel.webview, this.extensionUri, {
+      script: 'dashboard.js',
+      styles: ['dashboard.css', 'results.css'],
+      title: 'Resumable dashboard',
+      loading: 'Reading the run…',
+    });
   }
 
   dispose(): void {
