@@ -42,12 +42,16 @@ export class RateLimitStreaks {
       return result;
     }
     const n = (this.streaks.get(unitId) ?? 0) + 1;
-    if (n < this.cap) {
+    // The cap is lowered for the doubling default pause; an answer that said when the limit
+    // resets (an API's own word, paused for that long) is held to the plain one: many units
+    // sharing a small quota each meet several such answers in a row.
+    const cap = result.resetAt !== undefined ? Math.max(this.cap, RATE_LIMITS_IN_A_ROW) : this.cap;
+    if (n < cap) {
       this.streaks.set(unitId, n);
       return result;
     }
     this.streaks.delete(unitId);
-    return { ...result, status: 'error', why: streakWhy(this.cap, result.why), resetAt: undefined };
+    return { ...result, status: 'error', why: streakWhy(cap, result.why), resetAt: undefined };
   }
 }
 
