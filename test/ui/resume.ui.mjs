@@ -31,7 +31,8 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
     await page.keyboard.press('Enter');
     await page.getByText('Resume which experiment?').first().waitFor();
     await page.keyboard.type('paced');
-    await page.waitForTimeout(300);
+    // Filtered: the focused row (what Enter picks) is the one typed.
+    await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'paced' }).first().waitFor();
     await shot('2-pick-experiment');
     await page.keyboard.press('Enter');
     log('ui: started "paced" from the palette');
@@ -46,16 +47,25 @@ export async function resumeFromPalette({ browser, server, workspace, log }) {
     log(`ui: tree row during the pause "${pausedRow}"`);
     assert.match(pausedRow ?? '', /rate limited \(\d+s\) · \d+\/60/, 'the row says the pause first');
     await shot('3-rate-limit-countdown');
-    await page.waitForTimeout(2100);
-    const countdown2 = await status
-      .getByText(/rate limited/)
-      .first()
-      .textContent();
+    // The next tick of the countdown, waited for (the status bar's own text changing).
+    let countdown2 = countdown1;
+    for (const end = Date.now() + 10_000; countdown2 === countdown1 && Date.now() < end;) {
+      await new Promise((r) => setTimeout(r, 200));
+      countdown2 = await status
+        .getByText(/rate limited|paced/)
+        .first()
+        .textContent();
+    }
     log(`ui: status bar "${countdown1}" then "${countdown2}"`);
     assert.notEqual(countdown1, countdown2, 'the countdown ticks');
 
     const toast = page.locator('.notification-toast').filter({ hasText: 'paced finished' });
     await toast.waitFor({ timeout: 90_000 });
+    // The notice comes from the task's end; the tree shows the run's last lines on its next read.
+    await tree
+      .filter({ hasText: /paced.*completed/ })
+      .first()
+      .waitFor({ timeout: 30_000 });
     const rows = await tree.allTextContents();
     const pacedRow = rows.find((r) => r.includes('paced'));
     log(`ui: tree row "${pacedRow}", notification "${(await toast.textContent())?.trim()}"`);
