@@ -164,7 +164,7 @@ test('aggregate: per-shard state (running, paused, interrupted, done, missing, s
   applyRecord(v2, { t: 'runner_start', ts: 1, pid: 11, host: 'node-b' });
   for (const r of ended(of(2)[0]!)) applyRecord(v2, r);
   const agg = aggregateShards(
-    us,
+    us.map((u) => u.id),
     ks,
     base,
     n,
@@ -187,6 +187,13 @@ test('aggregate: per-shard state (running, paused, interrupted, done, missing, s
   assert.equal(agg.counts.running, 1);
   assert.equal(agg.status, 'paused_rate_limit');
   assert.equal(agg.rateLimitedUntil, now + 60_000);
-  const none = aggregateShards(us, ks, newView(us.map((u) => u.id)), n, [], now);
+  const none = aggregateShards(
+    us.map((u) => u.id),
+    ks,
+    newView(us.map((u) => u.id)),
+    n,
+    [],
+    now,
+  );
   assert.deepEqual([none.status, none.shards.map((s) => s.state)], ['not_started', ['missing', 'missing', 'missing']]);
 });

@@ -1,23 +1,7 @@
-import type { EndStatus, JournalRecord, Outcome, RunStatus } from '../store/events';
+import type { EndStatus, JournalRecord, RunStatus } from '../store/events';
+import { statusCode, UnitTable, type UnitStatus } from './unitTable';
 
-/** What the journal says about one unit. */
-export interface UnitView {
-  /** Last outcome, `running` between a start and its end, `pending` otherwise. */
-  status: Outcome | 'running' | 'pending';
-  /** Attempts that counted against the retry budget (rate limits and interrupts do not). */
-  attempts: number;
-  /** pid and start time of the attempt in flight, to find it again after a crash. */
-  pid?: number;
-  pst?: number;
-  lastEnd?: number;
-  lastDuration?: number;
-  why?: string;
-  /** Spent by all its attempts (set only when some attempt reported it). */
-  usd?: number;
-  tok?: number;
-  /** Its last outcome's `result.metrics` (an outcome without them clears them). */
-  m?: Record<string, number>;
-}
+export type { UnitView } from './unitTable';
 
 /** What the run's attempts spent, as their ends in the journal say (every attempt counts, retries too). */
 export interface Spend {
@@ -45,7 +29,7 @@ export interface Counts {
 }
 
 export interface RunView {
-  readonly units: Map<string, UnitView>;
+  readonly units: UnitTable;
   counts: Counts;
   header?: { run: string; hash: string; shard?: string };
   pause?: { until: number; src: string; why?: string };
@@ -77,8 +61,7 @@ export function emptyCounts(): Counts {
 }
 
 export function newView(unitIds: Iterable<string>): RunView {
-  const units = new Map<string, UnitView>();
-  for (const id of unitIds) units.set(id, { status: 'pending', attempts: 0 });
+  const units = new UnitTable(Array.isArray(unitIds) ? (unitIds as string[]) : [...unitIds]);
   const counts = emptyCounts();
   counts.pending = units.size;
   return { units, counts, pauseCount: 0, sessions: 0, recentEnds: [], spend: { usd: 0, tokens: 0, attempts: 0 } };
@@ -108,54 +91,53 @@ export function applyRecord(view: RunView, r: JournalRecord): void {
       view.concurrency = undefined;
       view.session = { start: r.ts, idle: [] };
       // A runner that died left its units "running": they are pending until proven otherwise.
-      for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
+      pendAllRunning(view);
       return;
     case 'runner_end':
       view.lastStatus = r.status;
       view.runnerEnded = true;
       closeIdle(view, r.ts);
-      for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
+      pendAllRunning(view);
       return;
     case 'merged':
       // Units a killed shard left in flight are pending in the merged run.
       view.lastStatus = r.missing === 0 ? 'completed' : 'interrupted';
       view.pause = undefined;
-      for (const u of view.units.values()) if (u.status === 'running') move(view, u, 'pending');
+      pendAllRunning(view);
       return;
     case 'start': {
-      const u = view.units.get(r.u);
-      if (!u) return;
+      const u = view.units.indexOf(r.u);
+      if (u < 0) return;
       move(view, u, 'running');
-      u.pid = r.pid;
-      u.pst = r.pst;
+      view.units.inFlight.set(u, { pid: r.pid, pst: r.pst });
       return;
     }
     case 'end': {
-      const u = view.units.get(r.u);
-      if (!u) return;
+      const u = view.units.indexOf(r.u);
+      if (u < 0) return;
       endUnit(view, u, r.s, r.ts, r.a);
-      u.lastDuration = r.d;
-      u.why = r.why;
+      view.units.lastDuration[u] = r.d ?? NaN;
+      view.units.setWhy(u, r.why);
       // A rate limit is no outcome: the metrics of the last one stay.
-      if (r.s !== 'rate_limited' && (r.m !== undefined || u.m !== undefined)) u.m = r.m;
+      if (r.s !== 'rate_limited') setMetrics(view, u, r.m);
       if (r.usd !== undefined || r.tok !== undefined) addSpend(view, u, r.usd, r.tok);
       return;
     }
     case 'adopt': {
-      const u = view.units.get(r.u);
-      if (!u) return;
-      endUnit(view, u, r.s, r.ts, u.attempts + 1, false);
-      u.why = r.why;
-      if (r.m !== undefined || u.m !== undefined) u.m = r.m;
+      const u = view.units.indexOf(r.u);
+      if (u < 0) return;
+      endUnit(view, u, r.s, r.ts, view.units.attempts[u]! + 1, false);
+      view.units.setWhy(u, r.why);
+      setMetrics(view, u, r.m);
       if (r.usd !== undefined || r.tok !== undefined) addSpend(view, u, r.usd, r.tok);
       return;
     }
     case 'requeue':
       for (const id of r.u) {
-        const u = view.units.get(id);
-        if (!u || u.status === 'running') continue;
+        const u = view.units.indexOf(id);
+        if (u < 0 || view.units.statusAt(u) === 'running') continue;
         move(view, u, 'pending');
-        u.attempts = 0;
+        view.units.attempts[u] = 0;
       }
       return;
     case 'conc':
@@ -189,16 +171,28 @@ function closeIdle(view: RunView, ts: number): void {
   if (open) open.to = Math.max(ts, open.from);
 }
 
-function addSpend(view: RunView, u: UnitView, usd: number | undefined, tok: number | undefined): void {
+function pendAllRunning(view: RunView): void {
+  const st = view.units.status;
+  if (view.counts.running === 0) return;
+  const running = statusCode('running');
+  for (let i = 0; i < st.length; i++) if (st[i] === running) move(view, i, 'pending');
+}
+
+function setMetrics(view: RunView, u: number, m: Record<string, number> | undefined): void {
+  if (m === undefined) view.units.metrics.delete(u);
+  else view.units.metrics.set(u, m);
+}
+
+function addSpend(view: RunView, u: number, usd: number | undefined, tok: number | undefined): void {
   view.spend.attempts++;
   if (usd !== undefined && Number.isFinite(usd)) {
     // Sums of binary fractions drift (0.12000000000000009): money is kept to a billionth of a dollar.
     view.spend.usd = roundUsd(view.spend.usd + usd);
-    u.usd = roundUsd((u.usd ?? 0) + usd);
+    view.units.usd.set(u, roundUsd((view.units.usd.get(u) ?? 0) + usd));
   }
   if (tok !== undefined && Number.isFinite(tok)) {
     view.spend.tokens += tok;
-    u.tok = (u.tok ?? 0) + tok;
+    view.units.tok.set(u, (view.units.tok.get(u) ?? 0) + tok);
   }
 }
 
@@ -215,27 +209,26 @@ export function projectedSpend(view: RunView): Spend | undefined {
   return { usd: s.usd + perAttempt.usd * left, tokens: Math.round(s.tokens + perAttempt.tokens * left), attempts: s.attempts + left };
 }
 
-function endUnit(view: RunView, u: UnitView, s: EndStatus, ts: number, attempt: number, work = true): void {
-  u.pid = undefined;
-  u.pst = undefined;
+function endUnit(view: RunView, u: number, s: EndStatus, ts: number, attempt: number, work = true): void {
+  view.units.inFlight.delete(u);
   if (s === 'interrupted') return move(view, u, 'pending');
-  if (s !== 'rate_limited') u.attempts = Math.max(u.attempts, attempt);
+  if (s !== 'rate_limited') view.units.attempts[u] = Math.max(view.units.attempts[u]!, attempt);
   move(view, u, s);
   if (s !== 'rate_limited') {
-    u.lastEnd = ts;
+    view.units.lastEnd[u] = ts;
     if (!work) return;
     view.recentEnds.push(ts);
     if (view.recentEnds.length > RECENT * 2) view.recentEnds.splice(0, view.recentEnds.length - RECENT);
   }
 }
 
-function move(view: RunView, u: UnitView, to: UnitView['status']): void {
-  view.counts[u.status]--;
+function move(view: RunView, u: number, to: UnitStatus): void {
+  view.counts[view.units.statusAt(u)]--;
   view.counts[to]++;
-  u.status = to;
+  view.units.status[u] = statusCode(to);
 }
 
-export function isFinal(status: UnitView['status']): boolean {
+export function isFinal(status: UnitStatus): boolean {
   return status === 'passed' || status === 'failed' || status === 'error';
 }
 

@@ -51,10 +51,16 @@ export function planRun(
     because(why, unit.id);
   };
   const max = exp.config.retries.maxAttempts;
-  for (const unit of exp.units) {
-    const v = view.units.get(unit.id);
-    if (!v) continue;
-    switch (v.status) {
+  const table = view.units;
+  for (let k = 0; k < exp.units.length; k++) {
+    const unit = exp.units[k]!;
+    // By index, not `get` (a million units would make a million objects); the view of an
+    // unsharded run holds the units in the same order, so most lookups need no hashing.
+    const i = table.ids[k] === unit.id ? k : table.indexOf(unit.id);
+    if (i < 0) continue;
+    const status = table.statusAt(i);
+    const attempts = table.attempts[i]!;
+    switch (status) {
       case 'passed':
         because('skip: passed', unit.id);
         continue;
@@ -64,14 +70,14 @@ export function planRun(
         continue;
       case 'error':
         if (flags.retryErrors) run(unit, 'run: error, --retry-errors', true);
-        else if (v.attempts < max) run(unit, `run: error with attempts left (${v.attempts} of ${max} used)`);
+        else if (attempts < max) run(unit, `run: error with attempts left (${attempts} of ${max} used)`);
         else because('skip: error, attempts used up (use --retry-errors)', unit.id);
         continue;
       case 'rate_limited':
         run(unit, 'run: was rate limited');
         continue;
       default:
-        run(unit, v.attempts > 0 || v.status === 'running' ? 'run: was in flight when the last runner stopped' : 'run: not started');
+        run(unit, attempts > 0 || status === 'running' ? 'run: was in flight when the last runner stopped' : 'run: not started');
     }
   }
   const why = [flags.retryErrors && '--retry-errors', flags.retryFailed && '--retry-failed'].filter(Boolean).join(' ');

@@ -21,11 +21,9 @@ export async function settleOrphans(paths: RunPaths, view: RunView, clock: Clock
   const tag = paths.shard ? `${paths.shard.k}of${paths.shard.n}` : '-';
   const groups = new Map<number, () => boolean>();
   for (const p of findRunProcesses(paths.root, tag)) groups.set(p.pgid, () => isAlive(p.pid));
-  for (const u of view.units.values()) {
-    if (u.status === 'running' && u.pid !== undefined && isAlive(u.pid, u.pst)) {
-      const { pid, pst } = u;
-      groups.set(pid, () => isAlive(pid, pst));
-    }
+  // Only units with an attempt in flight have a pid: no walk over a million finished ones.
+  for (const [i, { pid, pst }] of view.units.inFlight) {
+    if (view.units.statusAt(i) === 'running' && pid !== undefined && isAlive(pid, pst)) groups.set(pid, () => isAlive(pid, pst));
   }
   if (groups.size === 0) return undefined;
   const deadline = clock.now() + graceMs;

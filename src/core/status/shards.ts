@@ -1,8 +1,8 @@
-import type { Unit } from '../config/units';
 import type { RunStatus } from '../store/events';
 import { LOCK_STALE_MS } from '../store/lock';
 import { doneCount, emptyCounts, type ConcurrencyView, type Counts, type RunView, type Spend, type UnitView } from '../model/view';
 import { etaOfView } from '../model/eta';
+import { UnitTable } from '../model/unitTable';
 import { addConcurrency, addSpend, noSpend, spendOrNull } from './spendAndConcurrency';
 
 /** Where one shard of a sharded run stands. */
@@ -38,7 +38,7 @@ export interface ShardInput {
 }
 
 export interface ShardedAggregate {
-  readonly units: Map<string, UnitView>;
+  readonly units: UnitTable;
   readonly counts: Counts;
   readonly shards: ShardReport[];
   readonly status: RunStatus | 'not_started';
@@ -62,7 +62,7 @@ function touched(u: UnitView | undefined): u is UnitView {
  * (computed once by the caller: hashing a million ids on every poll would not be cheap).
  */
 export function aggregateShards(
-  units: readonly Unit[],
+  ids: readonly string[],
   shardOfUnit: ArrayLike<number>,
   base: RunView,
   n: number,
@@ -71,15 +71,15 @@ export function aggregateShards(
 ): ShardedAggregate {
   const byK = new Map(inputs.map((i) => [i.k, i]));
   const perShard = Array.from({ length: n }, () => ({ total: 0, counts: emptyCounts() }));
-  const merged = new Map<string, UnitView>();
+  const merged = new UnitTable(ids);
   const counts = emptyCounts();
-  for (let i = 0; i < units.length; i++) {
-    const unit = units[i]!;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
     const k = shardOfUnit[i]!;
-    const own = byK.get(k)?.view?.units.get(unit.id);
-    const fromBase = base.units.get(unit.id);
+    const own = byK.get(k)?.view?.units.get(id);
+    const fromBase = base.units.get(id);
     const v = touched(own) ? withBaseSpend(own, fromBase) : (fromBase ?? { status: 'pending' as const, attempts: 0 });
-    merged.set(unit.id, v);
+    merged.put(i, v);
     counts[v.status]++;
     perShard[k - 1]!.total++;
     perShard[k - 1]!.counts[v.status]++;
@@ -129,7 +129,7 @@ export function aggregateShards(
   let status: ShardedAggregate['status'];
   const live = shards.filter((s) => s.state === 'running' || s.state === 'paused');
   if (live.length > 0) status = live.every((s) => s.state === 'paused') ? 'paused_rate_limit' : 'running';
-  else if (doneCount(counts) === units.length) status = 'completed';
+  else if (doneCount(counts) === ids.length) status = 'completed';
   else if (shards.some((s) => s.state === 'failed')) status = 'failed';
   else if (shards.some((s) => s.state === 'budget_exhausted')) status = 'budget_exhausted';
   else if (shards.some((s) => s.state !== 'missing') || base.sessions > 0) status = 'interrupted';
@@ -140,8 +140,9 @@ export function aggregateShards(
 /** A unit its shard ran after the whole run's journal had it (an earlier unsharded run): every attempt's spend counts. */
 function withBaseSpend(own: UnitView, base: UnitView | undefined): UnitView {
   if (base?.usd === undefined && base?.tok === undefined) return own;
-  const out: UnitView = { ...own };
-  if (base.usd !== undefined) out.usd = (own.usd ?? 0) + base.usd;
-  if (base.tok !== undefined) out.tok = (own.tok ?? 0) + base.tok;
-  return out;
+  return {
+    ...own,
+    ...(base.usd !== undefined ? { usd: (own.usd ?? 0) + base.usd } : {}),
+    ...(base.tok !== undefined ? { tok: (own.tok ?? 0) + base.tok } : {}),
+  };
 }
