@@ -66,7 +66,9 @@ test('--fresh on the same config archives the live state; nothing is deleted', (
   const [stamp] = fs.readdirSync(path.join(runDir, 'archive'));
   assert.deepEqual(fs.readdirSync(path.join(runDir, 'archive', stamp!)).sort(), [
     'experiment.json',
+    'items.fingerprint.json',
     'journal.jsonl',
+    'snapshot.bin',
     'state.json',
     'units',
   ]);

@@ -69,7 +69,10 @@ test('run --fresh --dry-run on an unchanged config says what it would archive an
   const before = tree(path.join(dir, '.resumable'));
   const r = cliSync(['run', file, '--fresh', '--dry-run'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /--fresh would archive the previous state \(experiment\.json, journal\.jsonl, state\.json, units; 4 of 4 units/);
+  assert.match(
+    r.stdout,
+    /--fresh would archive the previous state \(experiment\.json, items\.fingerprint\.json, journal\.jsonl, snapshot\.bin, state\.json, units; 4 of 4 units/,
+  );
   assert.match(r.stdout, /would run 4, skip 0, adopt 0/, 'not "skip 4": --fresh starts over');
   assert.deepEqual(tree(path.join(dir, '.resumable')), before);
   // Without --fresh the dry run still says what a resume does.

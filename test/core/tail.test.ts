@@ -12,7 +12,10 @@ const header = line({ t: 'header', ts: 1, schemaVersion: 1, run: 'r', hash: 'h' 
 
 test('the tail reads only appended bytes, waits out a torn line, and starts over when the file is replaced', async () => {
   const file = path.join(tmpDir(), 'journal.jsonl');
-  const tail = new JournalTail(file, units);
+  const tail = new JournalTail(
+    file,
+    units.map((u) => u.id),
+  );
   assert.equal(await tail.poll(), 0, 'no file yet');
   fs.writeFileSync(file, header + line({ t: 'end', ts: 2, u: 'a', a: 1, s: 'passed' }));
   const first = await tail.poll();
@@ -39,7 +42,10 @@ test('the tail reads only appended bytes, waits out a torn line, and starts over
 
 test('a damaged line is reported by its line number across polls, and the lines after it still count', async () => {
   const file = path.join(tmpDir(), 'journal.jsonl');
-  const tail = new JournalTail(file, units);
+  const tail = new JournalTail(
+    file,
+    units.map((u) => u.id),
+  );
   fs.writeFileSync(file, header);
   await tail.poll();
   fs.appendFileSync(file, 'garbage\n' + line({ t: 'end', ts: 2, u: 'c', a: 1, s: 'passed' }));

@@ -7,11 +7,17 @@ import { tmpDir } from '../helpers/tmp';
 import { runDirOf } from '../helpers/cli';
 import { FULL, libExperiment, readRecords, report, rng, startLibRunner } from './torture';
 
-type Op = { k: 'w'; at: number; data: string } | { k: 'sync' } | { k: 'dirsync' } | { k: 'create' } | { k: 'state'; data: string };
+type Op =
+  | { k: 'w'; at: number; data: string }
+  | { k: 'sync' }
+  | { k: 'dirsync' }
+  | { k: 'create' }
+  | { k: 'state'; data: string }
+  | { k: 'snap'; data: string };
 
-/** The journal bytes after applying the writes among `ops`. */
-function applyWrites(ops: readonly Op[]): Buffer {
-  let buf = Buffer.alloc(0);
+/** The journal bytes after applying the writes among `ops` to `base` (what the journal held, durably, before them). */
+function applyWrites(ops: readonly Op[], base: Buffer): Buffer {
+  let buf = Buffer.from(base);
   for (const op of ops) {
     if (op.k !== 'w') continue;
     const data = Buffer.from(op.data, 'base64');
@@ -30,6 +36,12 @@ test(
     const file = libExperiment(dir, n);
     const out = path.join(tmpDir(), 'ops.json');
     const starts = path.join(tmpDir(), 'starts.log');
+    // A first session stops part way: it leaves a unit snapshot covering its journal, which the
+    // recorded session resumes from (reading only the journal after it) and replaces at its end.
+    const first = await startLibRunner(file, 4, { TORTURE_STOP_AFTER: '12', TORTURE_STARTS: path.join(tmpDir(), 'first.log') }).done;
+    assert.equal(first.code, 130, first.stderr);
+    const base = fs.readFileSync(path.join(runDirOf(dir), 'journal.jsonl'));
+    const firstSnapshot = fs.readFileSync(path.join(runDirOf(dir), 'snapshot.bin'));
     const rec = spawn(process.execPath, [path.join(__dirname, 'crashRecorder.cjs'), file, '4'], {
       stdio: 'inherit',
       env: { ...process.env, RECORD_ROOT: dir, RECORD_OUT: out, TORTURE_STARTS: starts },
@@ -38,17 +50,15 @@ test(
     const ops: Op[] = JSON.parse(fs.readFileSync(out, 'utf8'));
     const runDir = runDirOf(dir);
     const final = fs.readFileSync(path.join(runDir, 'journal.jsonl'));
-    assert.ok(applyWrites(ops).equals(final), 'the recording reproduces the journal byte for byte');
+    assert.ok(applyWrites(ops, base).equals(final), 'the recording reproduces the journal byte for byte');
     const counts = {
       writes: ops.filter((o) => o.k === 'w').length,
       syncs: ops.filter((o) => o.k === 'sync').length,
       stateRenames: ops.filter((o) => o.k === 'state').length,
+      snapshotRenames: ops.filter((o) => o.k === 'snap').length,
       dirSyncs: ops.filter((o) => o.k === 'dirsync').length,
     };
-    assert.ok(
-      counts.writes > 5 && counts.syncs > 5 && counts.stateRenames > 0 && ops.some((o) => o.k === 'create'),
-      JSON.stringify(counts),
-    );
+    assert.ok(counts.writes > 5 && counts.syncs > 5 && counts.stateRenames > 0 && counts.snapshotRenames > 0, JSON.stringify(counts));
 
     const seed = Number(process.env.TORTURE_SEED ?? Date.now() % 1_000_000);
     const random = rng(seed);
@@ -59,6 +69,7 @@ test(
       'un-synced bytes zeroed',
       'un-synced bytes garbage',
       'new directory entry lost',
+      'snapshot damaged',
     ] as const;
     const f = {
       seed,
@@ -70,19 +81,29 @@ test(
       durableUnitsRerun: 0,
       unitsMissingAfter: 0,
       failures: 0,
+      /** Resumes that said they could not use an intact snapshot (only the damaged one may be refused). */
+      intactSnapshotRefused: 0,
+      damagedSnapshots: 0,
+      damagedSnapshotRefused: 0,
     };
     for (const i of points) {
       const prefix = ops.slice(0, i);
       const lastSync = prefix.map((o) => o.k).lastIndexOf('sync');
-      const durable = applyWrites(prefix.slice(0, lastSync + 1));
-      const written = applyWrites(prefix);
+      const durable = applyWrites(prefix.slice(0, lastSync + 1), base);
+      const written = applyWrites(prefix, base);
       // state.json: the last rename that a folder fsync made durable, or, as written, the last rename.
       const renames = prefix.map((o, j) => [o, j] as const).filter(([o]) => o.k === 'state');
       const durableRename = renames.filter(([, j]) => prefix.slice(j).some((o) => o.k === 'dirsync')).pop();
+      // snapshot.bin the same way; before any rename of this session, the first session's.
+      const snaps = prefix.map((o, j) => [o, j] as const).filter(([o]) => o.k === 'snap');
+      const durableSnap = snaps.filter(([, j]) => prefix.slice(j).some((o) => o.k === 'dirsync')).pop();
       // The journal is a new file of this run: its directory entry is durable only once a folder fsync came after it.
       const created = prefix.findIndex((o) => o.k === 'create');
       const entryDurable = created === -1 || prefix.slice(created).some((o) => o.k === 'dirsync');
-      for (const v of FULL ? variants : [variants[Math.floor(random() * 5)]!]) {
+      // The first point always tries a damaged snapshot, so the quick run covers the fallback too.
+      const quick = i === points[0] ? 'snapshot damaged' : variants[Math.floor(random() * variants.length)]!;
+      for (const v of FULL ? variants : [quick]) {
+        if (v === 'snapshot damaged') f.damagedSnapshots++;
         if (v === 'new directory entry lost' && entryDurable) continue;
         const extra = Math.max(0, written.length - durable.length);
         const journal =
@@ -94,16 +115,28 @@ test(
                 ? Buffer.concat([durable, Buffer.alloc(extra)])
                 : Buffer.concat([durable, Buffer.from(Array.from({ length: extra }, (_, j) => (j % 7 === 3 ? 0x0a : 0x41 + (j % 26))))]);
         const state = v === 'as written' ? renames.at(-1)?.[0] : durableRename?.[0];
+        const snapOp = v === 'as written' ? snaps.at(-1)?.[0] : durableSnap?.[0];
+        let snapshot = snapOp?.k === 'snap' ? Buffer.from(snapOp.data, 'base64') : firstSnapshot;
+        // Torn in its body: the digest fails, the resume reads the whole journal.
+        if (v === 'snapshot damaged') snapshot = Buffer.concat([snapshot.subarray(0, snapshot.length - 9), Buffer.from('damaged!!')]);
         const copy = tmpDir();
         fs.cpSync(dir, copy, { recursive: true });
         const rd = runDirOf(copy);
         if (v === 'new directory entry lost') fs.rmSync(path.join(rd, 'journal.jsonl'));
         else fs.writeFileSync(path.join(rd, 'journal.jsonl'), journal);
         fs.rmSync(path.join(rd, 'state.json'), { force: true });
+        fs.writeFileSync(path.join(rd, 'snapshot.bin'), snapshot);
         if (state && state.k === 'state') fs.writeFileSync(path.join(rd, 'state.json'), Buffer.from(state.data, 'base64'));
         f.states++;
         const startsAfter = path.join(copy, 'starts.log');
-        const r = await startLibRunner(path.join(copy, 'e.experiment.json'), 4, { TORTURE_STARTS: startsAfter }).done;
+        const r = await startLibRunner(path.join(copy, 'e.experiment.json'), 4, { TORTURE_STARTS: startsAfter, TORTURE_NOTES: '1' }).done;
+        if (/Did not use the unit-state snapshot/.test(r.stderr)) {
+          if (v === 'snapshot damaged') f.damagedSnapshotRefused++;
+          else {
+            f.intactSnapshotRefused++;
+            console.log(`# op ${i}/${ops.length}, ${v}: ${r.stderr.slice(0, 300)}`);
+          }
+        }
         if (r.code !== 0) {
           f.failures++;
           console.log(`# op ${i}/${ops.length}, ${v}: exit ${r.code}: ${r.stderr.slice(0, 300)}`);
@@ -142,8 +175,10 @@ test(
         durableLinesLost: f.durableLinesLost,
         durableUnitsRerun: f.durableUnitsRerun,
         unitsMissingAfter: f.unitsMissingAfter,
+        intactSnapshotRefused: f.intactSnapshotRefused,
+        damagedSnapshotUsed: f.damagedSnapshots - f.damagedSnapshotRefused,
       },
-      { failures: 0, durableLinesLost: 0, durableUnitsRerun: 0, unitsMissingAfter: 0 },
+      { failures: 0, durableLinesLost: 0, durableUnitsRerun: 0, unitsMissingAfter: 0, intactSnapshotRefused: 0, damagedSnapshotUsed: 0 },
       JSON.stringify(f),
     );
   },

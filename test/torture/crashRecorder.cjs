@@ -1,6 +1,6 @@
-// Records what the engine asks of the filesystem for journal.jsonl and state.json — every
-// write with its offset and bytes, every fdatasync/fsync, every rename onto state.json with
-// the bytes renamed, every fsync of the run folder — so the crash model can rebuild what a
+// Records what the engine asks of the filesystem for journal.jsonl, state.json and snapshot.bin
+// — every write with its offset and bytes, every fdatasync/fsync, every rename onto state.json
+// or snapshot.bin with the bytes renamed, every fsync of the run folder — so the crash model can rebuild what a
 // power cut at any point may leave on disk. Env: RECORD_ROOT, RECORD_OUT; then libRunner.cjs.
 'use strict';
 const fs = require('node:fs');
@@ -16,9 +16,11 @@ const kind = (p) =>
       ? 'journal'
       : path.basename(p) === 'state.json'
         ? 'state'
-        : /[\\/]\.resumable[\\/][^\\/]+$/.test(p)
-          ? 'dir'
-          : undefined;
+        : path.basename(p) === 'snapshot.bin'
+          ? 'snap'
+          : /[\\/]\.resumable[\\/][^\\/]+$/.test(p)
+            ? 'dir'
+            : undefined;
 const sizes = { journal: 0 };
 
 const { openSync, open, write, writeSync, fdatasync, fsync, fsyncSync, fdatasyncSync, renameSync, rename, closeSync, readFileSync } = fs;
@@ -76,11 +78,11 @@ const syncSync = (orig) =>
 fs.fsyncSync = syncSync(fsyncSync);
 fs.fdatasyncSync = syncSync(fdatasyncSync);
 fs.renameSync = function (from, to) {
-  if (kind(to) === 'state') ops.push({ k: 'state', data: readFileSync(from).toString('base64') });
+  if (kind(to) === 'state' || kind(to) === 'snap') ops.push({ k: kind(to), data: readFileSync(from).toString('base64') });
   return renameSync.call(this, from, to);
 };
 fs.rename = function (from, to, cb) {
-  if (kind(to) === 'state') ops.push({ k: 'state', data: readFileSync(from).toString('base64') });
+  if (kind(to) === 'state' || kind(to) === 'snap') ops.push({ k: kind(to), data: readFileSync(from).toString('base64') });
   return rename.call(this, from, to, cb);
 };
 process.on('exit', () => fs.writeFileSync(process.env.RECORD_OUT, JSON.stringify(ops)));

@@ -9,10 +9,14 @@ const { Run, unitFolderName } = require(process.env.RESUMABLE_CORE || path.resol
 
 const [file, concurrency] = process.argv.slice(2);
 let runDir;
+// TORTURE_STOP_AFTER=N: stop (as a first Ctrl+C does) once N units started: a session that ends part way.
+let started = 0;
+const stopAfter = Number(process.env.TORTURE_STOP_AFTER || 0);
 const run = new Run({
   experiment: file,
   concurrency: Number(concurrency || 16),
   handler: async ({ unit }) => {
+    if (stopAfter && ++started === stopAfter) run.stop();
     if (process.env.TORTURE_STARTS) {
       // The crash model's units: evidence outside the run folder, no result files to adopt.
       fs.appendFileSync(process.env.TORTURE_STARTS, `${unit.id}\n`);

@@ -2,9 +2,13 @@ import type { HeldLock } from '../store/lock';
 import type { JournalWriter } from '../store/journalWriter';
 import type { RunStatus } from '../store/events';
 import type { RunPaths } from '../store/paths';
-import { writeJsonAtomic } from '../store/atomicFile';
+import * as path from 'node:path';
+import { writeBufferAtomic, writeJsonAtomic } from '../store/atomicFile';
+import { markOf, type JournalMark } from '../store/journalMark';
 import { buildSnapshot, type WorkerCounts } from '../model/snapshot';
+import { encodeUnitSnapshot } from '../model/unitSnapshot';
 import type { RunView } from '../model/view';
+import type { JournalCoverage } from './readView';
 
 export interface SnapshotSource {
   readonly paths: RunPaths;
@@ -17,20 +21,36 @@ export interface SnapshotSource {
   /** The run's workers now (a worker run only). */
   workers?(): WorkerCounts | undefined;
   now(): number;
+  /** For the unit snapshot: the config's hash and how far the journals were read at open (the run's own last). */
+  readonly units: { readonly hash: string; readonly read: readonly JournalCoverage[]; readonly fromSnapshot: boolean };
+}
+
+/** A unit snapshot is written again once the journal grew by this share of what the last one covered (and at least UNIT_SNAPSHOT_MIN_BYTES). */
+const UNIT_SNAPSHOT_GROWTH = 0.25;
+const UNIT_SNAPSHOT_MIN_BYTES = 4 << 20;
+
+function isFinalStatus(s: RunStatus): boolean {
+  return s !== 'running' && s !== 'paused_rate_limit';
 }
 
 /**
  * Writes state.json once the journal holds everything it counts (invariant 2: a snapshot
  * never counts a line a crash could lose); calls made meanwhile coalesce into one more.
+ * The unit snapshot (every unit's state, what resume reads instead of the whole journal)
+ * goes with it when the run ends and when the journal grew by a quarter since the last.
  */
 export class SnapshotWriter {
   private writing: Promise<void> | undefined;
   private again = false;
+  private unitsCovered: number;
 
   constructor(
     private readonly src: SnapshotSource,
     private readonly onError: (e: Error) => void,
-  ) {}
+  ) {
+    const own = src.units.read.at(-1);
+    this.unitsCovered = src.units.fromSnapshot && own ? own.offset : 0;
+  }
 
   write(): Promise<void> {
     if (this.writing) {
@@ -56,14 +76,41 @@ export class SnapshotWriter {
         this.src.now(),
         offset,
       );
+      const units = this.unitSnapshotDue(offset, status) ? encodeUnitSnapshot(view, this.src.units.hash) : undefined;
+      const lines = (this.src.units.read.at(-1)?.lines ?? 0) + journal.appendedRecords;
       try {
         await journal.whenDurable(offset);
         lock.verify();
         await writeJsonAtomic(paths.state, snap);
+        const marks = units && this.marks(offset, lines);
+        if (units && marks) {
+          await writeBufferAtomic(paths.unitSnapshot, units(marks));
+          this.unitsCovered = offset;
+        }
       } catch (e) {
         this.onError(e as Error);
         return;
       }
     } while (this.again);
+  }
+
+  private unitSnapshotDue(offset: number, status: RunStatus): boolean {
+    if (offset <= this.unitsCovered) return false;
+    if (isFinalStatus(status)) return true;
+    return offset - this.unitsCovered >= Math.max(UNIT_SNAPSHOT_MIN_BYTES, this.unitsCovered * UNIT_SNAPSHOT_GROWTH);
+  }
+
+  /** Marks of the journals the view was read from, the run's own at `offset`; undefined if one cannot be read. */
+  private marks(offset: number, lines: number): ({ name: string } & JournalMark)[] | undefined {
+    const read = this.src.units.read;
+    const out: ({ name: string } & JournalMark)[] = [];
+    for (let i = 0; i < read.length; i++) {
+      const j = read[i]!;
+      const own = i === read.length - 1;
+      const mark = own ? markOf(this.src.paths.journal, offset, lines) : markOf(j.file, j.offset, j.lines);
+      if (!mark) return undefined;
+      out.push({ name: path.basename(own ? this.src.paths.journal : j.file), ...mark });
+    }
+    return out;
   }
 }

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
-import type { Unit } from '../config/units';
 import { readJournal, type JournalProblem } from '../store/journalReader';
 import { applyRecord, newView, type RunView } from '../model/view';
+import { restoreUnitSnapshot, type DecodedSnapshot } from '../model/unitSnapshot';
+import { loadUnitSnapshot } from '../model/unitSnapshotFile';
 
 /**
  * Follows a growing journal: each `poll()` reads only the bytes appended since the last
@@ -16,11 +17,36 @@ export class JournalTail {
   private torn: number | undefined;
   view: RunView;
 
+  /** `ids`: the run's unit ids (of this shard, for a shard's journal), in config order. */
   constructor(
     readonly file: string,
-    private readonly units: readonly Unit[],
+    private readonly ids: readonly string[],
   ) {
-    this.view = newView(units.map((u) => u.id));
+    this.view = newView(ids);
+  }
+
+  /**
+   * Starts from a run's unit snapshot (every unit's state up to an offset of this journal, the
+   * only one it covers) so that only the bytes after it are read; true when it was used. Any
+   * doubt leaves the tail as it was: the journal is read from its start.
+   */
+  seed(snapshotFile: string, hash: string): boolean {
+    if (this.offset > 0) return false;
+    const load = loadUnitSnapshot(snapshotFile, hash, [this.file]);
+    return load.kind === 'ok' && this.seedWith(load.snapshot);
+  }
+
+  /** The same from a snapshot already loaded (and checked to cover this journal). */
+  seedWith(snapshot: DecodedSnapshot): boolean {
+    if (this.offset > 0) return false;
+    const load = { snapshot };
+    // Nothing read yet (offset 0): the view is as new, and restore leaves it so when the units differ.
+    if (!restoreUnitSnapshot(this.view, load.snapshot)) return false;
+    const mark = load.snapshot.meta.journals[0]!;
+    this.offset = mark.offset;
+    this.line = mark.lines + 1;
+    this.ino = fs.statSync(this.file, { throwIfNoEntry: false })?.ino;
+    return true;
   }
 
   /** Reads what was appended; returns the number of bytes read (0: nothing new). */
@@ -60,6 +86,6 @@ export class JournalTail {
     this.line = 1;
     this.corrupt = [];
     this.torn = undefined;
-    this.view = newView(this.units.map((u) => u.id));
+    this.view = newView(this.ids);
   }
 }

@@ -13,6 +13,12 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   fsyncDir(path.dirname(file));
 }
 
+/** The same for bytes or text made by the caller (the unit snapshot, the frozen config). */
+export async function writeBufferAtomic(file: string, data: Buffer | string): Promise<void> {
+  await writeFileAtomic(file, data, { fsync: true });
+  fsyncDir(path.dirname(file));
+}
+
 export function fsyncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
   try {

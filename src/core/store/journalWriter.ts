@@ -23,6 +23,8 @@ export class JournalWriter {
   /** Bytes handed to `append` (durable or not). */
   private queued: number;
   private durable: number;
+  /** Records handed to `append`: with the lines the file had, the line count at `queuedOffset`. */
+  private appended = 0;
 
   private constructor(
     private fd: number,
@@ -63,6 +65,9 @@ export class JournalWriter {
   get error(): Error | undefined {
     return this.failed;
   }
+  get appendedRecords(): number {
+    return this.appended;
+  }
 
   /** Queues a record; the promise resolves when it is on disk. */
   append(rec: JournalRecord): Promise<void> {
@@ -70,6 +75,7 @@ export class JournalWriter {
     const line = JSON.stringify(rec) + '\n';
     this.queue.push(line);
     this.queued += Buffer.byteLength(line);
+    this.appended++;
     const p = this.whenDurable(this.queued);
     this.kick();
     return p;

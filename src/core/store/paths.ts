@@ -27,6 +27,10 @@ export class RunPaths {
   get state(): string {
     return path.join(this.root, `state${shardSuffix(this.shard)}.json`);
   }
+  /** Every unit's state up to a journal offset (model/unitSnapshot.ts): resume reads it and only the journal after. */
+  get unitSnapshot(): string {
+    return path.join(this.root, `snapshot${shardSuffix(this.shard)}.bin`);
+  }
   get lock(): string {
     return path.join(this.root, `lock${shardSuffix(this.shard)}`);
   }

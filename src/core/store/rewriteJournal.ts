@@ -29,6 +29,19 @@ export function rewriteJournal(file: string, records: Iterable<JournalRecord>, f
     fs.closeSync(fd);
   }
   fence();
+  dropUnitSnapshots(path.dirname(file));
   fs.renameSync(tmp, file);
   fsyncDir(path.dirname(file));
+}
+
+/**
+ * The unit snapshots of a run folder (snapshot.bin, snapshot.<k>of<N>.bin) cover its journals
+ * as they are; a journal rewritten whole makes them wrong. They are a cache of the journal
+ * (nothing of the run is lost): removed, durably, before the new journal takes its place, so
+ * a crash in between leaves the old journal with no snapshot, read whole on resume.
+ */
+function dropUnitSnapshots(dir: string): void {
+  const names = fs.readdirSync(dir).filter((n) => /^snapshot(\.\d+of\d+)?\.bin$/.test(n));
+  for (const n of names) fs.rmSync(path.join(dir, n), { force: true });
+  if (names.length) fsyncDir(dir);
 }
