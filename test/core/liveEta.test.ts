@@ -29,7 +29,7 @@ test('status and the tree show the live runner’s ETA from state.json, counted 
   const exp = await loadExperiment(path.join(dir, 'e.experiment.json'));
   const paths = new RunPaths(runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash));
   fs.mkdirSync(paths.root, { recursive: true });
-  await writeFrozen(paths.experiment, freeze(exp, 1));
+  await writeFrozen(paths.experiment, () => freeze(exp, 1));
   const t0 = Date.now() - 60_000;
   const recs: JournalRecord[] = [
     { t: 'header', schemaVersion: 1, run: path.basename(paths.root), hash: exp.hash, ts: t0 },

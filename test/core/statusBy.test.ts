@@ -161,7 +161,7 @@ async function runFolder(journals: Record<string, JournalRecord[]>): Promise<str
   const exp = await loadExperiment(path.join(dir, 'e.experiment.json'));
   const runDir = runFolderFor(exp.dir, exp.config.runRoot, exp.config.name, exp.hash);
   fs.mkdirSync(runDir, { recursive: true });
-  await writeFrozen(path.join(runDir, 'experiment.json'), freeze(exp, 1));
+  await writeFrozen(path.join(runDir, 'experiment.json'), () => freeze(exp, 1));
   for (const [name, recs] of Object.entries(journals)) {
     const shard = /^journal\.(\d+of\d+)\.jsonl$/.exec(name)?.[1];
     const header: JournalRecord = { t: 'header', schemaVersion: 1, run: path.basename(runDir), hash: exp.hash, shard, ts: 1 };

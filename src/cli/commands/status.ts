@@ -7,6 +7,7 @@ import { RunPaths, runFolderFor } from '../../core/store/paths';
 import { findAdoptable } from '../../core/run/recover';
 import { driftError } from '../../core/run/drift';
 import { whichRun, type RunFolder } from '../../core/run/whichRun';
+import { knownItems } from '../../core/run/itemsFingerprint';
 import { growthText } from '../../core/model/growth';
 import { listRunDirs, RunFollower, type RunReport } from '../../core/status/report';
 import { topReasons, type Reason } from '../../core/model/reasons';
@@ -57,7 +58,8 @@ async function resolveRunDirs(target: string | undefined): Promise<{ dirs: strin
     if (inside.length) return { dirs: inside };
     throw new UserError('Expected a run folder (with experiment.json) or a folder of run folders', { file: target });
   }
-  const exp = await loadExperiment(abs, { requireRun: false });
+  // Items are read only if the run is not found by its fingerprint (a million of them need not be, to show a status).
+  const exp = await loadExperiment(abs, { requireRun: false, knownItems, lazyItems: true });
   const where = whichRun(exp);
   return { dirs: fs.existsSync(path.join(where.root, 'experiment.json')) ? [where.root] : [], exp, where };
 }

@@ -1,10 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import fg from 'fast-glob';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { UserError, jsonPath, type UserErrorLocation } from '../errors';
 import { idProblem } from '../ids';
 import type { Experiment } from './schema';
+import { sourceOf, type ItemsSource } from './itemsSource';
 
 export type ItemFields = Record<string, unknown>;
 
@@ -21,11 +23,13 @@ export interface ItemsContext {
   /** The experiment file as shown to the user, for errors that point into it. */
   readonly experimentFile: string;
   readonly lineOf: (p: readonly (string | number)[]) => number | undefined;
+  /** Told what a dataset file was when it was read (not for inline values or a glob). */
+  readonly onSource?: (source: ItemsSource) => void;
 }
 
 export async function loadItems(spec: Experiment['items'], ctx: ItemsContext): Promise<Item[]> {
   const idField = spec.id ?? 'id';
-  let rows: { fields: unknown; where: UserErrorLocation }[];
+  let rows: Row[];
   if (spec.values) {
     rows = spec.values.map((v, i) => ({
       fields: isPlainObject(v) ? v : { [idField]: v, value: v },
@@ -34,16 +38,41 @@ export async function loadItems(spec: Experiment['items'], ctx: ItemsContext): P
   } else if (spec.glob) {
     rows = await globRows(spec.glob, spec.capture, ctx);
   } else {
-    rows = await fileRows(spec.file!, ctx);
+    rows = await fileRows(spec.file!, ctx, spec);
   }
   return toItems(rows, spec.glob ? 'id' : idField);
 }
 
-function toItems(rows: { fields: unknown; where: UserErrorLocation }[], idField: string): Item[] {
-  const seen = new Map<string, UserErrorLocation>();
+/** Item lists whose ids loadItems checked distinct and valid (frozen items are not: they may have been edited). */
+const checked = new WeakSet<readonly Item[]>();
+
+export function itemsChecked(items: readonly Item[]): boolean {
+  return checked.has(items);
+}
+
+/** A row of a dataset: where it is, or (a JSON Lines file) its line, made into a location only for a message. */
+type Row = { fields: unknown; where: UserErrorLocation } | { fields: unknown; file: string; line: number };
+
+/** An item of a JSON Lines file: a million of them share the file name and keep a line number, not a location object each. */
+class LineItem implements Item {
+  constructor(
+    readonly id: string,
+    readonly fields: ItemFields,
+    private readonly file: string,
+    private readonly line: number,
+  ) {}
+  get where(): UserErrorLocation {
+    return { file: this.file, line: this.line };
+  }
+}
+
+function toItems(rows: readonly Row[], idField: string): Item[] {
+  const seen = new Map<string, Row>();
   const items: Item[] = [];
-  for (const { fields, where } of rows) {
-    if (!isPlainObject(fields)) throw new UserError(`Expected an object per item, got ${typeName(fields)}`, where);
+  for (const row of rows) {
+    const { fields } = row;
+    const where = () => ('where' in row ? row.where : { file: row.file, line: row.line });
+    if (!isPlainObject(fields)) throw new UserError(`Expected an object per item, got ${typeName(fields)}`, where());
     const raw = fields[idField];
     if (typeof raw !== 'string' && !(typeof raw === 'number' && Number.isFinite(raw))) {
       // A misspelt `items.id` is the usual cause: the row's own fields say which one was meant.
@@ -55,37 +84,67 @@ function toItems(rows: { fields: unknown; where: UserErrorLocation }[], idField:
                 .join(', ') || 'none'
             }; "items.id" names the id field)`
           : '';
-      throw new UserError(`Expected a string or number id in field "${idField}", got ${typeName(raw)}${has}`, where);
+      throw new UserError(`Expected a string or number id in field "${idField}", got ${typeName(raw)}${has}`, where());
     }
     const id = String(raw);
     const problem = idProblem(id);
-    if (problem) throw new UserError(`Item id ${JSON.stringify(id)} ${problem}; expected a plain id such as "q-001" or "a/b"`, where);
-    const first = seen.get(id);
-    if (first)
+    if (problem) throw new UserError(`Item id ${JSON.stringify(id)} ${problem}; expected a plain id such as "q-001" or "a/b"`, where());
+    const seenRow = seen.get(id);
+    if (seenRow) {
+      const first = 'where' in seenRow ? seenRow.where : { line: seenRow.line, path: undefined };
       throw new UserError(
         `Duplicate item id ${JSON.stringify(id)} (first at ${first.line ? `line ${first.line}` : first.path}); expected ids to be unique`,
-        where,
+        where(),
       );
-    seen.set(id, where);
-    items.push({ id, fields, where });
+    }
+    seen.set(id, row);
+    items.push('where' in row ? { id, fields, where: row.where } : new LineItem(id, fields, row.file, row.line));
   }
+  checked.add(items);
   return items;
 }
 
-async function fileRows(file: string, ctx: ItemsContext): Promise<{ fields: unknown; where: UserErrorLocation }[]> {
+async function fileRows(file: string, ctx: ItemsContext, spec: Experiment['items']): Promise<Row[]> {
   const abs = path.resolve(ctx.baseDir, file);
   const shown = path.relative(process.cwd(), abs) || abs;
   let text: string;
   try {
-    text = await readFile(abs, 'utf8');
+    const st = ctx.onSource ? await stat(abs) : undefined;
+    const bytes = await readFile(abs);
+    if (st) ctx.onSource!(sourceOf(abs, st, bytes, spec));
+    text = bytes.toString('utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`Expected a readable dataset at ${shown}, got ${code === 'ENOENT' ? 'no such file' : code}`, {
-      file: ctx.experimentFile,
-      line: ctx.lineOf(['items', 'file']),
-      path: '$.items.file',
-    });
+    throw unreadable(e, shown, ctx);
   }
+  return datasetRows(abs, shown, text, ctx);
+}
+
+/**
+ * A dataset file's items, read synchronously: for an experiment loaded with `lazyItems`
+ * (config/load.ts), whose items are read only if a reader asks for them.
+ */
+export function loadItemsFileSync(spec: Experiment['items'], ctx: ItemsContext): Item[] {
+  const abs = path.resolve(ctx.baseDir, spec.file!);
+  const shown = path.relative(process.cwd(), abs) || abs;
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw unreadable(e, shown, ctx);
+  }
+  return toItems(datasetRows(abs, shown, text, ctx), spec.id ?? 'id');
+}
+
+function unreadable(e: unknown, shown: string, ctx: ItemsContext): UserError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new UserError(`Expected a readable dataset at ${shown}, got ${code === 'ENOENT' ? 'no such file' : code}`, {
+    file: ctx.experimentFile,
+    line: ctx.lineOf(['items', 'file']),
+    path: '$.items.file',
+  });
+}
+
+function datasetRows(abs: string, shown: string, text: string, ctx: ItemsContext): Row[] {
   const ext = path.extname(abs).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') return jsonlRows(text, shown);
   if (ext === '.csv') return csvRows(text, shown);
@@ -98,12 +157,12 @@ async function fileRows(file: string, ctx: ItemsContext): Promise<{ fields: unkn
 }
 
 function jsonlRows(text: string, file: string) {
-  const rows: { fields: unknown; where: UserErrorLocation }[] = [];
+  const rows: Row[] = [];
   const lines = text.split('\n');
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
     try {
-      rows.push({ fields: JSON.parse(line), where: { file, line: i + 1 } });
+      rows.push({ fields: JSON.parse(line), file, line: i + 1 });
     } catch (e) {
       throw new UserError(`Expected one JSON object per line: ${(e as Error).message}`, { file, line: i + 1 });
     }

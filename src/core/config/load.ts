@@ -1,14 +1,15 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { UserError, jsonPath, type UserErrorLocation } from '../errors';
 import { parseJsonc } from './jsonc';
-import { loadItems, type Item } from './items';
+import { loadItems, loadItemsFileSync, type Item } from './items';
 import { checkItemFields, checkRefs, itemRefs, paddedItemRefs, parseTemplate, RESULT_PATH_BUILTINS, type Template } from './placeholders';
 import { checkResultPaths, resultPathTexts } from './resultRule';
 import { experimentSchema, type Experiment, type ExperimentInput } from './schema';
 import { schemaError } from './schemaErrors';
 import { expandUnits, type Unit } from './units';
-import { hashOf, resultKey, type ResultKey } from './hash';
+import { canonicalJson, hashOf, resultKey, type ResultKey } from './hash';
+import type { ItemsDigest, ItemsSource } from './itemsSource';
 
 /** An experiment file read, validated and expanded: everything a run needs to start. */
 export interface LoadedExperiment {
@@ -22,6 +23,8 @@ export interface LoadedExperiment {
   readonly key: ResultKey;
   /** Full sha256 of the result key; the run folder uses its first 8 characters. */
   readonly hash: string;
+  /** The dataset file's fingerprint, when the items came from one (what a run keeps to skip hashing them again). */
+  readonly itemsSource?: ItemsSource;
 }
 
 export interface RunTemplates {
@@ -41,6 +44,16 @@ export interface LoadOptions {
    * how to run a unit. False where a library handler runs them, or only the state is read.
    */
   readonly requireRun?: boolean;
+  /**
+   * The digest of a dataset file's items when this very file was hashed before (a run
+   * folder's fingerprint, run/itemsFingerprint.ts): its items are not hashed again.
+   */
+  readonly knownItems?: (source: ItemsSource, config: Experiment, experimentDir: string) => ItemsDigest | undefined;
+  /**
+   * For readers (`status`): when `knownItems` knows the dataset file by its stat, its items are
+   * not read at all until `items` or `units` is asked for (then they are, synchronously).
+   */
+  readonly lazyItems?: boolean;
 }
 
 export async function loadExperiment(file: string, options: LoadOptions = {}): Promise<LoadedExperiment> {
@@ -122,22 +135,66 @@ async function loadValue(
     }
   });
 
-  const items = await loadItems(config.items, { baseDir: dir, experimentFile: shown, lineOf: doc.lineOf });
-  const placed: [Template, string][] = [
-    ...templates.command.map((t, i): [Template, string] => [t, jsonPath(['run', 'command', i])]),
-    ...(templates.worker ?? []).map((t, i): [Template, string] => [t, jsonPath(['run', 'worker', i])]),
-    ...templates.env.map(([k, t]): [Template, string] => [t, jsonPath(['run', 'env', k])]),
-    [templates.cwd, jsonPath(['run', 'cwd'])],
-    ...templates.resultPath.map((t, i): [Template, string] => [t, resultPathAt(i).path]),
-  ];
-  const all = placed.map(([t]) => t);
-  const usedAt = new Map<string, string>();
-  for (const [t, where] of placed) for (const ref of itemRefs([t])) if (!usedAt.has(ref)) usedAt.set(ref, where);
-  checkItemFields(items, itemRefs(all), paddedItemRefs(all), usedAt);
-  const units = expandUnits(items, config.matrix);
-  checkResultPaths(templates.resultPath, units, config.seed, resultPathAt);
-  const key = resultKey(config, items);
-  return { file: absFile, dir, config, items, units, templates, key, hash: hashOf(key) };
+  const unitsOf = (items: readonly Item[]): Unit[] => {
+    const placed: [Template, string][] = [
+      ...templates.command.map((t, i): [Template, string] => [t, jsonPath(['run', 'command', i])]),
+      ...(templates.worker ?? []).map((t, i): [Template, string] => [t, jsonPath(['run', 'worker', i])]),
+      ...templates.env.map(([k, t]): [Template, string] => [t, jsonPath(['run', 'env', k])]),
+      [templates.cwd, jsonPath(['run', 'cwd'])],
+      ...templates.resultPath.map((t, i): [Template, string] => [t, resultPathAt(i).path]),
+    ];
+    const all = placed.map(([t]) => t);
+    const usedAt = new Map<string, string>();
+    for (const [t, where] of placed) for (const ref of itemRefs([t])) if (!usedAt.has(ref)) usedAt.set(ref, where);
+    checkItemFields(items, itemRefs(all), paddedItemRefs(all), usedAt);
+    const units = expandUnits(items, config.matrix);
+    checkResultPaths(templates.resultPath, units, config.seed, resultPathAt);
+    return units;
+  };
+  const ctx = { baseDir: dir, experimentFile: shown, lineOf: doc.lineOf };
+  const lazy = options.lazyItems ? await knownByStat(config, dir, options) : undefined;
+  if (lazy) {
+    // The dataset is the very file a run hashed: its digest is known, its items are read only if asked for.
+    const key = resultKey(config, undefined, lazy);
+    let made: { items: Item[]; units: Unit[] } | undefined;
+    const make = () => {
+      if (made) return made;
+      const items = loadItemsFileSync(config.items, ctx);
+      made = { items, units: unitsOf(items) };
+      return made;
+    };
+    return {
+      file: absFile,
+      dir,
+      config,
+      templates,
+      key,
+      hash: hashOf(key),
+      get items() {
+        return make().items;
+      },
+      get units() {
+        return make().units;
+      },
+    };
+  }
+  let itemsSource: ItemsSource | undefined;
+  const items = await loadItems(config.items, { ...ctx, onSource: (s) => (itemsSource = s) });
+  const units = unitsOf(items);
+  const known = itemsSource && options.knownItems?.(itemsSource, config, dir);
+  const key = resultKey(config, items, known);
+  return { file: absFile, dir, config, items, units, templates, key, hash: hashOf(key), itemsSource };
+}
+
+/** The digest of the dataset file's items when a run's fingerprint of it holds by its stat alone (no byte read). */
+async function knownByStat(config: Experiment, dir: string, options: LoadOptions): Promise<ItemsDigest | undefined> {
+  const spec = config.items;
+  if (spec.file === undefined || !options.knownItems) return undefined;
+  const file = path.resolve(dir, spec.file);
+  const st = await stat(file).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  const source: ItemsSource = { file, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: '', spec: canonicalJson(spec) };
+  return options.knownItems(source, config, dir);
 }
 
 const RUN_PLACES = ['runDir', 'experimentDir'];
@@ -189,15 +246,15 @@ export type ExperimentSource = string | LoadedExperiment | ExperimentInput;
  */
 export async function resolveExperiment(
   source: ExperimentSource,
-  options: { readonly handler: boolean; readonly baseDir?: string },
+  options: { readonly handler: boolean; readonly baseDir?: string; readonly knownItems?: LoadOptions['knownItems'] },
 ): Promise<LoadedExperiment> {
   const requireRun = !options.handler;
-  if (typeof source === 'string') return loadExperiment(source, { requireRun });
+  if (typeof source === 'string') return loadExperiment(source, { requireRun, knownItems: options.knownItems });
   if (isLoaded(source)) {
     if (requireRun) checkRunnable(source.config, { file: path.relative(process.cwd(), source.file) || source.file, path: '$.run' });
     return source;
   }
-  return loadExperimentObject(source, options.baseDir, { requireRun });
+  return loadExperimentObject(source, options.baseDir, { requireRun, knownItems: options.knownItems });
 }
 
 function isLoaded(source: unknown): source is LoadedExperiment {

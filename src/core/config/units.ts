@@ -1,6 +1,6 @@
 import { UserError } from '../errors';
 import { idProblem } from '../ids';
-import type { Item } from './items';
+import { itemsChecked, type Item } from './items';
 import type { Experiment, Scalar } from './schema';
 
 /** One item × one matrix cell × one repeat. */
@@ -23,6 +23,12 @@ export function matrixKeys(matrix: Experiment['matrix']): string[] {
 /** The cross product, in a deterministic order: items outermost, then keys in file order. */
 export function expandUnits(items: readonly Item[], matrix: Experiment['matrix']): Unit[] {
   const keys = matrixKeys(matrix);
+  // No matrix, no repeat: a unit per item with the item's id, which loadItems already checked
+  // (distinct, a valid id); a million units then share one empty cell.
+  if (keys.length === 0 && matrix.repeat === undefined && itemsChecked(items)) {
+    return items.map((item) => ({ id: item.id, item, cell: NO_CELL, repeat: undefined, group: '' }));
+  }
+  if (keys.length === 0 && matrix.repeat === undefined) return plainUnits(items);
   const cells = cartesian(keys.map((k) => matrix[k] as Scalar[]));
   const repeats = matrix.repeat;
   const units: Unit[] = [];
@@ -49,6 +55,21 @@ export function expandUnits(items: readonly Item[], matrix: Experiment['matrix']
     }
   }
   return units;
+}
+
+const NO_CELL: Readonly<Record<string, Scalar>> = Object.freeze({});
+
+/** A unit per item, ids checked here (items not from loadItems: a frozen config's, which a hand may have edited). */
+function plainUnits(items: readonly Item[]): Unit[] {
+  const seen = new Set<string>();
+  return items.map((item) => {
+    if (seen.has(item.id))
+      throw new UserError(`Unit id ${JSON.stringify(item.id)} is produced twice; expected distinct unit ids`, item.where);
+    const problem = idProblem(item.id);
+    if (problem) throw new UserError(`Unit id ${JSON.stringify(item.id)} ${problem}; check the item ids`, item.where);
+    seen.add(item.id);
+    return { id: item.id, item, cell: NO_CELL, repeat: undefined, group: '' };
+  });
 }
 
 function cartesian(lists: Scalar[][]): Scalar[][] {

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { sleep, type Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
 import { isUserError } from '../errors';
-import { freeze, readFrozen, unitsOfFrozen } from '../model/frozen';
+import { freeze, frozenText, readFrozen, unitsOfFrozen } from '../model/frozen';
 import { growthOf, growthText } from '../model/growth';
-import { fsyncDir, writeJsonAtomic } from '../store/atomicFile';
+import { fsyncDir, writeBufferAtomic } from '../store/atomicFile';
 import { HeldLock } from '../store/lock';
 import type { RunPaths } from '../store/paths';
 import { driftError } from './drift';
@@ -37,10 +37,15 @@ export async function grow(exp: LoadedExperiment, paths: RunPaths, clock: Clock,
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fsyncDir(paths.archive);
-    await writeJsonAtomic(paths.experiment, {
-      ...freeze(exp, frozen.createdAt),
-      lineage: [...(frozen.lineage ?? []), { hash: frozen.hash, until: clock.now(), units: unitsOfFrozen(frozen).length }],
-    });
+    await writeBufferAtomic(
+      paths.experiment,
+      frozenText(
+        freeze(exp, frozen.createdAt, [
+          ...(frozen.lineage ?? []),
+          { hash: frozen.hash, until: clock.now(), units: unitsOfFrozen(frozen).length },
+        ]),
+      ),
+    );
     notes.push(
       `The experiment grew: ${growthText(g)}. Continuing run ${path.basename(paths.root)}: only the new units run${
         g.removed.length ? '; removed units stay in its journal and leave the counts' : ''

@@ -4,19 +4,18 @@ import type { Clock } from '../clock';
 import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
 import { fsyncDir, removeOrphanTemps } from '../store/atomicFile';
-import { readJournal } from '../store/journalReader';
 import { HeldLock, type Takeover } from '../store/lock';
 import { RunPaths, runFolderFor, type Shard } from '../store/paths';
 import { checkShardAgreement, liveHolders } from '../shard/layout';
-import { inShard } from '../shard/partition';
-import { checkSchemaVersion } from '../store/schemaVersion';
 import { driftError, otherRuns } from './drift';
 import { grow } from './grow';
 import { whichRun, type RunFolder } from './whichRun';
 import { growthText } from '../model/growth';
 import { ResultFiles } from '../exec/resultFiles';
-import { DamagedFrozenError, freeze, hashesOf, readFrozen, writeFrozen, type FrozenExperiment } from '../model/frozen';
-import { applyRecord, newView, type RunView } from '../model/view';
+import { DamagedFrozenError, freeze, hashesOf, readFrozen, readFrozenHead, writeFrozen, type FrozenHead } from '../model/frozen';
+import type { RunView } from '../model/view';
+import { readView, type JournalCoverage } from './readView';
+import { saveItemsFingerprint } from './itemsFingerprint';
 
 export interface OpenedRun {
   readonly paths: RunPaths;
@@ -26,6 +25,10 @@ export interface OpenedRun {
   readonly takeover?: Takeover;
   /** Good bytes of the journal (torn tail cut off). */
   readonly journalLength: number;
+  /** How far each journal was read (the whole run's for a shard, then its own): what a unit snapshot covers. */
+  readonly journals: readonly JournalCoverage[];
+  /** The view came from the unit snapshot and the journal after it. */
+  readonly fromSnapshot: boolean;
   readonly notes: string[];
 }
 
@@ -74,7 +77,8 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
         `The experiment grew since run ${path.basename(paths.root)} was started: ${growthText(where.growth)}; \`run\` continues that run.`,
       );
     }
-    return { paths, view: await readView(exp, paths, notes, false, acceptedHashes(exp, paths)), journalLength: 0, notes };
+    const read = await readView(exp, paths, notes, false, acceptedHashes(exp, paths));
+    return { paths, view: read.view, journals: read.journals, fromSnapshot: read.fromSnapshot, journalLength: 0, notes };
   }
 
   fs.mkdirSync(paths.units, { recursive: true });
@@ -97,15 +101,21 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
         );
     }
     // A shard cleans only its own temp files: another shard may be writing experiment.json right now.
-    const own = [path.basename(paths.state), ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json'])];
+    const own = [
+      path.basename(paths.state),
+      path.basename(paths.unitSnapshot),
+      ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json', 'items.fingerprint.json']),
+    ];
     removeOrphanTemps(paths.root, own);
     if (where.kind === 'grows') await grow(exp, paths, o.clock, stamp, notes);
     const frozen = readFrozenOrRebuild(exp, paths, stamp, notes);
     if (frozen && frozen.hash !== exp.hash) throw driftError(exp, { dir: paths.root, hash: frozen.hash });
-    await writeFrozen(paths.experiment, freeze(exp, o.clock.now()));
+    await writeFrozen(paths.experiment, () => freeze(exp, o.clock.now()));
+    await saveItemsFingerprint(exp, paths);
     if (takeover?.holderMayBeAlive) fenceJournal(paths.journal, notes);
-    const view = await readView(exp, paths, notes, true, frozen ? hashesOf(frozen) : new Set([exp.hash]));
-    return { paths, view, lock, takeover, journalLength: fs.existsSync(paths.journal) ? fs.statSync(paths.journal).size : 0, notes };
+    const read = await readView(exp, paths, notes, true, frozen ? hashesOf(frozen) : new Set([exp.hash]));
+    const journalLength = fs.existsSync(paths.journal) ? fs.statSync(paths.journal).size : 0;
+    return { paths, view: read.view, journals: read.journals, fromSnapshot: read.fromSnapshot, lock, takeover, journalLength, notes };
   } catch (e) {
     lock.release();
     throw e;
@@ -118,9 +128,9 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
  * it is rebuilt from the experiment file (under the lock), the damaged copy kept in archive/.
  * A journal of another config means the experiment file changed: that is refused.
  */
-function readFrozenOrRebuild(exp: LoadedExperiment, paths: RunPaths, stamp: string, notes: string[]): FrozenExperiment | undefined {
+function readFrozenOrRebuild(exp: LoadedExperiment, paths: RunPaths, stamp: string, notes: string[]): FrozenHead | undefined {
   try {
-    return readFrozen(paths.experiment);
+    return readFrozenHead(paths.experiment) ?? readFrozen(paths.experiment);
   } catch (e) {
     if (!(e instanceof DamagedFrozenError)) throw e;
     refuseRebuildOfOtherConfig(e, exp, paths);
@@ -217,86 +227,6 @@ function driftOf(exp: LoadedExperiment, other: { dir: string; hash: string }): U
         '  or give the experiment a new "name" to keep both runs side by side.',
       ],
     );
-  }
-}
-
-/**
- * The run's view: for a shard, only its units, starting from the whole run's journal (an
- * earlier unsharded run, or the merge of earlier shards; read, never written) and then its
- * own journal.
- */
-async function readView(
-  exp: LoadedExperiment,
-  paths: RunPaths,
-  notes: string[],
-  repairTail: boolean,
-  accepted: ReadonlySet<string>,
-): Promise<RunView> {
-  const view = newView(exp.units.filter((u) => inShard(u.id, paths.shard)).map((u) => u.id));
-  if (paths.shard) await readInto(exp, view, new RunPaths(paths.root).journal, notes, false, accepted);
-  await readInto(exp, view, paths.journal, notes, repairTail, accepted);
-  return view;
-}
-
-/** `accepted`: the run's config and those it grew from (a journal begun before the run grew names an earlier one). */
-async function readInto(
-  exp: LoadedExperiment,
-  view: RunView,
-  journal: string,
-  notes: string[],
-  repairTail: boolean,
-  accepted: ReadonlySet<string>,
-): Promise<void> {
-  const shown = path.relative(process.cwd(), journal) || journal;
-  let header: { hash?: string; schemaVersion?: number } | undefined;
-  const read = await readJournal(journal, (r, line) => {
-    if (line === 1 && r.t === 'header') header = r;
-    applyRecord(view, r);
-  });
-  if (read.corrupt.length > 0) {
-    const list = read.corrupt.slice(0, 5).map((c) => `  line ${c.line}: ${JSON.stringify(c.text.slice(0, 80))}`);
-    throw new UserError(
-      `The journal has ${read.corrupt.length} damaged line(s) before its end (not a torn last line); refusing to append to it.`,
-      { file: shown, line: read.corrupt[0]!.line },
-      [
-        ...list,
-        `Every other line was read. Run \`resumable repair ${path.relative(process.cwd(), path.dirname(journal)) || '.'}\` to rebuild the journal from the unit folders (it shows the diff first and backs up).`,
-      ],
-    );
-  }
-  if (read.lines > 0) {
-    if (!header)
-      throw new UserError('Expected the journal to start with a header line', { file: shown, line: 1 }, [
-        'Run `resumable repair <run folder>` to rebuild it.',
-      ]);
-    checkSchemaVersion(header.schemaVersion, shown);
-    if (typeof header.hash !== 'string' || !accepted.has(header.hash))
-      throw new UserError(`Expected a journal of config ${exp.hash.slice(0, 8)}, found one of ${String(header.hash).slice(0, 8)}`, {
-        file: shown,
-        line: 1,
-      });
-  }
-  if (read.tornTail) {
-    const which = path.basename(journal) === 'journal.jsonl' ? '' : ` of ${path.basename(journal)}`;
-    notes.push(
-      `Dropped a torn last journal line (${read.tornTail.bytes} bytes at offset ${read.tornTail.offset}${which}, left by a crash).`,
-    );
-    if (repairTail) cutTornTail(journal, read.goodLength);
-  }
-}
-
-/** Keeps the torn bytes in a side file (nothing is deleted), then truncates so appends start on a fresh line. */
-function cutTornTail(file: string, goodLength: number): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    const size = fs.fstatSync(fd).size;
-    const torn = Buffer.alloc(size - goodLength);
-    fs.readSync(fd, torn, 0, torn.length, goodLength);
-    fs.writeFileSync(`${file}.torn-${Date.now()}`, torn);
-    fs.ftruncateSync(fd, goodLength);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

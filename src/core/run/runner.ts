@@ -23,6 +23,7 @@ import type { AttemptExecutor } from '../exec/attempt';
 import { Fleet } from './fleet';
 import { Throttle } from './throttle';
 import { SnapshotWriter } from './snapshotWriter';
+import { knownItems } from './itemsFingerprint';
 import { leftOutMessage } from './plan';
 import { resolveSubset, type Subset, type SubsetFlags } from './subset';
 import { progressEvent, stoppingEvent } from './liveEvents';
@@ -135,7 +136,7 @@ export class Run {
   }
 
   async run(): Promise<RunSummary> {
-    const exp = await resolveExperiment(this.o.experiment, { handler: this.o.handler !== undefined, baseDir: this.o.baseDir });
+    const exp = await resolveExperiment(this.o.experiment, { handler: this.o.handler !== undefined, baseDir: this.o.baseDir, knownItems });
     this.exp = exp;
     const subset = resolveSubset(exp.units, this.o);
     // Before anything runs or is written (dryRun checks the same).
@@ -184,6 +185,7 @@ export class Run {
         status: () => this.status,
         now: () => this.clock.now(),
         workers: () => (this.status === 'running' ? this.executor?.workerStats?.() : undefined),
+        units: { hash: exp.hash, read: opened.journals, fromSnapshot: opened.fromSnapshot },
       },
       (e) => this.fail(e),
     );

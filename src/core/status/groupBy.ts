@@ -1,4 +1,5 @@
-import type { Unit } from '../config/units';
+import { matrixKeys, type Unit } from '../config/units';
+import type { Experiment, Scalar } from '../config/schema';
 import { keySource, keyValue, NO_VALUE, unknownKeyError } from '../shard/unitKeys';
 import { emptyCounts, type Counts } from '../model/view';
 import { wilson } from './wilson';
@@ -32,6 +33,23 @@ export function groupUnits(units: readonly Unit[], by: string | undefined): Grou
   const names = [...seen].filter((g) => g !== NO_VALUE);
   if (seen.has(NO_VALUE)) names.push(NO_VALUE);
   return { key, of, names };
+}
+
+/**
+ * The grouping by matrix cell of a run of `n` units, from the matrix alone: units are items ×
+ * cells × repeats with items outermost (config/units.ts), so unit i is in cell ⌊i / repeats⌋
+ * mod cells. Undefined when `n` is no multiple of that (then the units themselves are asked).
+ */
+export function cellGroups(matrix: Experiment['matrix'], n: number): Grouping | undefined {
+  const keys = matrixKeys(matrix);
+  const cells = keys.reduce<Scalar[][]>((acc, k) => acc.flatMap((p) => (matrix[k] as Scalar[]).map((v) => [...p, v])), [[]]);
+  const names = cells.map((c) => c.map(String).join('/'));
+  const repeats = matrix.repeat ?? 1;
+  const per = names.length * repeats;
+  if (per === 0 || n % per !== 0 || new Set(names).size !== names.length) return undefined;
+  const of = new Array<string>(n);
+  for (let i = 0; i < n; i++) of[i] = names[Math.floor(i / repeats) % names.length]!;
+  return { key: '', of, names: n === 0 ? [] : names };
 }
 
 export interface GroupCount {

@@ -10,10 +10,12 @@ import { readLayout, shardCounts } from '../shard/layout';
 import { shardOf } from '../shard/partition';
 import { aggregateShards, type ShardReport } from './shards';
 import { isAlive } from '../store/process';
-import { readFrozen, unitsOfFrozen, type FrozenExperiment } from '../model/frozen';
+import { readFrozen, readFrozenHead, unitsOfFrozen, type FrozenExperiment, type FrozenHead } from '../model/frozen';
+import { idsOf, type DecodedSnapshot } from '../model/unitSnapshot';
+import { loadUnitSnapshot } from '../model/unitSnapshotFile';
 import { readSnapshot, type Snapshot, type WorkerCounts } from '../model/snapshot';
 import { doneCount, projectedSpend, type ConcurrencyView, type Counts, type RunView, type Spend } from '../model/view';
-import { countGroups, groupUnits, type GroupCount, type Grouping } from './groupBy';
+import { cellGroups, countGroups, groupUnits, type GroupCount, type Grouping } from './groupBy';
 import { reportStatus, type ReportStatus } from './runStatus';
 import { budgetOf, liveSnapshotConcurrency, spendOrNull, type Budget } from './spendAndConcurrency';
 import { JournalTail } from './tail';
@@ -85,7 +87,11 @@ interface ShardTail {
  * CLI's `status` makes one and reads once; the extension keeps one per run and polls it.
  */
 export class RunFollower {
-  readonly units: readonly Unit[];
+  /** The run's unit ids in config order (from the unit snapshot when there is one: no frozen item is read for them). */
+  readonly ids: readonly string[];
+  /** The frozen config without its items: what a report shows of the run. */
+  readonly head: FrozenHead;
+  private made: { frozen?: FrozenExperiment; units?: readonly Unit[] } = {};
   private readonly tail: JournalTail;
   private readonly paths: RunPaths;
   /** Shard count in the folder (0: not sharded), each shard's tail, and each unit's shard. */
@@ -97,26 +103,53 @@ export class RunFollower {
   /** The last grouping asked for: made once per key, not on every poll of a million units. */
   private grouping: { key: string; g: Grouping; note?: string } | undefined;
 
+  /**
+   * From the whole frozen config, or (`open` of a run with a unit snapshot) from its head and
+   * the snapshot: then the frozen items are read only if something asks for `units` or `frozen`.
+   */
   constructor(
     readonly runDir: string,
-    readonly frozen: FrozenExperiment,
+    from: FrozenExperiment | { head: FrozenHead; snapshot: DecodedSnapshot },
   ) {
     this.paths = new RunPaths(runDir);
-    this.units = unitsOfFrozen(frozen);
-    this.tail = new JournalTail(this.paths.journal, this.units);
+    if ('snapshot' in from) {
+      this.head = from.head;
+      this.ids = idsOf(from.snapshot);
+      this.tail = new JournalTail(this.paths.journal, this.ids);
+      this.tail.seedWith(from.snapshot);
+    } else {
+      this.head = from;
+      this.made = { frozen: from, units: unitsOfFrozen(from) };
+      this.ids = this.made.units!.map((u) => u.id);
+      this.tail = new JournalTail(this.paths.journal, this.ids);
+      // A run's own snapshot (not a shard's: it counts the whole run's journal too): only the journal after it is read.
+      this.tail.seed(this.paths.unitSnapshot, from.hash);
+    }
   }
 
   static open(runDir: string): RunFollower {
-    const frozen = readFrozen(new RunPaths(runDir).experiment);
-    if (!frozen) throw new UserError('Expected a run folder with an experiment.json', { file: runDir });
-    return new RunFollower(runDir, frozen);
+    const paths = new RunPaths(runDir);
+    const head = readFrozenHead(paths.experiment);
+    const load = head && loadUnitSnapshot(paths.unitSnapshot, head.hash, [paths.journal]);
+    if (head && load?.kind === 'ok') return new RunFollower(runDir, { head, snapshot: load.snapshot });
+    return new RunFollower(runDir, readFrozenOf(runDir));
+  }
+
+  /** The whole frozen config, items too (read when first asked for). */
+  get frozen(): FrozenExperiment {
+    return (this.made.frozen ??= readFrozenOf(this.runDir));
+  }
+
+  /** Every unit, in config order (made from the frozen items when first asked for). */
+  get units(): readonly Unit[] {
+    return (this.made.units ??= unitsOfFrozen(this.frozen));
   }
 
   /** Every unit's status; for a sharded run, each from its own shard's journal. */
   get view(): RunView {
     if (this.n === 0) return this.tail.view;
     if (!this.merged) {
-      const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(Date.now()), Date.now());
+      const agg = aggregateShards(this.ids, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(Date.now()), Date.now());
       this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts, spend: agg.spend };
     }
     return this.merged;
@@ -140,8 +173,8 @@ export class RunFollower {
       counts.length > 1 ? `files of shards of ${counts.join(' and ')} in one run folder: showing the ${n} shards` : undefined;
     if (n === this.n) return false;
     this.n = n;
-    this.shardOfUnit = new Uint32Array(this.units.length);
-    this.units.forEach((u, i) => (this.shardOfUnit[i] = n === 0 ? 0 : shardOf(u.id, n)));
+    this.shardOfUnit = new Uint32Array(this.ids.length);
+    this.ids.forEach((id, i) => (this.shardOfUnit[i] = n === 0 ? 0 : shardOf(id, n)));
     this.shardTails = Array.from({ length: n }, (_, i) => {
       const shard = { k: i + 1, n };
       const paths = new RunPaths(this.runDir, shard);
@@ -150,7 +183,7 @@ export class RunFollower {
         paths,
         tail: new JournalTail(
           paths.journal,
-          this.units.filter((_, j) => this.shardOfUnit[j] === i + 1),
+          this.ids.filter((_, j) => this.shardOfUnit[j] === i + 1),
         ),
       };
     });
@@ -179,13 +212,17 @@ export class RunFollower {
     if (this.grouping?.key === key) return this.grouping;
     let made: { g: Grouping; note?: string };
     try {
-      made = { g: groupUnits(this.units, by) };
+      // By matrix cell needs no item: it follows from a unit's place in the config order.
+      made = { g: (by === '' && cellGroups(this.head.config.matrix, this.ids.length)) || groupUnits(this.units, by) };
     } catch (e) {
       if (!isUserError(e)) throw e;
       // Named by its run folder: `status --by` over every run below a folder says which one lacks the key.
       if (o.unknownBy !== 'cell')
         throw new UserError(e.detail, { file: path.relative(process.cwd(), this.runDir) || this.runDir }, e.hints);
-      made = { g: groupUnits(this.units, ''), note: `no unit has ${JSON.stringify(by)} to group by: grouped by matrix cell` };
+      made = {
+        g: cellGroups(this.head.config.matrix, this.ids.length) || groupUnits(this.units, ''),
+        note: `no unit has ${JSON.stringify(by)} to group by: grouped by matrix cell`,
+      };
     }
     this.grouping = { key, ...made };
     return made;
@@ -193,7 +230,7 @@ export class RunFollower {
 
   report(clock: Clock, o: ReportOptions = {}): RunReport {
     if (this.n > 0) return this.shardedReport(clock, o);
-    const { view, units, frozen } = this;
+    const { view, ids, head: frozen } = this;
     const grouping = this.groupingFor(o);
     const notes: string[] = grouping.note ? [grouping.note] : [];
     const { corrupt, tornBytes } = this.tail.problems;
@@ -210,14 +247,17 @@ export class RunFollower {
       runnerAlive: runner?.alive === true,
       runnerEnded: view.runnerEnded === true,
       done: doneCount(view.counts),
-      total: units.length,
+      total: ids.length,
     });
     const status = reconciled.status;
     if (reconciled.note) notes.push(reconciled.note);
+    const table = view.units;
+    // The view holds the config's units in their order: by index, no lookup or object per unit.
+    const at = (i: number) => (table.ids[i] === ids[i] ? i : table.indexOf(ids[i]!));
     const groups = countGroups(
       grouping.g,
-      (i) => view.units.get(units[i]!.id)!.status,
-      (i) => view.units.get(units[i]!.id),
+      (i) => table.statusAt(at(i)),
+      (i) => table.spendAt(at(i)),
     );
     const { rate, etaMs } = readerEta(view, snapshot, runner, now);
     const live = status === 'running' || status === 'paused_rate_limit';
@@ -228,7 +268,7 @@ export class RunFollower {
       hash: frozen.hash,
       experimentFile: frozen.experimentFile,
       status: paused ? 'paused_rate_limit' : status,
-      total: units.length,
+      total: ids.length,
       done: doneCount(view.counts),
       counts: { ...view.counts },
       groups,
@@ -254,7 +294,7 @@ export class RunFollower {
   private shardedReport(clock: Clock, o: ReportOptions): RunReport {
     const now = clock.now();
     const grouping = this.groupingFor(o);
-    const agg = aggregateShards(this.units, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(now), now);
+    const agg = aggregateShards(this.ids, this.shardOfUnit, this.tail.view, this.n, this.shardInputs(now), now);
     this.merged = { ...this.tail.view, units: agg.units, counts: agg.counts, spend: agg.spend };
     const notes: string[] = this.layoutNote ? [this.layoutNote] : [];
     if (grouping.note) notes.push(grouping.note);
@@ -271,8 +311,8 @@ export class RunFollower {
         notes.push(`shard ${s.k}/${s.n} on ${s.host ?? '?'} is stale: no heartbeat for ${Math.round((s.heartbeatAgeMs ?? 0) / 1000)} s`);
     const groups = countGroups(
       grouping.g,
-      (i) => agg.units.get(this.units[i]!.id)!.status,
-      (i) => agg.units.get(this.units[i]!.id),
+      (i) => agg.units.statusAt(i),
+      (i) => agg.units.spendAt(i),
     );
     const done = doneCount(agg.counts);
     const live = agg.status === 'running' || agg.status === 'paused_rate_limit';
@@ -284,11 +324,11 @@ export class RunFollower {
       .sort((a, b) => b.until - a.until)[0];
     return {
       runDir: this.runDir,
-      name: this.frozen.name,
-      hash: this.frozen.hash,
-      experimentFile: this.frozen.experimentFile,
+      name: this.head.name,
+      hash: this.head.hash,
+      experimentFile: this.head.experimentFile,
       status: agg.status,
-      total: this.units.length,
+      total: this.ids.length,
       done,
       counts: agg.counts,
       groups,
@@ -298,14 +338,14 @@ export class RunFollower {
       pauseCount: views.reduce((a, v) => a + v.pauseCount, 0),
       runner: null,
       rate: live ? agg.rate : 0,
-      etaMs: live && agg.rate > 0 ? ((this.units.length - done) / agg.rate) * 1000 : null,
+      etaMs: live && agg.rate > 0 ? ((this.ids.length - done) / agg.rate) * 1000 : null,
       lastActivity: lastTs > 0 ? lastTs : null,
       notes,
       shards: agg.shards,
       concurrency: live ? agg.concurrency : null,
       spend: spendOrNull(agg.spend),
       projected: projectedSpend(this.merged) ?? null,
-      budget: budgetOf(this.liveShardBudget(agg.shards), this.frozen.config.budget),
+      budget: budgetOf(this.liveShardBudget(agg.shards), this.head.config.budget),
       workers: null,
     };
   }
@@ -359,4 +399,10 @@ export function listRunDirs(runRoot: string): string[] {
   } catch {
     return [];
   }
+}
+
+function readFrozenOf(runDir: string): FrozenExperiment {
+  const frozen = readFrozen(new RunPaths(runDir).experiment);
+  if (!frozen) throw new UserError('Expected a run folder with an experiment.json', { file: runDir });
+  return frozen;
 }

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { canonicalJson } from './hash';
+import type { Experiment } from './schema';
+
+/**
+ * What an items file was when its items were hashed: the make/DVC fingerprint (path, size,
+ * mtime, inode) and a digest of its bytes, with the items spec that decides how it is read.
+ * Kept beside the frozen config (items.fingerprint.json), it lets a resume skip hashing a
+ * million unchanged items; a file whose stat changed but whose bytes did not is still a hit.
+ */
+export interface ItemsSource {
+  readonly file: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ino: number;
+  readonly sha256: string;
+  /** canonicalJson of the items spec (file, id field) it was read with. */
+  readonly spec: string;
+}
+
+export interface ItemsDigest {
+  readonly count: number;
+  readonly digest: string;
+}
+
+/** The fingerprint of a file read for its items (stat taken before the read: a later change shows as a miss). */
+export function sourceOf(file: string, st: Stats, bytes: Buffer, spec: Experiment['items']): ItemsSource {
+  return {
+    file,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    spec: canonicalJson(spec),
+  };
+}
+
+/** Whether the file read now is the one a fingerprint was taken of. */
+export function sameSource(now: ItemsSource, then: ItemsSource): boolean {
+  if (now.file !== then.file || now.spec !== then.spec) return false;
+  if (now.size === then.size && now.mtimeMs === then.mtimeMs && now.ino === then.ino) return true;
+  return now.sha256 === then.sha256;
+}

@@ -1,0 +1,198 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Run, RunFollower, isUserError, repairRun, systemClock, type RunView } from '../../src/core/index';
+import { loadExperiment } from '../../src/core/config/load';
+import { RunPaths } from '../../src/core/store/paths';
+import { readView } from '../../src/core/run/readView';
+import { knownItems } from '../../src/core/run/itemsFingerprint';
+import { tmpDir, writeFiles } from '../helpers/tmp';
+
+const N = 30;
+
+function experiment(dir: string, extra: Record<string, unknown> = {}): string {
+  writeFiles(dir, {
+    'items.jsonl':
+      Array.from({ length: N }, (_, i) => JSON.stringify({ id: `q${String(i).padStart(2, '0')}`, level: i % 3 })).join('\n') + '\n',
+    'e.experiment.json': JSON.stringify({ name: 'snap', items: { file: 'items.jsonl' }, matrix: { model: ['a', 'b'] }, ...extra }),
+  });
+  return path.join(dir, 'e.experiment.json');
+}
+
+/** A session that stops (as Ctrl+C does) once `stopAt` units started; returns the ids its handler ran and its notes. */
+async function session(file: string, stopAt = Infinity): Promise<{ ran: string[]; notes: string[]; runDir: string }> {
+  const ran: string[] = [];
+  const notes: string[] = [];
+  let runDir = '';
+  const run = new Run({
+    experiment: file,
+    concurrency: 2,
+    handler: async ({ unit }) => {
+      ran.push(unit.id);
+      if (ran.length === stopAt) run.stop();
+      return unit.id.endsWith('/b') && unit.id.startsWith('q0') ? { passed: false, why: 'wrong' } : { passed: true };
+    },
+  });
+  run.onEvent((e) => {
+    if (e.type === 'note') notes.push(e.message);
+    if (e.type === 'start') runDir = e.runDir;
+  });
+  await run.run();
+  return { ran, notes, runDir };
+}
+
+/** What a view says, as plain data. */
+function plain(v: RunView): unknown {
+  const { units, ...run } = v;
+  return { units: [...units], run: JSON.parse(JSON.stringify(run)) as unknown };
+}
+
+async function viewRead(file: string, runDir: string): Promise<{ view: RunView; fromSnapshot: boolean; notes: string[] }> {
+  const exp = await loadExperiment(file, { requireRun: false });
+  const notes: string[] = [];
+  const r = await readView(exp, new RunPaths(runDir), notes, false, new Set([exp.hash]));
+  return { view: r.view, fromSnapshot: r.fromSnapshot, notes };
+}
+
+test('a resume reads the unit snapshot and the journal after it, and says the same as a replay of the whole journal', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const first = await session(file, 10);
+  const snapshot = new RunPaths(first.runDir).unitSnapshot;
+  assert.ok(fs.existsSync(snapshot), 'the stopped session left a unit snapshot');
+  // Lines after the snapshot: a unit started and ended by hand, as a runner that died after its last snapshot leaves them.
+  const journal = new RunPaths(first.runDir).journal;
+  fs.appendFileSync(
+    journal,
+    `{"t":"start","ts":1,"u":"q29/a","a":1}\n{"t":"end","ts":2,"u":"q29/a","a":1,"s":"failed","why":"by hand","d":5}\n`,
+  );
+  const withSnapshot = await viewRead(file, first.runDir);
+  assert.equal(withSnapshot.fromSnapshot, true, withSnapshot.notes.join('\n'));
+  fs.renameSync(snapshot, `${snapshot}.aside`);
+  const whole = await viewRead(file, first.runDir);
+  assert.equal(whole.fromSnapshot, false);
+  assert.deepEqual(plain(withSnapshot.view), plain(whole.view));
+  assert.equal(withSnapshot.view.units.get('q29/a')?.why, 'by hand');
+  fs.renameSync(`${snapshot}.aside`, snapshot);
+
+  const second = await session(file);
+  assert.deepEqual(
+    second.notes.filter((n) => /snapshot/.test(n)),
+    [],
+  );
+  const doneBefore = new Set([...whole.view.units].filter(([, u]) => u.status === 'passed' || u.status === 'failed').map(([id]) => id));
+  assert.deepEqual(
+    second.ran.filter((id) => doneBefore.has(id)),
+    [],
+    'no unit with an outcome before the resume ran again',
+  );
+  assert.equal(second.ran.length + doneBefore.size, 2 * N);
+});
+
+test('a damaged or out-of-date unit snapshot is said and not used: the whole journal is read, nothing is lost', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const first = await session(file, 12);
+  const paths = new RunPaths(first.runDir);
+  const truth = plain((await viewRead(file, first.runDir)).view);
+
+  const good = fs.readFileSync(paths.unitSnapshot);
+  fs.writeFileSync(paths.unitSnapshot, good.subarray(0, good.length - 10));
+  let r = await viewRead(file, first.runDir);
+  assert.equal(r.fromSnapshot, false);
+  assert.match(r.notes.join('\n'), /Did not use the unit-state snapshot snapshot\.bin: its body has \d+ bytes/);
+  assert.deepEqual(plain(r.view), truth);
+
+  // The journal's last line before the snapshot's offset changed (same length): not the journal it covers.
+  fs.writeFileSync(paths.unitSnapshot, good);
+  const text = fs.readFileSync(paths.journal, 'utf8');
+  const lines = text.split('\n');
+  const last = lines.length - 2;
+  lines[last] = lines[last]!.replace(/"ts":(\d)/, (_, d: string) => `"ts":${(Number(d) + 1) % 10}`);
+  fs.writeFileSync(paths.journal, lines.join('\n'));
+  r = await viewRead(file, first.runDir);
+  assert.equal(r.fromSnapshot, false);
+  assert.match(r.notes.join('\n'), /journal\.jsonl is not the journal it covers any more/);
+  fs.writeFileSync(paths.journal, text);
+
+  // A run folder copied elsewhere keeps its snapshot (the mark is the journal's bytes, not its inode).
+  const copy = tmpDir();
+  fs.cpSync(dir, copy, { recursive: true });
+  const copied = await viewRead(path.join(copy, 'e.experiment.json'), path.join(copy, path.relative(dir, first.runDir)));
+  assert.equal(copied.fromSnapshot, true, copied.notes.join('\n'));
+
+  // repair rewrites the journal whole (here: it adopts a result a unit left): the snapshot goes
+  // first, and the run resumes from the journal alone, the adopted unit not run again.
+  const pending = (truth as { units: [string, { status: string }][] }).units.find(([, u]) => u.status === 'pending')![0];
+  writeFiles(paths.unitDir(pending), { 'result.json': '{"passed": true}' });
+  const repaired = await repairRun(first.runDir, { clock: systemClock });
+  assert.equal(repaired.written, true);
+  assert.equal(fs.existsSync(paths.unitSnapshot), false);
+  const after = await session(file);
+  assert.equal(after.ran.includes(pending), false);
+  assert.equal(after.ran.length + doneCount(truth) + 1, 2 * N);
+});
+
+function doneCount(p: unknown): number {
+  return (p as { units: [string, { status: string }][] }).units.filter(([, u]) => ['passed', 'failed', 'error'].includes(u.status)).length;
+}
+
+test('status reads the run from its snapshot without its frozen items, and reports what a full read does', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir, { matrix: { model: ['a', 'b'], repeat: 2 } });
+  const first = await session(file, 25);
+  fs.appendFileSync(new RunPaths(first.runDir).journal, `{"t":"end","ts":9,"u":"q28/b/r2","a":1,"s":"error","why":"after the snapshot"}\n`);
+  const fast = RunFollower.open(first.runDir);
+  await fast.poll();
+  const fromSnapshot = fast.report(systemClock);
+  const full = new RunFollower(first.runDir, fast.frozen);
+  fs.rmSync(new RunPaths(first.runDir).unitSnapshot);
+  const slow = new RunFollower(first.runDir, fast.frozen);
+  await slow.poll();
+  const fromJournal = slow.report(systemClock);
+  const strip = (r: object) => ({ ...r, runner: null, notes: [] });
+  assert.deepEqual(strip(fromSnapshot), strip(fromJournal));
+  assert.equal(fromSnapshot.counts.error, 1);
+  assert.deepEqual(
+    fromSnapshot.groups.map((g) => g.group),
+    ['a', 'b'],
+  );
+  assert.deepEqual(
+    full.units.map((u) => u.id),
+    fast.units.map((u) => u.id),
+  );
+});
+
+test('an unchanged items file is known by its fingerprint (a touch too), a changed one is read and hashed again', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  await session(file, 3);
+  const items = path.join(dir, 'items.jsonl');
+  const hashed = await loadExperiment(file, { requireRun: false });
+  let looked = 0;
+  const spy: typeof knownItems = (...a) => {
+    looked++;
+    return knownItems(...a);
+  };
+  const known = await loadExperiment(file, { requireRun: false, knownItems: spy, lazyItems: true });
+  assert.equal(looked, 1);
+  assert.equal(known.hash, hashed.hash);
+  assert.equal(known.units.length, 2 * N, 'the items are read when asked for');
+
+  // Touched: its stat changed, its bytes did not.
+  const later = new Date(Date.now() + 60_000);
+  fs.utimesSync(items, later, later);
+  const touched = await loadExperiment(file, { requireRun: false, knownItems: spy });
+  assert.equal(touched.hash, hashed.hash);
+  assert.equal((await loadExperiment(file, { requireRun: false, knownItems: () => undefined })).hash, hashed.hash);
+
+  // One field changed, same size: a miss, hashed again, a new hash (the runner then refuses it as drift).
+  fs.writeFileSync(items, fs.readFileSync(items, 'utf8').replace('"level":0', '"level":9'));
+  const changed = await loadExperiment(file, { requireRun: false, knownItems: spy, lazyItems: true });
+  assert.notEqual(changed.hash, hashed.hash);
+  await assert.rejects(
+    session(file),
+    (e: unknown) => isUserError(e) && e.hints.some((h) => /items changed \(1\): "q00" \(level\)/.test(h)),
+  );
+});
