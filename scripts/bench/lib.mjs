@@ -12,12 +12,16 @@ export const root = path.resolve(here, '..', '..');
 // require, not import(): importing a CommonJS bundle from ESM runs a lexer over all of it first.
 export const core = async () => createRequire(import.meta.url)(path.join(root, 'dist', 'core.js'));
 
-/** Runs `<module>.child(kind, args)` in a fresh node process; returns the JSON it printed last. */
-export function inChild(module, kind, args) {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', path.join(here, 'child.mjs'), module, kind, JSON.stringify(args)], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
+/** Runs `<module>.child(kind, args)` in a fresh node process (with `flags`); returns the JSON it printed last. */
+export function inChild(module, kind, args, flags = []) {
+  const r = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=4096', ...flags, path.join(here, 'child.mjs'), module, kind, JSON.stringify(args)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    },
+  );
   if (r.status !== 0) throw new Error(`${module} ${kind} ${JSON.stringify(args)} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const last = r.stdout.trim().split('\n').pop();
   return JSON.parse(last);

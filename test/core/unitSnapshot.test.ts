@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import type { JournalRecord } from '../../src/core/store/events';
 import { decodeUnitSnapshot, encodeUnitSnapshot, restoreUnitSnapshot } from '../../src/core/model/unitSnapshot';
 import { applyRecord, newView, type RunView } from '../../src/core/model/view';
+import { IdIndex } from '../../src/core/model/idIndex';
 
 const IDS = ['q1', 'q2', 'q3/small', 'q3/large', 'q4', 'é/ü'];
 const journals = [{ name: 'journal.jsonl', offset: 120, lines: 3, head: 'h', tail: 't' }];
@@ -58,7 +59,7 @@ test('a unit snapshot restores exactly the view it was taken of, for any journal
   fc.assert(
     fc.property(fc.array(record, { maxLength: 40 }), fc.array(record, { maxLength: 10 }), (before, afterIt) => {
       const original = viewOf(before);
-      const bytes = encodeUnitSnapshot(original, 'abcd1234')(journals);
+      const bytes = Buffer.concat(encodeUnitSnapshot(original, 'abcd1234')(journals));
       const decoded = decodeUnitSnapshot(bytes);
       assert.ok('snapshot' in decoded, JSON.stringify(decoded));
       const restored = newView(IDS);
@@ -80,7 +81,7 @@ test('a damaged unit snapshot is never used: any changed byte, a cut, a wrong ki
     { t: 'end', ts: 2, u: 'q1', a: 1, s: 'passed', d: 3, m: { score: 0.5 } },
     { t: 'end', ts: 3, u: 'q2', a: 2, s: 'error', why: 'exit code 1', usd: 0.01 },
   ]);
-  const bytes = encodeUnitSnapshot(v, 'abcd1234')(journals);
+  const bytes = Buffer.concat(encodeUnitSnapshot(v, 'abcd1234')(journals));
   const nl = bytes.indexOf(10);
   for (let i = nl + 1; i < bytes.length; i++) {
     const bad = Buffer.from(bytes);
@@ -107,3 +108,18 @@ function problemOf(b: Buffer): string {
   const d = decodeUnitSnapshot(b);
   return 'problem' in d ? d.problem : '(decoded)';
 }
+
+test('the id index finds every id, and no other, as a Map would (repeats: the last number)', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ maxLength: 6 }), { maxLength: 200 }),
+      fc.array(fc.string({ maxLength: 6 }), { maxLength: 50 }),
+      (ids, probes) => {
+        const map = new Map(ids.map((id, i) => [id, i]));
+        const index = new IdIndex(ids);
+        for (const id of [...ids, ...probes]) assert.equal(index.get(id), map.get(id) ?? -1);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

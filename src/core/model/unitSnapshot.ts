@@ -47,10 +47,10 @@ interface Extra {
  * returns what completes the file once the journals' marks can be taken (after the journal is
  * durable up to that offset).
  */
-export function encodeUnitSnapshot(view: RunView, hash: string): (journals: UnitSnapshotMeta['journals']) => Buffer {
+export function encodeUnitSnapshot(view: RunView, hash: string): (journals: UnitSnapshotMeta['journals']) => Buffer[] {
   const t = view.units;
   const n = t.size;
-  const ids = Buffer.from(t.ids.join('\n'), 'utf8');
+  const ids = t.idBytes ?? Buffer.from(t.ids.join('\n'), 'utf8');
   const extra: Extra = {
     why: [...t.why],
     usd: [...t.usd],
@@ -59,7 +59,15 @@ export function encodeUnitSnapshot(view: RunView, hash: string): (journals: Unit
     fly: [...t.inFlight].map(([i, f]) => [i, f.pid ?? null, f.pst ?? null]),
   };
   const extraBuf = Buffer.from(JSON.stringify(extra), 'utf8');
-  const body = Buffer.concat([bytesOf(t.lastEnd), bytesOf(t.lastDuration), bytesOf(t.attempts), bytesOf(t.status), ids, extraBuf]);
+  // Copies of the arrays as they are now (the view goes on changing while the journal syncs).
+  const body = [
+    Buffer.from(bytesOf(t.lastEnd)),
+    Buffer.from(bytesOf(t.lastDuration)),
+    Buffer.from(bytesOf(t.attempts)),
+    Buffer.from(bytesOf(t.status)),
+    ids,
+    extraBuf,
+  ];
   const { units: _units, ...run } = structuredClone({ ...view, units: undefined });
   return (journals) => {
     const meta: UnitSnapshotMeta = {
@@ -70,11 +78,11 @@ export function encodeUnitSnapshot(view: RunView, hash: string): (journals: Unit
       n,
       idsBytes: ids.length,
       extraBytes: extraBuf.length,
-      sha256: digest(body),
+      sha256: digest(...body),
       endian: os.endianness(),
       run,
     };
-    return Buffer.concat([Buffer.from(JSON.stringify(meta) + '\n', 'utf8'), body]);
+    return [Buffer.from(JSON.stringify(meta) + '\n', 'utf8'), ...body];
   };
 }
 
@@ -82,10 +90,11 @@ export interface DecodedSnapshot {
   readonly meta: UnitSnapshotMeta;
   /** The unit ids as stored (joined by "\n"): compared as bytes, split only when asked. */
   readonly idBytes: Buffer;
-  readonly lastEnd: Float64Array;
-  readonly lastDuration: Float64Array;
-  readonly attempts: Uint32Array;
-  readonly status: Uint8Array;
+  /** The arrays' bytes as stored (copied once, into the run's table, by restoreUnitSnapshot). */
+  readonly lastEnd: Buffer;
+  readonly lastDuration: Buffer;
+  readonly attempts: Buffer;
+  readonly status: Buffer;
   readonly extra: Extra;
 }
 
@@ -110,14 +119,10 @@ export function decodeUnitSnapshot(buf: Buffer): { snapshot: DecodedSnapshot } |
   if (digest(body) !== meta.sha256) return { problem: 'its body does not match its digest (damaged or cut short)' };
   let at = 0;
   const take = (bytes: number) => body.subarray(at, (at += bytes));
-  const lastEnd = new Float64Array(n);
-  bytesOf(lastEnd).set(take(8 * n));
-  const lastDuration = new Float64Array(n);
-  bytesOf(lastDuration).set(take(8 * n));
-  const attempts = new Uint32Array(n);
-  bytesOf(attempts).set(take(4 * n));
-  const status = new Uint8Array(n);
-  status.set(take(n));
+  const lastEnd = take(8 * n);
+  const lastDuration = take(8 * n);
+  const attempts = take(4 * n);
+  const status = take(n);
   // Checked against the run's own ids when restored (restoreUnitSnapshot), byte for byte.
   const idBytes = take(idsBytes);
   let extra: Extra;
@@ -143,11 +148,14 @@ export function decodeUnitSnapshot(buf: Buffer): { snapshot: DecodedSnapshot } |
  */
 export function restoreUnitSnapshot(view: RunView, s: DecodedSnapshot): boolean {
   const t = view.units;
-  if (t.size !== s.meta.n || !Buffer.from(t.ids.join('\n'), 'utf8').equals(s.idBytes)) return false;
-  t.lastEnd.set(s.lastEnd);
-  t.lastDuration.set(s.lastDuration);
-  t.attempts.set(s.attempts);
+  const same = madeFrom.get(t.ids) === s || (t.size === s.meta.n && Buffer.from(t.ids.join('\n'), 'utf8').equals(s.idBytes));
+  if (!same) return false;
+  bytesOf(t.lastEnd).set(s.lastEnd);
+  bytesOf(t.lastDuration).set(s.lastDuration);
+  bytesOf(t.attempts).set(s.attempts);
   t.status.set(s.status);
+  // The same ids: the next snapshot writes these bytes again instead of joining a million ids.
+  t.idBytes = Buffer.from(s.idBytes);
   for (const [i, why] of s.extra.why) t.setWhy(i, why);
   for (const [i, v] of s.extra.usd) t.usd.set(i, v);
   for (const [i, v] of s.extra.tok) t.tok.set(i, v);
@@ -157,15 +165,22 @@ export function restoreUnitSnapshot(view: RunView, s: DecodedSnapshot): boolean 
   return true;
 }
 
+/** Id lists made by idsOf, and of which snapshot: a view of them needs no comparison with it. */
+const madeFrom = new WeakMap<readonly string[], DecodedSnapshot>();
+
 /** The snapshot's unit ids, in order. */
 export function idsOf(s: DecodedSnapshot): string[] {
-  return s.meta.n === 0 ? [] : s.idBytes.toString('utf8').split('\n');
+  const ids = s.meta.n === 0 ? [] : s.idBytes.toString('utf8').split('\n');
+  madeFrom.set(ids, s);
+  return ids;
 }
 
 function bytesOf(a: Float64Array | Uint32Array | Uint8Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function digest(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
+function digest(...parts: Buffer[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex');
 }

@@ -1,4 +1,5 @@
 import type { Outcome } from '../store/events';
+import { IdIndex } from './idIndex';
 
 export type UnitStatus = Outcome | 'running' | 'pending';
 
@@ -47,15 +48,16 @@ export class UnitTable implements Iterable<[string, UnitView]> {
   readonly usd = new Map<number, number>();
   readonly tok = new Map<number, number>();
   readonly metrics = new Map<number, Readonly<Record<string, number>>>();
-  private readonly index: Map<string, number>;
+  private readonly index: IdIndex;
+  /** The ids joined by "\n" as a unit snapshot stored them, once one was restored (they never change). */
+  idBytes: Buffer | undefined;
   /** One copy of each reason text: a million units failing alike keep one string. */
   private readonly texts = new Map<string, string>();
 
   constructor(ids: readonly string[]) {
     this.ids = ids;
     const n = ids.length;
-    this.index = new Map();
-    for (let i = 0; i < n; i++) this.index.set(ids[i]!, i);
+    this.index = new IdIndex(ids);
     this.status = new Uint8Array(n);
     this.attempts = new Uint32Array(n);
     this.lastEnd = new Float64Array(n).fill(NaN);
@@ -67,11 +69,11 @@ export class UnitTable implements Iterable<[string, UnitView]> {
   }
 
   indexOf(id: string): number {
-    return this.index.get(id) ?? -1;
+    return this.index.get(id);
   }
 
   has(id: string): boolean {
-    return this.index.has(id);
+    return this.index.get(id) !== -1;
   }
 
   statusAt(i: number): UnitStatus {
@@ -80,7 +82,7 @@ export class UnitTable implements Iterable<[string, UnitView]> {
 
   get(id: string): UnitView | undefined {
     const i = this.index.get(id);
-    return i === undefined ? undefined : this.at(i);
+    return i === -1 ? undefined : this.at(i);
   }
 
   at(i: number): UnitView {

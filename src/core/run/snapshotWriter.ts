@@ -3,7 +3,7 @@ import type { JournalWriter } from '../store/journalWriter';
 import type { RunStatus } from '../store/events';
 import type { RunPaths } from '../store/paths';
 import * as path from 'node:path';
-import { writeBufferAtomic, writeJsonAtomic } from '../store/atomicFile';
+import { writeJsonAtomic, writePartsAtomic } from '../store/atomicFile';
 import { markOf, type JournalMark } from '../store/journalMark';
 import { buildSnapshot, type WorkerCounts } from '../model/snapshot';
 import { encodeUnitSnapshot } from '../model/unitSnapshot';
@@ -84,7 +84,7 @@ export class SnapshotWriter {
         await writeJsonAtomic(paths.state, snap);
         const marks = units && this.marks(offset, lines);
         if (units && marks) {
-          await writeBufferAtomic(paths.unitSnapshot, units(marks));
+          await writePartsAtomic(paths.unitSnapshot, units(marks));
           this.unitsCovered = offset;
         }
       } catch (e) {
