@@ -67,6 +67,7 @@ test('--fresh on the same config archives the live state; nothing is deleted', (
   assert.deepEqual(fs.readdirSync(path.join(runDir, 'archive', stamp!)).sort(), [
     'experiment.json',
     'items.fingerprint.json',
+    'items.index.bin',
     'journal.jsonl',
     'snapshot.bin',
     'state.json',

@@ -71,7 +71,7 @@ test('run --fresh --dry-run on an unchanged config says what it would archive an
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /--fresh would archive the previous state \(experiment\.json, items\.fingerprint\.json, journal\.jsonl, snapshot\.bin, state\.json, units; 4 of 4 units/,
+    /--fresh would archive the previous state \(experiment\.json, items\.fingerprint\.json, items\.index\.bin, journal\.jsonl, snapshot\.bin, state\.json, units; 4 of 4 units/,
   );
   assert.match(r.stdout, /would run 4, skip 0, adopt 0/, 'not "skip 4": --fresh starts over');
   assert.deepEqual(tree(path.join(dir, '.resumable')), before);

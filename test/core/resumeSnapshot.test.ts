@@ -7,6 +7,9 @@ import { loadExperiment } from '../../src/core/config/load';
 import { RunPaths } from '../../src/core/store/paths';
 import { readView } from '../../src/core/run/readView';
 import { knownItems } from '../../src/core/run/itemsFingerprint';
+import { planRun } from '../../src/core/run/plan';
+import { indexOfJsonl, LazyUnits } from '../../src/core/config/lazyUnits';
+import { createHash } from 'node:crypto';
 import { tmpDir, writeFiles } from '../helpers/tmp';
 
 const N = 30;
@@ -195,4 +198,65 @@ test('an unchanged items file is known by its fingerprint (a touch too), a chang
     session(file),
     (e: unknown) => isUserError(e) && e.hints.some((h) => /items changed \(1\): "q00" \(level\)/.test(h)),
   );
+});
+
+test('the units of an indexed dataset, read one by one, are the units expandUnits makes', async () => {
+  const dir = tmpDir();
+  // Blank lines, a CRLF, non-ASCII ids and fields: the byte offsets must still land on each row.
+  writeFiles(dir, {
+    'items.jsonl': '{"id":"é1","x":"ü"}\r\n\n   \n{"id":"b2","x":2}\n{"id":"c3","x":[1,2]}\n',
+    'e.experiment.json': JSON.stringify({ name: 'lazy', items: { file: 'items.jsonl' }, matrix: { m: ['p', 'q'], repeat: 2 } }),
+  });
+  const file = path.join(dir, 'e.experiment.json');
+  const eager = await loadExperiment(file, { requireRun: false });
+  const bytes = fs.readFileSync(path.join(dir, 'items.jsonl'));
+  const lazy = new LazyUnits(path.join(dir, 'items.jsonl'), indexOfJsonl(bytes), 'id', eager.config.matrix);
+  assert.equal(lazy.count, eager.units.length);
+  for (let i = 0; i < lazy.count; i++) {
+    const u = lazy.unitAt(i);
+    const e = eager.units[i]!;
+    assert.deepEqual({ ...u, item: { id: u.item.id, fields: u.item.fields } }, { ...e, item: { id: e.item.id, fields: e.item.fields } });
+    assert.equal(u.item.where.line, e.item.where.line);
+  }
+});
+
+test('a resume of an unchanged dataset reads only the items of the units it runs; a wrong index is caught by the unit ids', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  const first = await session(file, 20);
+  const paths = new RunPaths(first.runDir);
+  const lazyExp = await loadExperiment(file, { requireRun: false, knownItems, lazyItems: true });
+  assert.ok(lazyExp.lazy, 'the run kept an index of its dataset');
+  const r = await readView(lazyExp, paths, [], false, new Set([lazyExp.hash]));
+  assert.equal(r.fromSnapshot, true);
+  assert.equal(lazyExp.lazy.materialized(), false, 'no item was read for the view');
+  const plan = planRun(lazyExp, r.view, {});
+  assert.equal(lazyExp.lazy.materialized(), false, 'nor for the plan');
+  const eagerExp = await loadExperiment(file, { requireRun: false });
+  const expected = planRun(eagerExp, (await readView(eagerExp, paths, [], false, new Set([eagerExp.hash]))).view, {});
+  assert.deepEqual(
+    plan.todo.map((u) => [u.id, u.item.fields, u.cell, u.group]),
+    expected.todo.map((u) => [u.id, u.item.fields, u.cell, u.group]),
+  );
+
+  // An index whose offsets point at other rows (its digest made to match): the ids differ, every item is read instead.
+  const indexFile = path.join(first.runDir, 'items.index.bin');
+  const buf = fs.readFileSync(indexFile);
+  const nl = buf.indexOf(10);
+  const head = JSON.parse(buf.toString('utf8', 0, nl)) as { count: number; body: string };
+  const body = Buffer.from(buf.subarray(nl + 1));
+  const offsets = new Float64Array(body.buffer, body.byteOffset, head.count);
+  offsets.reverse();
+  head.body = createHash('sha256').update(body).digest('hex');
+  fs.writeFileSync(indexFile, Buffer.concat([Buffer.from(JSON.stringify(head) + '\n'), body]));
+  const wrong = await loadExperiment(file, { requireRun: false, knownItems, lazyItems: true });
+  const wrongView = (await readView(wrong, paths, [], false, new Set([wrong.hash]))).view;
+  const wrongPlan = planRun(wrong, wrongView, {});
+  assert.deepEqual(
+    wrongPlan.todo.map((u) => [u.id, u.item.fields]),
+    expected.todo.map((u) => [u.id, u.item.fields]),
+  );
+  assert.equal(wrong.lazy?.materialized(), true);
+  const rest = await session(file);
+  assert.equal(rest.ran.length, expected.todo.length);
 });

@@ -189,7 +189,7 @@ async function withReasons(reports: readonly RunReport[]): Promise<WithReasons[]
   for (const r of reports) {
     const f = RunFollower.open(r.runDir);
     await f.poll();
-    all.push({ ...r, reasons: topReasons(f.units, f.view) });
+    all.push({ ...r, reasons: topReasons(f.ids, f.view) });
   }
   return all;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { canonicalJson } from './hash';
 import type { Experiment } from './schema';
+import type { ItemsIndex } from './lazyUnits';
 
 /**
  * What an items file was when its items were hashed: the make/DVC fingerprint (path, size,
@@ -22,6 +23,8 @@ export interface ItemsSource {
 export interface ItemsDigest {
   readonly count: number;
   readonly digest: string;
+  /** Where each item of the (JSON Lines) file starts, when the run kept that too: read when asked for. */
+  readonly index?: () => ItemsIndex | undefined;
 }
 
 /** The fingerprint of a file read for its items (stat taken before the read: a later change shows as a miss). */

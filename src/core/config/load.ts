@@ -10,6 +10,7 @@ import { schemaError } from './schemaErrors';
 import { expandUnits, type Unit } from './units';
 import { canonicalJson, hashOf, resultKey, type ResultKey } from './hash';
 import type { ItemsDigest, ItemsSource } from './itemsSource';
+import { LazyUnits } from './lazyUnits';
 
 /** An experiment file read, validated and expanded: everything a run needs to start. */
 export interface LoadedExperiment {
@@ -25,6 +26,11 @@ export interface LoadedExperiment {
   readonly hash: string;
   /** The dataset file's fingerprint, when the items came from one (what a run keeps to skip hashing them again). */
   readonly itemsSource?: ItemsSource;
+  /**
+   * Loaded with `lazyItems` from a dataset the run indexed: its units by number, each item read
+   * when its unit is asked for, while `items` and `units` are not touched (`materialized` false).
+   */
+  readonly lazy?: { readonly units: LazyUnits; materialized(): boolean };
 }
 
 export interface RunTemplates {
@@ -163,6 +169,11 @@ async function loadValue(
       made = { items, units: unitsOf(items) };
       return made;
     };
+    const index = /\.(jsonl|ndjson)$/i.test(config.items.file!) ? lazy.index?.() : undefined;
+    const units =
+      index && index.offsets.length === lazy.count
+        ? new LazyUnits(path.resolve(dir, config.items.file!), index, config.items.id ?? 'id', config.matrix)
+        : undefined;
     return {
       file: absFile,
       dir,
@@ -170,6 +181,7 @@ async function loadValue(
       templates,
       key,
       hash: hashOf(key),
+      ...(units ? { lazy: { units, materialized: () => made !== undefined } } : {}),
       get items() {
         return make().items;
       },
@@ -246,15 +258,21 @@ export type ExperimentSource = string | LoadedExperiment | ExperimentInput;
  */
 export async function resolveExperiment(
   source: ExperimentSource,
-  options: { readonly handler: boolean; readonly baseDir?: string; readonly knownItems?: LoadOptions['knownItems'] },
+  options: {
+    readonly handler: boolean;
+    readonly baseDir?: string;
+    readonly knownItems?: LoadOptions['knownItems'];
+    readonly lazyItems?: boolean;
+  },
 ): Promise<LoadedExperiment> {
   const requireRun = !options.handler;
-  if (typeof source === 'string') return loadExperiment(source, { requireRun, knownItems: options.knownItems });
+  const { knownItems, lazyItems } = options;
+  if (typeof source === 'string') return loadExperiment(source, { requireRun, knownItems, lazyItems });
   if (isLoaded(source)) {
     if (requireRun) checkRunnable(source.config, { file: path.relative(process.cwd(), source.file) || source.file, path: '$.run' });
     return source;
   }
-  return loadExperimentObject(source, options.baseDir, { requireRun, knownItems: options.knownItems });
+  return loadExperimentObject(source, options.baseDir, { requireRun, knownItems, lazyItems });
 }
 
 function isLoaded(source: unknown): source is LoadedExperiment {

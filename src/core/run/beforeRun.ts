@@ -24,6 +24,7 @@ export function checkResultLinks(exp: LoadedExperiment): { paths: RunPaths; resu
   // A run that grew keeps the folder named by the config it was started with.
   const paths = new RunPaths(runFolderOf(exp));
   const results = new ResultFiles(exp, paths);
-  results.checkLinks(exp.units);
+  // Only results in the user's layout can lead out through a link (and only they need every unit's path).
+  if (results.ownLayout) results.checkLinks(exp.units);
   return { paths, results };
 }

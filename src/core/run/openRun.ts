@@ -104,7 +104,7 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
     const own = [
       path.basename(paths.state),
       path.basename(paths.unitSnapshot),
-      ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json', 'items.fingerprint.json']),
+      ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json', 'items.fingerprint.json', 'items.index.bin']),
     ];
     removeOrphanTemps(paths.root, own);
     if (where.kind === 'grows') await grow(exp, paths, o.clock, stamp, notes);

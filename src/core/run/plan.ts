@@ -2,6 +2,7 @@ import type { LoadedExperiment } from '../config/load';
 import type { Unit } from '../config/units';
 import type { RunView } from '../model/view';
 import type { Subset } from './subset';
+import { unitsByPlace } from './unitsByPlace';
 
 export interface Plan {
   /** Units to dispatch, in config order. */
@@ -37,47 +38,48 @@ export function planRun(
   };
   const subset = flags.subset;
   let leftOut = 0;
-  const run = (unit: Unit, why: string, again = false) => {
-    if (subset?.ids && !subset.ids.has(unit.id)) {
+  const units = unitsByPlace(exp, view);
+  const run = (k: number, why: string, again = false) => {
+    const id = units.id(k);
+    if (subset?.ids && !subset.ids.has(id)) {
       leftOut++;
-      return because(`left out: not in ${subset.picked}`, unit.id);
+      return because(`left out: not in ${subset.picked}`, id);
     }
     if (subset?.limit !== undefined && todo.length >= subset.limit) {
       leftOut++;
-      return because(`left out: past --limit ${subset.limit}`, unit.id);
+      return because(`left out: past --limit ${subset.limit}`, id);
     }
-    if (again) requeue.push(unit.id);
-    todo.push(unit);
-    because(why, unit.id);
+    if (again) requeue.push(id);
+    todo.push(units.unit(k));
+    because(why, id);
   };
   const max = exp.config.retries.maxAttempts;
   const table = view.units;
-  for (let k = 0; k < exp.units.length; k++) {
-    const unit = exp.units[k]!;
-    // By index, not `get` (a million units would make a million objects); the view of an
-    // unsharded run holds the units in the same order, so most lookups need no hashing.
-    const i = table.ids[k] === unit.id ? k : table.indexOf(unit.id);
+  for (let k = 0; k < units.count; k++) {
+    // By index, not `get` (a million units would make a million objects).
+    const i = units.place(k);
     if (i < 0) continue;
+    const id = units.id(k);
     const status = table.statusAt(i);
     const attempts = table.attempts[i]!;
     switch (status) {
       case 'passed':
-        because('skip: passed', unit.id);
+        because('skip: passed', id);
         continue;
       case 'failed':
-        if (flags.retryFailed) run(unit, 'run: failed, --retry-failed', true);
-        else because('skip: failed (use --retry-failed to run again)', unit.id);
+        if (flags.retryFailed) run(k, 'run: failed, --retry-failed', true);
+        else because('skip: failed (use --retry-failed to run again)', id);
         continue;
       case 'error':
-        if (flags.retryErrors) run(unit, 'run: error, --retry-errors', true);
-        else if (attempts < max) run(unit, `run: error with attempts left (${attempts} of ${max} used)`);
-        else because('skip: error, attempts used up (use --retry-errors)', unit.id);
+        if (flags.retryErrors) run(k, 'run: error, --retry-errors', true);
+        else if (attempts < max) run(k, `run: error with attempts left (${attempts} of ${max} used)`);
+        else because('skip: error, attempts used up (use --retry-errors)', id);
         continue;
       case 'rate_limited':
-        run(unit, 'run: was rate limited');
+        run(k, 'run: was rate limited');
         continue;
       default:
-        run(unit, attempts > 0 || status === 'running' ? 'run: was in flight when the last runner stopped' : 'run: not started');
+        run(k, attempts > 0 || status === 'running' ? 'run: was in flight when the last runner stopped' : 'run: not started');
     }
   }
   const why = [flags.retryErrors && '--retry-errors', flags.retryFailed && '--retry-failed'].filter(Boolean).join(' ');

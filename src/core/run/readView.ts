@@ -6,8 +6,8 @@ import { readJournal, type JournalRead } from '../store/journalReader';
 import { RunPaths } from '../store/paths';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { inShard } from '../shard/partition';
-import { restoreUnitSnapshot, type UnitSnapshotMeta } from '../model/unitSnapshot';
-import { loadUnitSnapshot } from '../model/unitSnapshotFile';
+import { idsOf, restoreUnitSnapshot, type UnitSnapshotMeta } from '../model/unitSnapshot';
+import { loadUnitSnapshot, type SnapshotLoad } from '../model/unitSnapshotFile';
 import { applyRecord, newView, type RunView } from '../model/view';
 
 /** How far each journal of the view was read: what the next unit snapshot covers. */
@@ -42,11 +42,17 @@ export async function readView(
   repairTail: boolean,
   accepted: ReadonlySet<string>,
 ): Promise<ReadView> {
-  const ids = paths.shard ? exp.units.filter((u) => inShard(u.id, paths.shard)).map((u) => u.id) : exp.units.map((u) => u.id);
   const files = [...(paths.shard ? [new RunPaths(paths.root).journal] : []), paths.journal];
+  const load = loadUnitSnapshot(paths.unitSnapshot, exp.hash, files);
+  // A resume of an unchanged, indexed dataset takes the unit ids from the snapshot: no item is read for them.
+  const lazy = !paths.shard && exp.lazy && !exp.lazy.materialized() ? exp.lazy.units : undefined;
+  const idsFromSnapshot = lazy !== undefined && load.kind === 'ok' && load.snapshot.meta.n === lazy.count;
+  const idsOfRun = () => (paths.shard ? exp.units.filter((u) => inShard(u.id, paths.shard)).map((u) => u.id) : exp.units.map((u) => u.id));
+  const ids = idsFromSnapshot && load.kind === 'ok' ? idsOf(load.snapshot) : idsOfRun();
   let view = newView(ids);
-  const snap = snapshotFor(exp, paths, files, view, notes);
-  if (!snap) view = newView(ids);
+  const snap = snapshotFor(load, paths, files, view, notes);
+  // Not used after all: the units are the config's, every item read.
+  if (!snap) view = newView(idsFromSnapshot ? idsOfRun() : ids);
   const journals: JournalCoverage[] = [];
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
@@ -59,13 +65,12 @@ export async function readView(
 
 /** The snapshot's state put into `view`, or undefined (with a note when one was there but could not be used). */
 function snapshotFor(
-  exp: LoadedExperiment,
+  load: SnapshotLoad,
   paths: RunPaths,
   files: readonly string[],
   view: RunView,
   notes: string[],
 ): UnitSnapshotMeta | undefined {
-  const load = loadUnitSnapshot(paths.unitSnapshot, exp.hash, files);
   switch (load.kind) {
     case 'absent': {
       const size = files.reduce((s, f) => s + (fs.statSync(f, { throwIfNoEntry: false })?.size ?? 0), 0);

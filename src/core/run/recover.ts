@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { sleep, type Clock } from '../clock';
+import { unitsByPlace } from './unitsByPlace';
 import type { LoadedExperiment } from '../config/load';
 import { adoptedFacts, judgeResult } from '../exec/outcome';
 import { unitFolderName } from '../ids';
@@ -63,10 +64,13 @@ export function findAdoptable(exp: LoadedExperiment, paths: RunPaths, view: RunV
   const out: AdoptRecord[] = [];
   let withVerdict = 0;
   let example: string | undefined;
-  for (const unit of exp.units) {
-    const v = view.units.get(unit.id);
-    if (!v || !(v.status === 'pending' || v.status === 'running' || v.status === 'rate_limited')) continue;
-    if (folders && !folders.has(unitFolderName(unit.id))) continue;
+  const units = unitsByPlace(exp, view);
+  for (let k = 0; k < units.count; k++) {
+    const i = units.place(k);
+    const s = i < 0 ? undefined : view.units.statusAt(i);
+    if (!(s === 'pending' || s === 'running' || s === 'rate_limited')) continue;
+    if (folders && !folders.has(unitFolderName(units.id(k)))) continue;
+    const unit = units.unit(k);
     const read = results.read(unit);
     if (read.kind !== 'text') continue;
     const verdict = judgeResult(read.text, exp.config.result);

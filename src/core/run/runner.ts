@@ -25,7 +25,7 @@ import { Throttle } from './throttle';
 import { SnapshotWriter } from './snapshotWriter';
 import { knownItems } from './itemsFingerprint';
 import { leftOutMessage } from './plan';
-import { resolveSubset, type Subset, type SubsetFlags } from './subset';
+import { hasSubset, resolveSubset, type Subset, type SubsetFlags } from './subset';
 import { progressEvent, stoppingEvent } from './liveEvents';
 
 /** `limit`, `only`, `units` (SubsetFlags): run only part of what is left this time. */
@@ -136,9 +136,16 @@ export class Run {
   }
 
   async run(): Promise<RunSummary> {
-    const exp = await resolveExperiment(this.o.experiment, { handler: this.o.handler !== undefined, baseDir: this.o.baseDir, knownItems });
+    // An unchanged dataset is neither hashed nor (on a resume from the unit snapshot) read but for the units that run.
+    const exp = await resolveExperiment(this.o.experiment, {
+      handler: this.o.handler !== undefined,
+      baseDir: this.o.baseDir,
+      knownItems,
+      lazyItems: true,
+    });
     this.exp = exp;
-    const subset = resolveSubset(exp.units, this.o);
+    // Only with subset flags: the units of a resume of an unchanged dataset are not all read otherwise.
+    const subset = hasSubset(this.o) ? resolveSubset(exp.units, this.o) : undefined;
     // Before anything runs or is written (dryRun checks the same).
     if (!this.o.handler && !this.o.dryRun) checkBeforeRun(exp, this.clock.now());
     if (this.o.dryRun) {
@@ -388,7 +395,7 @@ export class Run {
       if (this.failure) return this.finish(exp, end, leftOut);
     }
     this.progress();
-    const summary = summaryOf(this.status, exitCode, message, paths.root, view, exp.units, end);
+    const summary = summaryOf(this.status, exitCode, message, paths.root, view, end);
     this.emitter.fire({ type: 'end', summary });
     return summary;
   }

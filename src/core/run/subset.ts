@@ -28,6 +28,11 @@ export interface Subset {
  * asks for a subset. A key no unit has, a value no unit has, an unknown unit id: a UserError
  * that lists what there is, before anything is opened or written. Pure.
  */
+/** Whether any subset flag is set (resolveSubset needs every unit then). */
+export function hasSubset(f: SubsetFlags): boolean {
+  return f.limit !== undefined || (f.only ?? []).length > 0 || (f.units ?? []).length > 0;
+}
+
 export function resolveSubset(units: readonly Unit[], f: SubsetFlags): Subset | undefined {
   const only = f.only ?? [];
   const wanted = f.units ?? [];

@@ -1,4 +1,3 @@
-import type { Unit } from '../config/units';
 import { topReasons } from '../model/reasons';
 import type { RunView } from '../model/view';
 import type { RunStatus } from '../store/events';
@@ -12,10 +11,10 @@ export function summaryOf(
   message: string | undefined,
   runDir: string,
   view: RunView,
-  units: readonly Unit[],
   end: SchedulerEnd,
 ): RunSummary {
-  const reasons = view.counts.error + view.counts.failed > 0 ? topReasons(units, view, { limit: 3 }) : [];
+  // The view's units are the run's (this shard's), in config order.
+  const reasons = view.counts.error + view.counts.failed > 0 ? topReasons(view.units.ids, view, { limit: 3 }) : [];
   return {
     status,
     exitCode,
