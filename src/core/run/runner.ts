@@ -217,7 +217,10 @@ export class Run {
       counts: { ...view.counts },
       adopted: plan.adopted,
     });
-    await this.writeSnapshot();
+    // Not awaited: it waits for the journal's first lines to be durable and then writes and
+    // fsyncs itself, which dispatch need not wait for (a crash before it leaves the last
+    // state.json, which status reconciles with the journal; finish waits for every write).
+    void this.writeSnapshot();
     this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => void this.writeSnapshot()));
     this.timers.push(repeat(this.clock, HEARTBEAT_EVERY_MS, () => this.guard(() => lock!.heartbeat())));
 
