@@ -8,7 +8,7 @@ import type { Item, ItemFields } from '../config/items';
 import { expandUnits, type Unit } from '../config/units';
 import { jsonPath, UserError } from '../errors';
 import { writeBufferAtomic } from '../store/atomicFile';
-import { readRegularFile } from '../store/safeRead';
+import { peekRegularFile, readRegularFile } from '../store/safeRead';
 import { checkSchemaVersion, STORE_SCHEMA_VERSION } from '../store/schemaVersion';
 
 /** experiment.json in the run folder: the resolved config the run was started with. */
@@ -88,15 +88,7 @@ const ITEMS_KEY = Buffer.from('\n  "items": ');
  * else (an older layout, not a regular file, damage): the caller reads it whole.
  */
 export function readFrozenHead(file: string): FrozenHead | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return undefined;
+  return peekRegularFile(file, (fd, st) => {
     let buf = Buffer.alloc(0);
     let at = -1;
     while (at === -1 && buf.length < st.size && buf.length < 16 << 20) {
@@ -115,11 +107,7 @@ export function readFrozenHead(file: string): FrozenHead | undefined {
     if (head.schemaVersion !== STORE_SCHEMA_VERSION || head.itemsLast !== true) return undefined;
     // Checked as readFrozen checks it; anything amiss is left to readFrozen, which names it.
     return headShape.safeParse(head).success ? (head as unknown as FrozenHead) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /**
@@ -214,25 +202,14 @@ export function readFrozen(file: string): FrozenExperiment | undefined {
  * (not a regular file, another layout, damage): then the caller reads it whole.
  */
 export function peekFrozenHash(file: string): string | undefined {
-  let fd: number;
-  try {
-    // Non-blocking and not through a link: a FIFO here must not hang the lookup.
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    if (!fs.fstatSync(fd).isFile()) return undefined;
+  // Non-blocking and not through a link: a FIFO here must not hang the lookup.
+  return peekRegularFile(file, (fd) => {
     const buf = Buffer.alloc(4096);
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     return /^\{\s*"schemaVersion":\s*\d+,\s*"name":\s*"(?:[^"\\]|\\.)*",\s*"hash":\s*"([0-9a-f]{8,})"/.exec(
       buf.toString('utf8', 0, n),
     )?.[1];
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** `frozen` is made only when there is none yet: freezing a million items to throw them away costs. */

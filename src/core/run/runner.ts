@@ -136,16 +136,15 @@ export class Run {
   }
 
   async run(): Promise<RunSummary> {
-    // An unchanged dataset is neither hashed nor (on a resume from the unit snapshot) read but for the units that run.
+    // An unchanged dataset is not hashed, nor (on a resume from the unit snapshot) read but for the units that run.
     const exp = await resolveExperiment(this.o.experiment, {
-      handler: this.o.handler !== undefined,
+      handler: !!this.o.handler,
       baseDir: this.o.baseDir,
       knownItems,
       lazyItems: true,
     });
     this.exp = exp;
-    // Only with subset flags: the units of a resume of an unchanged dataset are not all read otherwise.
-    const subset = hasSubset(this.o) ? resolveSubset(exp.units, this.o) : undefined;
+    const subset = hasSubset(this.o) ? resolveSubset(exp.units, this.o) : undefined; // (every unit read only then)
     // Before anything runs or is written (dryRun checks the same).
     if (!this.o.handler && !this.o.dryRun) checkBeforeRun(exp, this.clock.now());
     if (this.o.dryRun) {
@@ -217,9 +216,7 @@ export class Run {
       counts: { ...view.counts },
       adopted: plan.adopted,
     });
-    // Not awaited: it waits for the journal's first lines to be durable and then writes and
-    // fsyncs itself, which dispatch need not wait for (a crash before it leaves the last
-    // state.json, which status reconciles with the journal; finish waits for every write).
+    // Not awaited: dispatch need not wait for its fsyncs (status reconciles an older one with the journal).
     void this.writeSnapshot();
     this.timers.push(repeat(this.clock, SNAPSHOT_EVERY_MS, () => void this.writeSnapshot()));
     this.timers.push(repeat(this.clock, HEARTBEAT_EVERY_MS, () => this.guard(() => lock!.heartbeat())));

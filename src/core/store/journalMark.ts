@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import { peekRegularFile } from './safeRead';
 
 /**
  * What a journal was when a snapshot of it was taken, to tell later that it is still that
@@ -31,15 +32,8 @@ export function markHolds(file: string, mark: JournalMark): boolean {
 }
 
 function sample(file: string, offset: number): { head: string; tail: string } | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile() || st.size < offset) return undefined;
+  return peekRegularFile(file, (fd, st) => {
+    if (st.size < offset) return undefined;
     const first = Buffer.alloc(Math.min(offset, 64 * 1024));
     const n = fs.readSync(fd, first, 0, first.length, 0);
     const nl = first.subarray(0, n).indexOf(10);
@@ -50,11 +44,7 @@ function sample(file: string, offset: number): { head: string; tail: string } | 
     // The offset is a line start: the byte before it ends a line.
     if (m !== win.length || (offset > 0 && win[win.length - 1] !== 10)) return undefined;
     return { head, tail: digest(win) };
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 function digest(b: Buffer): string {

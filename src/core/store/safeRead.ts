@@ -143,3 +143,25 @@ function linkTarget(p: string): string {
     return '';
   }
 }
+
+/**
+ * Runs `fn` on a regular file opened as readRegularFile opens one (non-blocking, not through a
+ * link), for the readers that look at a few bytes of it; undefined when it is absent, not a
+ * regular file, or `fn` throws (those readers then fall back to reading it whole, which says why).
+ */
+export function peekRegularFile<T>(file: string, fn: (fd: number, st: fs.Stats) => T | undefined): T | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    return st.isFile() ? fn(fd, st) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
