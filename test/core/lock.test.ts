@@ -105,3 +105,22 @@ test('a lock that is a FIFO is reported, never waited on', async () => {
     (e: Error) => isUserError(e) && /is a FIFO \(named pipe\), not a regular file/.test(e.message),
   );
 });
+
+test('a runner killed while making its lock never blocks the next: the lock appears whole, and an empty one (an older version) is waited out', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'lock');
+  // What a kill between the temp file's write and its link leaves: a temp file, no lock.
+  fs.writeFileSync(`${file}.123456789`, JSON.stringify({ schemaVersion: 1, pid: 999999, host: os.hostname(), token: 'x' }) + '\n');
+  const first = await HeldLock.acquire(file, systemClock);
+  assert.equal(first.takeover, undefined);
+  assert.notEqual(fs.readFileSync(file, 'utf8').trim(), '', 'the lock has its holder from the start');
+  first.lock.release();
+  // An empty lock made just now (its writer killed right after the create): the kill loop saw
+  // the next runner give up after 20 quick tries; now it waits until the empty lock is stale.
+  fs.writeFileSync(file, '');
+  const t0 = Date.now();
+  const second = await HeldLock.acquire(file, systemClock);
+  assert.match(second.takeover?.reason ?? '', /empty or damaged/);
+  assert.ok(Date.now() - t0 >= 1500, 'it was not taken over while its writer could still be writing it');
+  second.lock.release();
+});

@@ -85,8 +85,9 @@ export class HeldLock {
       const stale = staleness(file, read.info, clock, staleMs);
       if (!stale) {
         if (read.info) throw lockedError(file, read.info, clock);
-        // Being written by another starter right now: give it a moment.
-        await new Promise((r) => setTimeout(r, 20));
+        // Empty: being written by another starter right now, or (an older version) left by one
+        // killed while writing it, stale once LOCK_WRITE_GRACE_MS old: 20 waits outlast that.
+        await new Promise((r) => setTimeout(r, LOCK_WRITE_GRACE_MS / 12));
         continue;
       }
       if (moveAside(file, read.info)) takeover = stale;
@@ -145,7 +146,54 @@ export class HeldLock {
   }
 }
 
+/**
+ * The lock appears whole or not at all: written to a temp file (`<lock>.<digits>`, which the
+ * next holder's removeOrphanTemps clears if a kill left it), then hard-linked into place, which
+ * fails if a lock exists. A runner killed between an O_EXCL create and its write used to leave
+ * an empty lock that blocked every runner for LOCK_WRITE_GRACE_MS (found by the kill loop).
+ * A filesystem without hard links gets the O_EXCL create.
+ */
 function tryCreate(file: string, info: LockInfo): { fd: number; ino: number } | undefined {
+  const tmp = `${file}.${process.pid}${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, 'wx');
+  } catch {
+    return createInPlace(file, info);
+  }
+  try {
+    fs.writeSync(fd, JSON.stringify(info) + '\n');
+    fs.fsyncSync(fd);
+    try {
+      fs.linkSync(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // EEXIST: held. ENOENT: our temp file was cleared by a holder that started meanwhile: held too.
+      if (code === 'EEXIST' || code === 'ENOENT') {
+        fs.closeSync(fd);
+        return undefined;
+      }
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
+      fs.closeSync(fd);
+      return createInPlace(file, info);
+    }
+    const ino = fs.fstatSync(fd).ino;
+    fs.rmSync(tmp, { force: true });
+    fsyncDir(path.dirname(file));
+    return { fd, ino };
+  } catch (e) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // closed above
+    }
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+function createInPlace(file: string, info: LockInfo): { fd: number; ino: number } | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'wx');
