@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Run, RunFollower, isUserError, repairRun, systemClock, type RunView } from '../../src/core/index';
+import { Run, RunFollower, isUserError, repairRun, systemClock, type Clock, type RunView } from '../../src/core/index';
 import { loadExperiment } from '../../src/core/config/load';
 import { RunPaths } from '../../src/core/store/paths';
 import { readView } from '../../src/core/run/readView';
@@ -23,6 +23,12 @@ function experiment(dir: string, extra: Record<string, unknown> = {}): string {
   return path.join(dir, 'e.experiment.json');
 }
 
+/**
+ * A clock a few seconds ahead: the dataset these tests write a moment before their first run
+ * is then not "racy" (changed within 2 s of its hashing), so its fingerprint is trusted by stat.
+ */
+const later: Clock = { ...systemClock, now: () => Date.now() + 5000 };
+
 /** A session that stops (as Ctrl+C does) once `stopAt` units started; returns the ids its handler ran and its notes. */
 async function session(file: string, stopAt = Infinity): Promise<{ ran: string[]; notes: string[]; runDir: string }> {
   const ran: string[] = [];
@@ -31,6 +37,7 @@ async function session(file: string, stopAt = Infinity): Promise<{ ran: string[]
   const run = new Run({
     experiment: file,
     concurrency: 2,
+    clock: later,
     handler: async ({ unit }) => {
       ran.push(unit.id);
       if (ran.length === stopAt) run.stop();
@@ -259,4 +266,65 @@ test('a resume of an unchanged dataset reads only the items of the units it runs
   assert.equal(wrong.lazy?.materialized(), true);
   const rest = await session(file);
   assert.equal(rest.ran.length, expected.todo.length);
+});
+
+test('a shard resumes from its own snapshot, which covers the whole run’s journal as it read it', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  // An unsharded first session leaves the whole run's journal; then shard 1 of 2 stops part way.
+  await session(file, 6);
+  const shard = { k: 1, n: 2 };
+  const ran: string[] = [];
+  const run = new Run({
+    experiment: file,
+    shard,
+    concurrency: 1,
+    handler: async ({ unit }) => {
+      ran.push(unit.id);
+      if (ran.length === 5) run.stop();
+      return { passed: true };
+    },
+  });
+  const s = await run.run();
+  const paths = new RunPaths(s.runDir, shard);
+  assert.ok(fs.existsSync(paths.unitSnapshot), 'the shard left snapshot.1of2.bin');
+  const exp = await loadExperiment(file, { requireRun: false });
+  const withSnapshot = await readView(exp, paths, [], false, new Set([exp.hash]));
+  assert.equal(withSnapshot.fromSnapshot, true);
+  fs.renameSync(paths.unitSnapshot, `${paths.unitSnapshot}.aside`);
+  const whole = await readView(exp, paths, [], false, new Set([exp.hash]));
+  assert.deepEqual(plain(withSnapshot.view), plain(whole.view));
+  fs.renameSync(`${paths.unitSnapshot}.aside`, paths.unitSnapshot);
+  // The whole run's journal grew since (a line appended by hand): the snapshot holds for what it read, the new line is read after it.
+  fs.appendFileSync(new RunPaths(s.runDir).journal, `{"t":"end","ts":9,"u":"q29/b","a":1,"s":"failed","why":"later"}\n`);
+  const notes: string[] = [];
+  const after = await readView(exp, paths, notes, false, new Set([exp.hash]));
+  assert.equal(after.fromSnapshot, true, 'bytes appended after what it read leave its mark as it was');
+  assert.equal(after.view.units.get('q29/b')?.status ?? 'not this shard', whole.view.units.has('q29/b') ? 'failed' : 'not this shard');
+});
+
+test('a dataset hashed a moment after it changed is known by its bytes, and one changed under an unchanged stat is refused when read', async () => {
+  const dir = tmpDir();
+  const file = experiment(dir);
+  // With the real clock the file is "racy" (written just now): its fingerprint does not trust its stat.
+  const run: Run = new Run({ experiment: file, concurrency: 1, handler: async () => (run.stop(), { passed: true }) });
+  const s = await run.run();
+  const fpFile = path.join(s.runDir, 'items.fingerprint.json');
+  const fp = JSON.parse(fs.readFileSync(fpFile, 'utf8')) as { source: Record<string, unknown>; items: object };
+  assert.equal(fp.source.trustStat, false);
+  assert.equal((await loadExperiment(file, { requireRun: false, knownItems, lazyItems: true })).lazy, undefined, 'not by stat');
+  await session(file, 30); // hashed again by its bytes (a hit), and now trusted: the clock is past the racy window
+  assert.equal((JSON.parse(fs.readFileSync(fpFile, 'utf8')) as typeof fp).source.trustStat, true);
+
+  // Two pending rows swapped (same length), and the fingerprint made to claim the new stat, as a
+  // same-size rewrite in the same clock tick would leave it: the lazy rows' ids betray it.
+  const items = path.join(dir, 'items.jsonl');
+  const lines = fs.readFileSync(items, 'utf8').split('\n');
+  [lines[28], lines[29]] = [lines[29]!, lines[28]!];
+  fs.writeFileSync(items, lines.join('\n'));
+  const st = fs.statSync(items);
+  const now = JSON.parse(fs.readFileSync(fpFile, 'utf8')) as typeof fp;
+  Object.assign(now.source, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino });
+  fs.writeFileSync(fpFile, JSON.stringify(now));
+  await assert.rejects(session(file), (e: unknown) => isUserError(e) && /changed since the run hashed its items/.test(e.message));
 });

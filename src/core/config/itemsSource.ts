@@ -14,6 +14,8 @@ export interface ItemsSource {
   readonly file: string;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Changed by any write or rename, never set by hand (utimes, `cp -p`, rsync -t set only mtime). */
+  readonly ctimeMs: number;
   readonly ino: number;
   readonly sha256: string;
   /** canonicalJson of the items spec (file, id field) it was read with. */
@@ -33,15 +35,24 @@ export function sourceOf(file: string, st: Stats, bytes: Buffer, spec: Experimen
     file,
     size: st.size,
     mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
     ino: st.ino,
     sha256: createHash('sha256').update(bytes).digest('hex'),
     spec: canonicalJson(spec),
   };
 }
 
-/** Whether the file read now is the one a fingerprint was taken of. */
-export function sameSource(now: ItemsSource, then: ItemsSource): boolean {
+/**
+ * Whether the file read now is the one a fingerprint was taken of: by its stat, unless the
+ * file had changed just before it was hashed (`trustStat` false: a write in the same clock
+ * tick as the hash would keep the stat, git's "racy" case), else by its bytes.
+ */
+export function sameSource(now: ItemsSource, then: ItemsSource & { readonly trustStat?: boolean }): boolean {
   if (now.file !== then.file || now.spec !== then.spec) return false;
-  if (now.size === then.size && now.mtimeMs === then.mtimeMs && now.ino === then.ino) return true;
-  return now.sha256 === then.sha256;
+  const stat = now.size === then.size && now.mtimeMs === then.mtimeMs && now.ctimeMs === then.ctimeMs && now.ino === then.ino;
+  if (stat && then.trustStat !== false) return true;
+  return now.sha256 !== '' && now.sha256 === then.sha256;
 }
+
+/** A file changed this close before it was hashed is known by its bytes, not its stat. */
+export const RACY_MS = 2000;

@@ -97,7 +97,8 @@ function readLine(file: string, offset: number): string {
     const parts: Buffer[] = [];
     let at = offset;
     for (;;) {
-      const buf = Buffer.allocUnsafe(64 * 1024);
+      // Rows are short: a small read first, larger ones for a long row.
+      const buf = Buffer.allocUnsafe(parts.length === 0 ? 4096 : 64 * 1024);
       const n = fs.readSync(fd, buf, 0, buf.length, at);
       const nl = buf.subarray(0, n).indexOf(10);
       parts.push(buf.subarray(0, nl === -1 ? n : nl));

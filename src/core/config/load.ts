@@ -8,7 +8,7 @@ import { checkResultPaths, resultPathTexts } from './resultRule';
 import { experimentSchema, type Experiment, type ExperimentInput } from './schema';
 import { schemaError } from './schemaErrors';
 import { expandUnits, type Unit } from './units';
-import { canonicalJson, hashOf, resultKey, type ResultKey } from './hash';
+import { canonicalJson, hashOf, itemsDigest, resultKey, type ResultKey } from './hash';
 import type { ItemsDigest, ItemsSource } from './itemsSource';
 import { LazyUnits } from './lazyUnits';
 
@@ -166,6 +166,8 @@ async function loadValue(
     const make = () => {
       if (made) return made;
       const items = loadItemsFileSync(config.items, ctx);
+      // Read whole after all: the fingerprint it was trusted by is checked against its items.
+      if (itemsDigest(items).digest !== key.items.digest) throw changedUnderStat(config.items.file!, dir);
       made = { items, units: unitsOf(items) };
       return made;
     };
@@ -198,6 +200,15 @@ async function loadValue(
   return { file: absFile, dir, config, items, units, templates, key, hash: hashOf(key), itemsSource };
 }
 
+function changedUnderStat(file: string, dir: string): UserError {
+  const shown = path.relative(process.cwd(), path.resolve(dir, file)) || file;
+  return new UserError(
+    `${shown} changed since the run hashed its items, but its size, mtime, ctime and inode did not, so it was taken as unchanged; refusing to run units of a changed dataset as if it were the same`,
+    { file: shown },
+    [`Change its mtime (touch ${shown}) and run again: it is then hashed whole and compared with the run's items.`],
+  );
+}
+
 /** The digest of the dataset file's items when a run's fingerprint of it holds by its stat alone (no byte read). */
 async function knownByStat(config: Experiment, dir: string, options: LoadOptions): Promise<ItemsDigest | undefined> {
   const spec = config.items;
@@ -205,7 +216,15 @@ async function knownByStat(config: Experiment, dir: string, options: LoadOptions
   const file = path.resolve(dir, spec.file);
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) return undefined;
-  const source: ItemsSource = { file, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, sha256: '', spec: canonicalJson(spec) };
+  const source: ItemsSource = {
+    file,
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    ino: st.ino,
+    sha256: '',
+    spec: canonicalJson(spec),
+  };
   return options.knownItems(source, config, dir);
 }
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LoadedExperiment } from '../config/load';
 import type { Experiment } from '../config/schema';
-import { sameSource, type ItemsDigest, type ItemsSource } from '../config/itemsSource';
+import { RACY_MS, sameSource, type ItemsDigest, type ItemsSource } from '../config/itemsSource';
 import { createHash } from 'node:crypto';
 import { indexOfJsonl, type ItemsIndex } from '../config/lazyUnits';
 import { writeBufferAtomic, writeJsonAtomic } from '../store/atomicFile';
@@ -13,7 +13,8 @@ import { STORE_SCHEMA_VERSION } from '../store/schemaVersion';
 /** items.fingerprint.json, beside the frozen config: the dataset file as it was hashed, and its items' digest. */
 interface Fingerprint {
   readonly schemaVersion: number;
-  readonly source: ItemsSource;
+  /** `trustStat`: the file had not changed within RACY_MS of its hashing (itemsSource.ts). */
+  readonly source: ItemsSource & { readonly trustStat: boolean };
   readonly items: ItemsDigest;
 }
 
@@ -43,7 +44,7 @@ export function knownItems(source: ItemsSource, config: Experiment, experimentDi
 }
 
 /** Keeps the fingerprint of the file this run's items came from (the caller holds the run's lock). */
-export async function saveItemsFingerprint(exp: LoadedExperiment, paths: RunPaths): Promise<void> {
+export async function saveItemsFingerprint(exp: LoadedExperiment, paths: RunPaths, now: number): Promise<void> {
   const source = exp.itemsSource;
   if (!source) return;
   const file = path.join(paths.root, NAME);
@@ -55,6 +56,8 @@ export async function saveItemsFingerprint(exp: LoadedExperiment, paths: RunPath
     had.items.count === items.count &&
     had.source.size === source.size &&
     had.source.mtimeMs === source.mtimeMs &&
+    had.source.ctimeMs === source.ctimeMs &&
+    had.source.trustStat &&
     had.source.ino === source.ino &&
     had.source.sha256 === source.sha256 &&
     had.source.file === source.file &&
@@ -63,7 +66,12 @@ export async function saveItemsFingerprint(exp: LoadedExperiment, paths: RunPath
   if (same && (!jsonl || fs.existsSync(path.join(paths.root, INDEX)))) return;
   // The index first: a fingerprint names the file's bytes, and an index of other bytes is not read (its header names them).
   if (jsonl) await writeIndex(path.join(paths.root, INDEX), source, items.count);
-  const fp: Fingerprint = { schemaVersion: STORE_SCHEMA_VERSION, source, items: { count: items.count, digest: items.digest } };
+  const trustStat = now - Math.max(source.mtimeMs, source.ctimeMs) > RACY_MS;
+  const fp: Fingerprint = {
+    schemaVersion: STORE_SCHEMA_VERSION,
+    source: { ...source, trustStat },
+    items: { count: items.count, digest: items.digest },
+  };
   await writeJsonAtomic(file, fp);
 }
 
@@ -124,7 +132,8 @@ function readFingerprint(file: string): Fingerprint | undefined {
       typeof s.file === 'string' &&
       typeof s.spec === 'string' &&
       typeof s.sha256 === 'string' &&
-      [s.size, s.mtimeMs, s.ino].every((x) => typeof x === 'number') &&
+      [s.size, s.mtimeMs, s.ctimeMs, s.ino].every((x) => typeof x === 'number') &&
+      typeof s.trustStat === 'boolean' &&
       typeof v.items?.digest === 'string' &&
       typeof v.items.count === 'number';
     return ok ? (v as Fingerprint) : undefined;

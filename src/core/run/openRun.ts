@@ -102,6 +102,8 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
     }
     // A shard cleans only its own temp files: another shard may be writing experiment.json right now.
     const own = [
+      path.basename(paths.lock),
+      'lock.grow',
       path.basename(paths.state),
       path.basename(paths.unitSnapshot),
       ...(o.shard ? [path.basename(paths.sharedPause)] : ['experiment.json', 'items.fingerprint.json', 'items.index.bin']),
@@ -111,7 +113,7 @@ export async function openRun(exp: LoadedExperiment, o: OpenOptions): Promise<Op
     const frozen = readFrozenOrRebuild(exp, paths, stamp, notes);
     if (frozen && frozen.hash !== exp.hash) throw driftError(exp, { dir: paths.root, hash: frozen.hash });
     await writeFrozen(paths.experiment, () => freeze(exp, o.clock.now()));
-    await saveItemsFingerprint(exp, paths);
+    await saveItemsFingerprint(exp, paths, o.clock.now());
     if (takeover?.holderMayBeAlive) fenceJournal(paths.journal, notes);
     const read = await readView(exp, paths, notes, true, frozen ? hashesOf(frozen) : new Set([exp.hash]));
     const journalLength = fs.existsSync(paths.journal) ? fs.statSync(paths.journal).size : 0;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { LoadedExperiment } from '../config/load';
 import { UserError } from '../errors';
 import { readJournal, type JournalRead } from '../store/journalReader';
+import { markOf, type JournalMark } from '../store/journalMark';
 import { RunPaths } from '../store/paths';
 import { checkSchemaVersion } from '../store/schemaVersion';
 import { inShard } from '../shard/partition';
@@ -16,6 +17,8 @@ export interface JournalCoverage {
   readonly file: string;
   readonly offset: number;
   readonly lines: number;
+  /** The journal's mark as it was read (a shard's snapshot names the whole run's journal by this, not as it is later). */
+  readonly mark: JournalMark | undefined;
 }
 
 export interface ReadView {
@@ -58,7 +61,13 @@ export async function readView(
     const file = files[i]!;
     const from = snap?.journals[i];
     const read = await readInto(exp, view, file, notes, repairTail && file === paths.journal, accepted, from);
-    journals.push({ name: path.basename(file), file, offset: read.goodLength, lines: read.lines });
+    journals.push({
+      name: path.basename(file),
+      file,
+      offset: read.goodLength,
+      lines: read.lines,
+      mark: markOf(file, read.goodLength, read.lines),
+    });
   }
   return { view, journals, fromSnapshot: snap !== undefined };
 }

@@ -192,6 +192,7 @@ export class Run {
         now: () => this.clock.now(),
         workers: () => (this.status === 'running' ? this.executor?.workerStats?.() : undefined),
         units: { hash: exp.hash, read: opened.journals, fromSnapshot: opened.fromSnapshot },
+        note: (m) => this.note(m),
       },
       (e) => this.fail(e),
     );

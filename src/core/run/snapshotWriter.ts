@@ -4,7 +4,7 @@ import type { RunStatus } from '../store/events';
 import type { RunPaths } from '../store/paths';
 import * as path from 'node:path';
 import { writeJsonAtomic, writePartsAtomic } from '../store/atomicFile';
-import { markOf, type JournalMark } from '../store/journalMark';
+import type { JournalMark } from '../store/journalMark';
 import { buildSnapshot, type WorkerCounts } from '../model/snapshot';
 import { encodeUnitSnapshot } from '../model/unitSnapshot';
 import type { RunView } from '../model/view';
@@ -21,6 +21,8 @@ export interface SnapshotSource {
   /** The run's workers now (a worker run only). */
   workers?(): WorkerCounts | undefined;
   now(): number;
+  /** Says what the writer could not do but the run survives (the unit snapshot's failure). */
+  note?(message: string): void;
   /** For the unit snapshot: the config's hash and how far the journals were read at open (the run's own last). */
   readonly units: { readonly hash: string; readonly read: readonly JournalCoverage[]; readonly fromSnapshot: boolean };
 }
@@ -43,6 +45,7 @@ export class SnapshotWriter {
   private writing: Promise<void> | undefined;
   private again = false;
   private unitsCovered: number;
+  private unitsFailed = false;
 
   constructor(
     private readonly src: SnapshotSource,
@@ -84,8 +87,8 @@ export class SnapshotWriter {
         await writeJsonAtomic(paths.state, snap);
         const marks = units && this.marks(offset, lines);
         if (units && marks) {
-          await writePartsAtomic(paths.unitSnapshot, units(marks));
-          this.unitsCovered = offset;
+          lock.verify();
+          await this.writeUnits(units(marks), offset);
         }
       } catch (e) {
         this.onError(e as Error);
@@ -94,8 +97,24 @@ export class SnapshotWriter {
     } while (this.again);
   }
 
+  /**
+   * The unit snapshot is a cache: a failure to write it (a full disk) is said once and the
+   * session goes on without it (the next resume reads the whole journal), unlike state.json's.
+   */
+  private async writeUnits(parts: Buffer[], offset: number): Promise<void> {
+    try {
+      await writePartsAtomic(this.src.paths.unitSnapshot, parts);
+      this.unitsCovered = offset;
+    } catch (e) {
+      this.unitsFailed = true;
+      this.src.note?.(
+        `Could not write the unit-state snapshot ${path.basename(this.src.paths.unitSnapshot)} (${(e as Error).message}); the run goes on, and its next resume reads the whole journal.`,
+      );
+    }
+  }
+
   private unitSnapshotDue(offset: number, status: RunStatus): boolean {
-    if (offset <= this.unitsCovered) return false;
+    if (this.unitsFailed || offset <= this.unitsCovered) return false;
     if (isFinalStatus(status)) return true;
     return offset - this.unitsCovered >= Math.max(UNIT_SNAPSHOT_MIN_BYTES, this.unitsCovered * UNIT_SNAPSHOT_GROWTH);
   }
@@ -107,7 +126,7 @@ export class SnapshotWriter {
     for (let i = 0; i < read.length; i++) {
       const j = read[i]!;
       const own = i === read.length - 1;
-      const mark = own ? markOf(this.src.paths.journal, offset, lines) : markOf(j.file, j.offset, j.lines);
+      const mark = own ? this.src.journal.mark(offset, lines) : j.mark;
       if (!mark) return undefined;
       out.push({ name: path.basename(own ? this.src.paths.journal : j.file), ...mark });
     }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { fsyncDir } from './atomicFile';
 import { journalError } from './journalReader';
 import type { JournalRecord } from './events';
+import { markOfFd, type JournalMark } from './journalMark';
 
 /**
  * Append-only journal with group commit. A flush starts as soon as none is running and
@@ -44,7 +45,8 @@ export class JournalWriter {
     const created = !fs.existsSync(file);
     let fd: number;
     try {
-      fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT);
+      // Read-write: the unit snapshot marks the bytes this writer wrote through this descriptor (markOfFd).
+      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT);
     } catch (e) {
       throw journalError(file, e as NodeJS.ErrnoException);
     }
@@ -67,6 +69,11 @@ export class JournalWriter {
   }
   get appendedRecords(): number {
     return this.appended;
+  }
+
+  /** The mark of what this writer's file holds up to `offset` (durable there: the caller waited). */
+  mark(offset: number, lines: number): JournalMark | undefined {
+    return markOfFd(this.fd, offset, lines);
   }
 
   /** Queues a record; the promise resolves when it is on disk. */
