@@ -122,13 +122,14 @@ ${row('writes or fsyncs on the journal after a failed fsync (must be 0: no retry
 
 ## 4. Crash-consistency model (\`crashModel.test.ts\`, ${times.crashModel?.toFixed(0)} s)
 
-A run's file operations on journal.jsonl and state.json are recorded (every write with offset and bytes, every fdatasync, the journal's creation, every rename onto state.json with its bytes, every fsync of the folder). For every prefix of them, the disk a power cut may leave is rebuilt: the journal as written, with its un-synced bytes lost, zeroed, or garbage (newlines included); state.json as last renamed, or the rename undone when no folder fsync followed; the journal's new directory entry lost when no folder fsync followed its creation. Each state is resumed.
+A first session stops part way and leaves a unit snapshot (snapshot.bin). The next session, which resumes from that snapshot and the journal after it, has its file operations on journal.jsonl, state.json and snapshot.bin recorded (every write with offset and bytes, every fdatasync, every rename onto state.json or snapshot.bin with its bytes, every fsync of the folder). For every prefix of them, the disk a power cut may leave is rebuilt: the journal as written, with its un-synced bytes lost, zeroed, or garbage (newlines included); state.json and snapshot.bin as last renamed, or the rename undone when no folder fsync followed (then the first session's snapshot); the snapshot damaged in its body. Each state is resumed: an intact snapshot must be used, a damaged one refused with the journal read whole.
 
 | figure | value |
 | --- | --- |
 ${row('recorded operations (writes / fdatasyncs / state renames / folder fsyncs)', `${g('crashModel', 'ops')} (${g('crashModel', 'writes')} / ${g('crashModel', 'syncs')} / ${g('crashModel', 'stateRenames')} / ${g('crashModel', 'dirSyncs')})`)}
 ${row('crash states rebuilt / resumed to the end', `${g('crashModel', 'states')} / ${g('crashModel', 'resumed')}`)}
 ${row('durable journal lines lost / durable units run again / units missing at the end (must be 0)', `${g('crashModel', 'durableLinesLost')} / ${g('crashModel', 'durableUnitsRerun')} / ${g('crashModel', 'unitsMissingAfter')}`)}
+${row('snapshot renames recorded / intact snapshots refused (must be 0) / damaged snapshots tried, used (must be 0)', `${g('crashModel', 'snapshotRenames')} / ${g('crashModel', 'intactSnapshotRefused')} / ${g('crashModel', 'damagedSnapshots')}, ${Number(g('crashModel', 'damagedSnapshots')) - Number(g('crashModel', 'damagedSnapshotRefused'))}`)}
 
 ## 5. Two writers (\`twoWriters.test.ts\` here; \`test/cli/twoWriters.test.ts\` and \`lock.test.ts\` in every \`npm test\`)
 
@@ -171,6 +172,7 @@ Attacks a review tried with real processes on real filesystems (ext4, tmpfs, lib
 
 ## Bugs the torture found (each fixed, with a regression test)
 
+- **A runner killed while making its lock blocked the next one**: killed between the lock's O_EXCL create and its write, it left an empty lock, which the next runner may only take over once it is 2 s old (its writer could still be writing it), but it gave up after 20 tries 20 ms apart: "Could not take the run lock after 20 tries". The lock is now written to a temp file and hard-linked into place (it appears whole or not at all), and an empty lock from an older version is waited out. Found by the kill loop after 653 kills, once resume became fast enough for kills to land in a runner's first milliseconds more often; regression test in \`test/core/lock.test.ts\`.
 - **The journal's directory entry was not durable** until the first state.json write fsynced the folder: a power cut in that window could lose the whole journal although fdatasync had acknowledged its lines. The journal's folder is now fsynced when the file is created. Found by the crash model (it fails with the fix removed: durable lines lost).
 - **Garbage past the last fsync stopped the run**: on filesystems that may leave stale or random bytes in an appended, un-synced region, several damaged lines at the end were reported as damage "before the end" and the run refused to start until repaired. Damage with no good record after it is now a torn tail of several lines (dropped with a note, kept aside); damage followed by good records is still refused with its line number. Found by the crash model; unit test in \`test/core/journal.test.ts\`.
 - **A second Ctrl+C could journal a unit's end before its start** (\`flushSync\` did not wait for the write in flight). The writer now writes every batch at its own offset, and \`flushSync\` rewrites the batch in flight in place. Regression test in \`test/core/journal.test.ts\`.
