@@ -11,6 +11,11 @@ export async function child(kind, { dir, file, journal, runDir, n, left }) {
   if (kind === 'setup') {
     const d = tmp('resume');
     const r = await finishedRun(d, n, left);
+    // A dataset written a moment before a run is known by its bytes until 2 s have passed
+    // (src/core/config/itemsSource.ts, RACY_MS): the runs below are of a dataset made earlier, as a resume's is.
+    const items = path.join(d, 'items.jsonl');
+    const changed = () => Math.max(fs.statSync(items).mtimeMs, fs.statSync(items).ctimeMs);
+    while (Date.now() - changed() <= 2100) await new Promise((res) => setTimeout(res, 50));
     return { dir: d, file: r.file, journal: r.journal, runDir: r.runDir };
   }
   if (kind === 'engine') {
