@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { UserError, type UserErrorLocation } from '../errors';
 import type { Item, ItemFields } from './items';
 import type { Experiment, Scalar } from './schema';
-import { matrixKeys, type Unit } from './units';
+import { matrixCells, matrixKeys, type Unit } from './units';
 
 /**
  * Where each item of a JSON Lines dataset starts (byte offset and line number), kept beside
@@ -56,7 +56,7 @@ export class LazyUnits {
     matrix: Experiment['matrix'],
   ) {
     this.keys = matrixKeys(matrix);
-    this.cells = this.keys.reduce<Scalar[][]>((acc, k) => acc.flatMap((p) => (matrix[k] as Scalar[]).map((v) => [...p, v])), [[]]);
+    this.cells = matrixCells(matrix);
     this.repeats = matrix.repeat;
     this.count = index.offsets.length * this.cells.length * (this.repeats ?? 1);
   }

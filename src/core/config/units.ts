@@ -29,7 +29,7 @@ export function expandUnits(items: readonly Item[], matrix: Experiment['matrix']
     return items.map((item) => ({ id: item.id, item, cell: NO_CELL, repeat: undefined, group: '' }));
   }
   if (keys.length === 0 && matrix.repeat === undefined) return plainUnits(items);
-  const cells = cartesian(keys.map((k) => matrix[k] as Scalar[]));
+  const cells = matrixCells(matrix);
   const repeats = matrix.repeat;
   const units: Unit[] = [];
   const seen = new Set<string>();
@@ -70,6 +70,11 @@ function plainUnits(items: readonly Item[]): Unit[] {
     seen.add(item.id);
     return { id: item.id, item, cell: NO_CELL, repeat: undefined, group: '' };
   });
+}
+
+/** The matrix's cells (values per key, keys in file order), in the order units are made. */
+export function matrixCells(matrix: Experiment['matrix']): Scalar[][] {
+  return cartesian(matrixKeys(matrix).map((k) => matrix[k] as Scalar[]));
 }
 
 function cartesian(lists: Scalar[][]): Scalar[][] {

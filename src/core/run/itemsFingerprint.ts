@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { indexOfJsonl, type ItemsIndex } from '../config/lazyUnits';
 import { writeBufferAtomic, writeJsonAtomic } from '../store/atomicFile';
 import type { RunPaths } from '../store/paths';
-import { readRegularFile } from '../store/safeRead';
+import { readRegularBytes, readRegularFile } from '../store/safeRead';
 import { STORE_SCHEMA_VERSION } from '../store/schemaVersion';
 
 /** items.fingerprint.json, beside the frozen config: the dataset file as it was hashed, and its items' digest. */
@@ -93,12 +93,9 @@ async function writeIndex(file: string, source: ItemsSource, count: number): Pro
 }
 
 function readIndex(file: string, sha256: string, count: number): ItemsIndex | undefined {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch {
-    return undefined;
-  }
+  const read = readRegularBytes(file, { what: 'an items index' });
+  if (read.kind !== 'bytes') return undefined;
+  const buf = read.bytes;
   const nl = buf.indexOf(10);
   try {
     const head = JSON.parse(buf.toString('utf8', 0, nl)) as { schemaVersion?: unknown; sha256?: unknown; count?: unknown; body?: unknown };

@@ -123,12 +123,8 @@ export class Run {
         why: 'killed by the runner (second interrupt)',
       });
     }
-    this.record({
-      t: 'runner_end',
-      ts: this.clock.now(),
-      status: 'interrupted',
-      why: 'second interrupt: the runner exited before its units were reaped',
-    });
+    const why = 'second interrupt: the runner exited before its units were reaped';
+    this.record({ t: 'runner_end', ts: this.clock.now(), status: 'interrupted', why });
     this.journal.flushSync();
     this.failure = new Error('abandoned');
     this.opened?.lock?.release();
@@ -137,12 +133,8 @@ export class Run {
 
   async run(): Promise<RunSummary> {
     // An unchanged dataset is not hashed, nor (on a resume from the unit snapshot) read but for the units that run.
-    const exp = await resolveExperiment(this.o.experiment, {
-      handler: !!this.o.handler,
-      baseDir: this.o.baseDir,
-      knownItems,
-      lazyItems: true,
-    });
+    const load = { handler: !!this.o.handler, baseDir: this.o.baseDir, knownItems, lazyItems: true };
+    const exp = await resolveExperiment(this.o.experiment, load);
     this.exp = exp;
     const subset = hasSubset(this.o) ? resolveSubset(exp.units, this.o) : undefined; // (every unit read only then)
     // Before anything runs or is written (dryRun checks the same).
@@ -183,15 +175,13 @@ export class Run {
     const shardTag = paths.shard ? `${paths.shard.k}of${paths.shard.n}` : null;
     this.snapshots = new SnapshotWriter(
       {
-        paths,
-        view,
+        opened,
         lock: lock!,
         journal: this.journal,
         base: { name: exp.config.name, hash: exp.hash, shard: shardTag, startedAt: this.startedAt, budget: exp.config.budget },
         status: () => this.status,
         now: () => this.clock.now(),
         workers: () => (this.status === 'running' ? this.executor?.workerStats?.() : undefined),
-        units: { hash: exp.hash, read: opened.journals, fromSnapshot: opened.fromSnapshot },
         note: (m) => this.note(m),
       },
       (e) => this.fail(e),

@@ -11,8 +11,13 @@ import type { RunView } from '../model/view';
 import type { JournalCoverage } from './readView';
 
 export interface SnapshotSource {
-  readonly paths: RunPaths;
-  readonly view: RunView;
+  /** The run as opened: its folder, its view, and how far its journals were read (the run's own last). */
+  readonly opened: {
+    readonly paths: RunPaths;
+    readonly view: RunView;
+    readonly journals: readonly JournalCoverage[];
+    readonly fromSnapshot: boolean;
+  };
   readonly lock: HeldLock;
   readonly journal: JournalWriter;
   readonly base: Parameters<typeof buildSnapshot>[0];
@@ -23,8 +28,6 @@ export interface SnapshotSource {
   now(): number;
   /** Says what the writer could not do but the run survives (the unit snapshot's failure). */
   note?(message: string): void;
-  /** For the unit snapshot: the config's hash and how far the journals were read at open (the run's own last). */
-  readonly units: { readonly hash: string; readonly read: readonly JournalCoverage[]; readonly fromSnapshot: boolean };
 }
 
 /** A unit snapshot is written again once the journal grew by this share of what the last one covered (and at least UNIT_SNAPSHOT_MIN_BYTES). */
@@ -51,8 +54,8 @@ export class SnapshotWriter {
     private readonly src: SnapshotSource,
     private readonly onError: (e: Error) => void,
   ) {
-    const own = src.units.read.at(-1);
-    this.unitsCovered = src.units.fromSnapshot && own ? own.offset : 0;
+    const own = src.opened.journals.at(-1);
+    this.unitsCovered = src.opened.fromSnapshot && own ? own.offset : 0;
   }
 
   write(): Promise<void> {
@@ -65,7 +68,8 @@ export class SnapshotWriter {
   }
 
   private async loop(): Promise<void> {
-    const { view, paths, lock, journal } = this.src;
+    const { lock, journal } = this.src;
+    const { view, paths } = this.src.opened;
     do {
       this.again = false;
       if (journal.error) return;
@@ -79,8 +83,8 @@ export class SnapshotWriter {
         this.src.now(),
         offset,
       );
-      const units = this.unitSnapshotDue(offset, status) ? encodeUnitSnapshot(view, this.src.units.hash) : undefined;
-      const lines = (this.src.units.read.at(-1)?.lines ?? 0) + journal.appendedRecords;
+      const units = this.unitSnapshotDue(offset, status) ? encodeUnitSnapshot(view, this.src.base.hash) : undefined;
+      const lines = (this.src.opened.journals.at(-1)?.lines ?? 0) + journal.appendedRecords;
       try {
         await journal.whenDurable(offset);
         lock.verify();
@@ -103,12 +107,12 @@ export class SnapshotWriter {
    */
   private async writeUnits(parts: Buffer[], offset: number): Promise<void> {
     try {
-      await writePartsAtomic(this.src.paths.unitSnapshot, parts);
+      await writePartsAtomic(this.src.opened.paths.unitSnapshot, parts);
       this.unitsCovered = offset;
     } catch (e) {
       this.unitsFailed = true;
       this.src.note?.(
-        `Could not write the unit-state snapshot ${path.basename(this.src.paths.unitSnapshot)} (${(e as Error).message}); the run goes on, and its next resume reads the whole journal.`,
+        `Could not write the unit-state snapshot ${path.basename(this.src.opened.paths.unitSnapshot)} (${(e as Error).message}); the run goes on, and its next resume reads the whole journal.`,
       );
     }
   }
@@ -121,14 +125,14 @@ export class SnapshotWriter {
 
   /** Marks of the journals the view was read from, the run's own at `offset`; undefined if one cannot be read. */
   private marks(offset: number, lines: number): ({ name: string } & JournalMark)[] | undefined {
-    const read = this.src.units.read;
+    const read = this.src.opened.journals;
     const out: ({ name: string } & JournalMark)[] = [];
     for (let i = 0; i < read.length; i++) {
       const j = read[i]!;
       const own = i === read.length - 1;
       const mark = own ? this.src.journal.mark(offset, lines) : j.mark;
       if (!mark) return undefined;
-      out.push({ name: path.basename(own ? this.src.paths.journal : j.file), ...mark });
+      out.push({ name: path.basename(own ? this.src.opened.paths.journal : j.file), ...mark });
     }
     return out;
   }

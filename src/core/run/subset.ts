@@ -22,21 +22,21 @@ export interface Subset {
   readonly picked: string;
 }
 
+/** Whether any subset flag is set (resolveSubset needs every unit then). */
+export function hasSubset(f: SubsetFlags): boolean {
+  return f.limit !== undefined || (f.only ?? []).length > 0 || (f.units ?? []).length > 0;
+}
+
 /**
  * Checks the subset flags against every unit of the experiment (not only this shard's: a
  * value that is in another shard is not a typo) and resolves them. Undefined when no flag
  * asks for a subset. A key no unit has, a value no unit has, an unknown unit id: a UserError
  * that lists what there is, before anything is opened or written. Pure.
  */
-/** Whether any subset flag is set (resolveSubset needs every unit then). */
-export function hasSubset(f: SubsetFlags): boolean {
-  return f.limit !== undefined || (f.only ?? []).length > 0 || (f.units ?? []).length > 0;
-}
-
 export function resolveSubset(units: readonly Unit[], f: SubsetFlags): Subset | undefined {
   const only = f.only ?? [];
   const wanted = f.units ?? [];
-  if (f.limit === undefined && only.length === 0 && wanted.length === 0) return undefined;
+  if (!hasSubset(f)) return undefined;
   if (f.limit !== undefined && (!Number.isInteger(f.limit) || f.limit < 1))
     throw new UserError(`Expected --limit ≥ 1 (an integer), got ${JSON.stringify(f.limit)}`);
   const match: ((u: Unit) => boolean)[] = [];

@@ -1,5 +1,5 @@
-import { matrixKeys, type Unit } from '../config/units';
-import type { Experiment, Scalar } from '../config/schema';
+import { matrixCells, type Unit } from '../config/units';
+import type { Experiment } from '../config/schema';
 import { keySource, keyValue, NO_VALUE, unknownKeyError } from '../shard/unitKeys';
 import { emptyCounts, type Counts } from '../model/view';
 import { wilson } from './wilson';
@@ -41,8 +41,7 @@ export function groupUnits(units: readonly Unit[], by: string | undefined): Grou
  * mod cells. Undefined when `n` is no multiple of that (then the units themselves are asked).
  */
 export function cellGroups(matrix: Experiment['matrix'], n: number): Grouping | undefined {
-  const keys = matrixKeys(matrix);
-  const cells = keys.reduce<Scalar[][]>((acc, k) => acc.flatMap((p) => (matrix[k] as Scalar[]).map((v) => [...p, v])), [[]]);
+  const cells = matrixCells(matrix);
   const names = cells.map((c) => c.map(String).join('/'));
   const repeats = matrix.repeat ?? 1;
   const per = names.length * repeats;

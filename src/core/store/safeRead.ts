@@ -7,6 +7,9 @@ export type SafeRead =
   | { readonly kind: 'absent' }
   | { readonly kind: 'refused'; readonly why: string; readonly code?: string };
 
+/** Absent or refused: what a read gives when it has nothing to hand back. */
+type NotRead = Exclude<SafeRead, { kind: 'text' }>;
+
 /** A result file bigger than this is an error: it is read whole, into the runner's memory. */
 export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 
@@ -23,7 +26,16 @@ const MAX_TEXT_BYTES = bufferConstants.MAX_STRING_LENGTH;
  * `why` reads after the file's name: "result.json" + " is a FIFO (named pipe), not a regular file".
  */
 export function readRegularFile(file: string, o: { maxBytes?: number; what?: string } = {}): SafeRead {
-  const maxBytes = o.maxBytes ?? MAX_TEXT_BYTES;
+  const read = readRegularBytes(file, { maxBytes: o.maxBytes ?? MAX_TEXT_BYTES, what: o.what });
+  return read.kind === 'bytes' ? { kind: 'text', text: read.bytes.toString('utf8') } : read;
+}
+
+/** The same, as bytes (the unit snapshot and the items index are binary). */
+export function readRegularBytes(
+  file: string,
+  o: { maxBytes?: number; what?: string } = {},
+): { readonly kind: 'bytes'; readonly bytes: Buffer } | NotRead {
+  const maxBytes = o.maxBytes ?? bufferConstants.MAX_LENGTH;
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
@@ -37,7 +49,7 @@ export function readRegularFile(file: string, o: { maxBytes?: number; what?: str
     if (st.size > maxBytes) return tooBig(st.size, maxBytes, o.what);
     const buf = readAll(fd, st.size, maxBytes);
     if (buf === undefined) return tooBig(fs.fstatSync(fd).size, maxBytes, o.what);
-    return { kind: 'text', text: buf.toString('utf8') };
+    return { kind: 'bytes', bytes: buf };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return { kind: 'refused', why: `could not be read: ${err.message}`, code: err.code };
@@ -77,7 +89,7 @@ export function formatLimit(n: number): string {
   return formatBytes(n).replace(/\.0 /, ' ');
 }
 
-function openFailure(file: string, err: NodeJS.ErrnoException): SafeRead {
+function openFailure(file: string, err: NodeJS.ErrnoException): NotRead {
   // ENOTDIR: a file where a folder of the path should be; nothing is there either.
   if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return { kind: 'absent' };
   if (err.code === 'ELOOP' || err.code === 'ENXIO') {
@@ -93,7 +105,7 @@ function openFailure(file: string, err: NodeJS.ErrnoException): SafeRead {
   return { kind: 'refused', why: `could not be read: ${err.message}`, code: err.code };
 }
 
-function tooBig(size: number, maxBytes: number, what = 'a file read here'): SafeRead {
+function tooBig(size: number, maxBytes: number, what = 'a file read here'): NotRead {
   return { kind: 'refused', why: `is ${formatBytes(size)}; ${what} may be at most ${formatLimit(maxBytes)}`, code: 'EFBIG' };
 }
 
